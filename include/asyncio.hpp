@@ -1,0 +1,9 @@
+// asyncio.hpp: the umbrella header, in the order of CPython's asyncio/__init__.py.
+#pragma once
+
+#include <asyncio/coroutines.hpp>
+#include <asyncio/events.hpp>
+#include <asyncio/exceptions.hpp>
+#include <asyncio/futures.hpp>
+#include <asyncio/runners.hpp>
+#include <asyncio/tasks.hpp>

@@ -1,0 +1,171 @@
+// asyncio/coroutines.hpp: Coro<T>, the return type of a coroutine function (`async def`).
+// Mirrors Lib/asyncio/coroutines.py.
+#pragma once
+
+#include <asyncio/detail/task_core.hpp>
+#include <asyncio/exceptions.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace asyncio {
+
+template <class T = void>
+class Coro;
+
+namespace detail {
+
+struct CoroAccess;
+
+// At the end of a Coro, hand control back to the awaiting coroutine through the task's
+// trampoline; the root Coro of a task has no continuation, which ends the step.
+struct CoroFinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+        P& p = h.promise();
+        p.task->transfer_to(p.continuation);
+    }
+    void await_resume() noexcept {}
+};
+
+struct CoroPromiseCommon : PromiseBase {
+    std::exception_ptr exception;
+
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    CoroFinalAwaiter final_suspend() noexcept { return {}; }
+    void unhandled_exception() noexcept { exception = std::current_exception(); }
+    void rethrow_if_failed() {
+        if (exception) std::rethrow_exception(std::move(exception));
+    }
+};
+
+template <class T>
+struct CoroPromise : CoroPromiseCommon {
+    std::optional<T> value;
+
+    Coro<T> get_return_object() noexcept;
+    template <class U = T>
+        requires std::is_convertible_v<U&&, T>
+    void return_value(U&& v) {
+        value.emplace(std::forward<U>(v));
+    }
+    T take() {
+        rethrow_if_failed();
+        return std::move(*value);
+    }
+};
+
+template <>
+struct CoroPromise<void> : CoroPromiseCommon {
+    Coro<void> get_return_object() noexcept;
+    void return_void() noexcept {}
+    void take() { rethrow_if_failed(); }
+};
+
+// Awaiting a Coro: start it inline in the awaiting task, through the trampoline.
+template <class T>
+class CoroAwaiter {
+public:
+    using Handle = std::coroutine_handle<CoroPromise<T>>;
+    explicit CoroAwaiter(Handle h) noexcept : h_(h) {}
+    CoroAwaiter(const CoroAwaiter&) = delete;
+    CoroAwaiter& operator=(const CoroAwaiter&) = delete;
+    ~CoroAwaiter() {
+        if (h_) h_.destroy();  // frees the frame and its arguments as soon as the await ends
+    }
+
+    bool await_ready() const {
+        if (!h_) throw RuntimeError("cannot reuse already awaited coroutine");
+        return false;
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> parent) noexcept {
+        CoroPromise<T>& child = h_.promise();
+        child.task = task_of(parent);
+        child.continuation = parent;
+        child.task->transfer_to(h_);
+    }
+    T await_resume() { return h_.promise().take(); }
+
+private:
+    Handle h_;
+};
+
+}  // namespace detail
+
+/// The result of calling a coroutine function: a lazy, move-only coroutine that runs when
+/// it is awaited (inline, in the awaiting task) or wrapped in a task.
+///
+/// Python: a coroutine object, what `async def f()` returns when called.
+/// Throws: awaiting it a second time (or after `create_task` took it) raises
+///   `RuntimeError("cannot reuse already awaited coroutine")`, as CPython does.
+/// Cancellation: a cancelled awaiting task cancels whatever the Coro awaits; the frame and
+///   its arguments are destroyed when the await ends, however it ends.
+/// Differs from CPython: `[[nodiscard]]` makes a forgotten await a compiler warning instead
+///   of a "never awaited" RuntimeWarning (docs/differences.md).
+template <class T>
+class [[nodiscard]] Coro {
+public:
+    using promise_type = detail::CoroPromise<T>;
+    using value_type = T;
+
+    /// An empty Coro; awaiting it raises RuntimeError.
+    Coro() noexcept = default;
+    Coro(Coro&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    Coro& operator=(Coro&& o) noexcept {
+        if (this != &o) {
+            if (h_) h_.destroy();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+    ~Coro() {
+        if (h_) h_.destroy();
+    }
+
+    /// Whether the Coro still holds a coroutine that has not been awaited or scheduled.
+    [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(h_); }
+
+    detail::CoroAwaiter<T> operator co_await() && noexcept { return detail::CoroAwaiter<T>(std::exchange(h_, {})); }
+    detail::CoroAwaiter<T> operator co_await() & noexcept { return detail::CoroAwaiter<T>(std::exchange(h_, {})); }
+
+private:
+    friend struct detail::CoroPromise<T>;
+    friend struct detail::CoroAccess;
+    explicit Coro(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+
+    std::coroutine_handle<promise_type> h_;
+};
+
+namespace detail {
+
+template <class T>
+Coro<T> CoroPromise<T>::get_return_object() noexcept {
+    return Coro<T>(std::coroutine_handle<CoroPromise<T>>::from_promise(*this));
+}
+inline Coro<void> CoroPromise<void>::get_return_object() noexcept {
+    return Coro<void>(std::coroutine_handle<CoroPromise<void>>::from_promise(*this));
+}
+
+struct CoroAccess {
+    template <class T>
+    static std::coroutine_handle<CoroPromise<T>> release(Coro<T>& c) noexcept {
+        return std::exchange(c.h_, {});
+    }
+};
+
+}  // namespace detail
+
+/// True for `Coro<T>`.
+///
+/// Python: `asyncio.iscoroutine(obj)` (a compile-time trait here)
+template <class T>
+inline constexpr bool iscoroutine = false;
+template <class T>
+inline constexpr bool iscoroutine<Coro<T>> = true;
+
+}  // namespace asyncio

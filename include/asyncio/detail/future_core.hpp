@@ -1,0 +1,199 @@
+// asyncio/detail/future_core.hpp: the state shared by Future and Task (CPython's Task is a
+// Future subclass): pending/cancelled/finished, the exception, and the done-callback list.
+#pragma once
+
+#include <asyncio/events.hpp>
+#include <asyncio/exceptions.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace asyncio::detail {
+
+class FutureCore;
+struct FutureCoreAccess;  // tasks.hpp: the state behind a Task or Future handle
+
+// One entry of a future's done-callback list, in registration order: a task awaiting the
+// future (no allocation: the node lives in the awaiting frame) or a user callback.
+struct DoneNode {
+    DoneNode* prev = nullptr;
+    DoneNode* next = nullptr;
+    bool linked = false;
+
+    // Called once, in registration order, when the future completes; already unlinked.
+    virtual void on_done(FutureCore& f) = 0;
+    // The future is being destroyed (or its loop closed) with the node still registered.
+    virtual void discard() noexcept {}
+    [[nodiscard]] virtual bool is_user_callback() const noexcept { return false; }
+
+protected:
+    ~DoneNode() = default;
+};
+
+class FutureCore {
+public:
+    enum class State : std::uint8_t { pending, cancelled, finished };
+
+    explicit FutureCore(EventLoop* loop) noexcept : loop_(loop) {}
+    FutureCore(const FutureCore&) = delete;
+    FutureCore& operator=(const FutureCore&) = delete;
+    virtual ~FutureCore();
+
+    // Not atomic: futures and tasks belong to their loop's thread.
+    void add_ref() noexcept { ++refs_; }
+    void release() noexcept {
+        if (--refs_ == 0) last_release();
+    }
+
+    [[nodiscard]] EventLoop* loop() const noexcept { return loop_; }
+    [[nodiscard]] bool done() const noexcept { return state_ != State::pending; }
+    [[nodiscard]] bool cancelled() const noexcept { return state_ == State::cancelled; }
+
+    // Future.cancel(msg); Task overrides it with Task.cancel(msg).
+    virtual bool cancel(const std::string& msg);
+
+    void add_node(DoneNode* n) noexcept {
+        n->prev = tail_;
+        n->next = nullptr;
+        n->linked = true;
+        if (tail_)
+            tail_->next = n;
+        else
+            head_ = n;
+        tail_ = n;
+    }
+    void remove_node(DoneNode* n) noexcept {
+        if (!n->linked) return;
+        (n->prev ? n->prev->next : head_) = n->next;
+        (n->next ? n->next->prev : tail_) = n->prev;
+        n->prev = n->next = nullptr;
+        n->linked = false;
+    }
+    // Removes the user callback registered under `id`; returns how many were removed.
+    std::size_t remove_user_callback(std::uintptr_t id) noexcept;
+
+    // Throws what result() throws when there is no value to return: InvalidStateError if
+    // pending, CancelledError if cancelled, the stored exception if any (marking it retrieved).
+    void check_result() {
+        if (state_ != State::finished) throw_not_finished();
+        if (exception_) {
+            retrieved_ = true;
+            std::rethrow_exception(exception_);
+        }
+    }
+    // Future.exception(): the stored exception or null; throws like result() otherwise.
+    std::exception_ptr exception() {
+        if (state_ != State::finished) throw_not_finished();
+        retrieved_ = true;
+        return exception_;
+    }
+    [[nodiscard]] std::string cancel_message() const { return cancel_msg_ ? *cancel_msg_ : std::string(); }
+    void set_cancel_message(const std::string& msg) {
+        if (msg.empty())
+            cancel_msg_.reset();
+        else
+            cancel_msg_ = std::make_unique<std::string>(msg);
+    }
+
+    // Completion. The caller checked the state is pending.
+    void finish_with_exception(std::exception_ptr e) {
+        exception_ = std::move(e);
+        state_ = State::finished;
+        schedule_callbacks();
+    }
+    void finish_ok() {
+        state_ = State::finished;
+        schedule_callbacks();
+    }
+    void finish_cancelled() {
+        state_ = State::cancelled;
+        schedule_callbacks();
+    }
+    void check_pending(const char* what) const {
+        if (state_ != State::pending) throw InvalidStateError(std::string(what) + ": invalid state (already done)");
+    }
+    // Unlinks every node without running it (loop teardown).
+    void discard_callbacks() noexcept;
+
+    // For reports: "Task-3", or empty for a plain future.
+    [[nodiscard]] virtual std::string report_name() const { return {}; }
+
+protected:
+    [[noreturn]] void throw_not_finished() const;
+    void schedule_callbacks() {
+        while (DoneNode* n = head_) {
+            remove_node(n);
+            n->on_done(*this);
+        }
+    }
+
+    EventLoop* loop_;
+    std::uint32_t refs_ = 1;
+    State state_ = State::pending;
+    bool retrieved_ = false;  // the exception was looked at (CPython's inverse __log_traceback)
+    std::exception_ptr exception_;
+    std::unique_ptr<std::string> cancel_msg_;
+    DoneNode* head_ = nullptr;
+    DoneNode* tail_ = nullptr;
+
+private:
+    void last_release() noexcept;  // reports an unretrieved exception, then deletes
+};
+
+// The value a Future<T> or Task<T> finished with.
+template <class T>
+struct ResultSlot {
+    std::optional<T> value;
+    template <class U>
+    void set(U&& v) {
+        value.emplace(std::forward<U>(v));
+    }
+    // Copy out when the type allows it (several awaiters may read one task), else move out.
+    T get() {
+        if constexpr (std::is_copy_constructible_v<T>)
+            return *value;
+        else
+            return std::move(*value);
+    }
+};
+template <>
+struct ResultSlot<void> {
+    void get() noexcept {}
+};
+
+// A future's done-callback: the callable gets a handle of type H to the future.
+template <class H, class F>
+class CallbackNode final : public DoneNode, public Runnable {
+public:
+    explicit CallbackNode(F f) : f_(std::move(f)) {}
+
+    void on_done(FutureCore& fut) override {
+        fut_ = &fut;
+        fut.add_ref();
+        LoopAccess::ready(*fut.loop()).push(this);
+    }
+    void run() override {
+        try {
+            f_(H::from_core(fut_));
+        } catch (...) {
+            fut_->loop()->call_exception_handler({"Exception in done callback", std::current_exception(), fut_->report_name()});
+        }
+        drop();
+    }
+    void drop() noexcept override {
+        fut_->release();
+        delete this;
+    }
+    void discard() noexcept override { delete this; }
+    [[nodiscard]] bool is_user_callback() const noexcept override { return true; }
+
+private:
+    F f_;
+    FutureCore* fut_ = nullptr;
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,121 @@
+// asyncio/detail/task_core.hpp: the untyped part of a task (CPython's Task minus its
+// coroutine type): the step function with its resumption trampoline, and cancellation.
+#pragma once
+
+#include <asyncio/detail/future_core.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace asyncio::detail {
+
+// What a suspended task waits on (CPython's `task._fut_waiter`). Task.cancel() first asks
+// the waiter to give up; only if it cannot (already completed) does the cancellation wait
+// for the next step (`_must_cancel`).
+struct Waiter {
+    // Abort the wait and make sure the task is woken with a cancellation; false if the wait
+    // already completed (the task is scheduled or will be).
+    virtual bool cancel_wait(const std::string& msg) = 0;
+
+protected:
+    ~Waiter() = default;
+};
+
+class TaskCore : public FutureCore, public Runnable {
+public:
+    TaskCore(EventLoop* loop, std::coroutine_handle<> root);
+    ~TaskCore() override;
+
+    // Task.cancel(msg): counts the request, then interrupts the wait or marks the next step.
+    bool cancel(const std::string& msg) override;
+
+    // The loop runs one step: resume the innermost suspended coroutine and keep resuming
+    // whatever it transfers to (a child Coro starting, or a parent after its child
+    // finished) from this loop, never by nested calls, so a million synchronous awaits do
+    // not grow the stack at -O0 or under ASan (g++ 12 has no tail call there, DESIGN §9).
+    void run() override;
+
+    // Puts the task on the ready queue for its next step. A no-op while the loop tears down.
+    void wake() {
+        if (!LoopAccess::closing(*loop_)) LoopAccess::ready(*loop_).push(this);
+    }
+
+    // The innermost coroutine `h` suspends, waiting on `w` (null: nothing to interrupt, as
+    // for sleep(0)). A cancellation requested while the task ran is delivered now.
+    void suspend(std::coroutine_handle<> h, Waiter* w) {
+        resume_point_ = h;
+        waiter_ = w;
+        if (must_cancel_ && w && w->cancel_wait(cancel_message())) must_cancel_ = false;
+    }
+
+    // Called by every awaiter as it resumes: throws CancelledError if the wait was cancelled
+    // or a cancellation is pending (CPython throws it into the coroutine in __step).
+    void throw_if_cancelled(bool wait_cancelled) {
+        if (wait_cancelled || must_cancel_) {
+            must_cancel_ = false;
+            throw CancelledError(cancel_message());
+        }
+    }
+
+    // The trampoline's register: set by an awaiter that transfers control (to a child Coro
+    // starting, or back to a parent when a child finishes).
+    void transfer_to(std::coroutine_handle<> h) noexcept { next_ = h; }
+
+    [[nodiscard]] std::uint32_t cancelling() const noexcept { return num_cancels_requested_; }
+    std::uint32_t uncancel() noexcept {
+        if (num_cancels_requested_ > 0 && --num_cancels_requested_ == 0) must_cancel_ = false;
+        return num_cancels_requested_;
+    }
+    [[nodiscard]] std::string name() const;
+    void set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+    [[nodiscard]] std::string report_name() const override { return name(); }
+
+    // The loop's list of unfinished tasks.
+    TaskCore* prev_task = nullptr;
+    TaskCore* next_task = nullptr;
+
+    // Loop teardown: destroy the frame without running it further and mark the task
+    // cancelled; its done callbacks are discarded.
+    void destroy_pending() noexcept;
+
+protected:
+    // The root coroutine reached its final suspend: take its result, destroy the frame,
+    // complete the task (finish_root).
+    virtual void complete() = 0;
+    // Ends the task with the root frame's outcome (null: success).
+    void finish_root(std::exception_ptr e) noexcept;
+    std::coroutine_handle<> root_;
+
+private:
+    void unlink_from_loop() noexcept;
+
+    std::coroutine_handle<> next_;
+    std::coroutine_handle<> resume_point_;
+    Waiter* waiter_ = nullptr;
+    std::uint64_t id_;
+    std::unique_ptr<std::string> name_;
+    std::uint32_t num_cancels_requested_ = 0;
+    bool must_cancel_ = false;
+    bool started_ = false;
+};
+
+// Common base of every promise in the library: the task the coroutine runs in, and where to
+// go when it finishes.
+struct PromiseBase {
+    TaskCore* task = nullptr;
+    std::coroutine_handle<> continuation;
+};
+
+template <class P>
+concept LibraryPromise = std::is_base_of_v<PromiseBase, P>;
+
+// Helper for leaf awaiters: the task of the awaiting coroutine.
+template <class P>
+TaskCore* task_of(std::coroutine_handle<P> h) noexcept {
+    static_assert(LibraryPromise<P>, "asyncio awaitables can only be awaited inside an asyncio::Coro");
+    return h.promise().task;
+}
+
+}  // namespace asyncio::detail

@@ -1,0 +1,399 @@
+// asyncio/events.hpp: EventLoop, Handle, TimerHandle, ExceptionContext, get_running_loop,
+// new_event_loop. Mirrors Lib/asyncio/events.py (the loop itself is src/base_events.cpp).
+#pragma once
+
+#include <asyncio/detail/ready_queue.hpp>
+#include <asyncio/detail/timer_heap.hpp>
+#include <asyncio/exceptions.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace asyncio {
+
+class EventLoop;
+class Handle;
+class TimerHandle;
+template <class T>
+class Coro;
+template <class T>
+class Task;
+template <class T>
+class Future;
+
+namespace detail {
+class TaskCore;
+struct LoopAccess;
+struct LoopIo;  // reactor, fd table and the thread-safe queue: src/base_events.cpp
+
+// The shared state behind Handle and TimerHandle: a callback the loop runs once (or, for
+// add_reader/add_writer, each time the fd is ready). Reference counted because the caller's
+// Handle, the ready queue and the timer heap may each hold it; the count is atomic because
+// call_soon_threadsafe hands one to another thread.
+class HandleCore : public Runnable, public TimerNode {
+public:
+    explicit HandleCore(EventLoop* loop) noexcept : loop_(loop) {}
+    HandleCore(const HandleCore&) = delete;
+    HandleCore& operator=(const HandleCore&) = delete;
+    virtual ~HandleCore() = default;
+
+    void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        // acq_rel: the last owner must see every write the others made before deleting.
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+    void cancel() noexcept;
+    [[nodiscard]] bool cancelled() const noexcept { return cancelled_; }
+
+    void run() override;                     // the ready queue's reference is consumed
+    void drop() noexcept override { release(); }
+    void fire() override;                    // the heap's reference moves to the ready queue
+    void on_loop_close() noexcept override { release(); }
+
+protected:
+    virtual void invoke() = 0;
+
+private:
+    EventLoop* loop_;
+    std::atomic<std::uint32_t> refs_{1};
+    bool cancelled_ = false;
+};
+
+template <class F>
+class CallbackHandle final : public HandleCore {
+public:
+    CallbackHandle(EventLoop* loop, F f) : HandleCore(loop), f_(std::move(f)) {}
+
+private:
+    void invoke() override { f_(); }
+    F f_;
+};
+
+template <class F, class... A>
+auto bind_callback(F&& f, A&&... args) {
+    if constexpr (sizeof...(A) == 0) {
+        static_assert(std::is_invocable_v<std::decay_t<F>&>, "callback must be callable with the given arguments");
+        return std::decay_t<F>(std::forward<F>(f));
+    } else {
+        static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<A>&...>,
+                      "callback must be callable with the given arguments");
+        return [f = std::decay_t<F>(std::forward<F>(f)),
+                args = std::tuple<std::decay_t<A>...>(std::forward<A>(args)...)]() mutable { std::apply(f, args); };
+    }
+}
+
+}  // namespace detail
+
+/// A delay: a `std::chrono` duration, or seconds as a `double` as in Python.
+///
+/// Python: the `delay` / `timeout` float arguments.
+/// Throws: `ValueError` for NaN. Infinity and values beyond a century are clamped to a
+///   century, which no program waits out.
+struct Delay {
+    std::chrono::steady_clock::duration value;
+
+    Delay(double seconds);  // NOLINT(google-explicit-constructor): sleep(0.5) must work
+    template <class Rep, class Period>
+    Delay(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
+        : value(clamp(d)) {}
+
+private:
+    template <class Rep, class Period>
+    static std::chrono::steady_clock::duration clamp(std::chrono::duration<Rep, Period> d) {
+        using namespace std::chrono;
+        constexpr auto century = duration_cast<steady_clock::duration>(hours(24 * 365 * 100));
+        if (duration_cast<duration<double>>(d).count() > duration<double>(century).count()) return century;
+        if (duration_cast<duration<double>>(d).count() < -duration<double>(century).count()) return -century;
+        return duration_cast<steady_clock::duration>(d);
+    }
+};
+
+/// A callback scheduled with `call_soon` (or registered with `add_reader`); `cancel()` keeps
+/// it from running.
+///
+/// Python: `asyncio.Handle`
+/// Differs from CPython: copies share the one scheduled callback.
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(detail::HandleCore* core) noexcept : core_(core) {}
+    Handle(const Handle& o) noexcept : core_(o.core_) {
+        if (core_) core_->add_ref();
+    }
+    Handle(Handle&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
+    Handle& operator=(Handle o) noexcept {
+        std::swap(core_, o.core_);
+        return *this;
+    }
+    ~Handle() {
+        if (core_) core_->release();
+    }
+
+    /// Stops the callback from running; a no-op once it ran. A timer leaves the heap at once.
+    ///
+    /// Python: `Handle.cancel()`
+    void cancel() noexcept {
+        if (core_) core_->cancel();
+    }
+    /// Whether `cancel()` was called.
+    ///
+    /// Python: `Handle.cancelled()`
+    [[nodiscard]] bool cancelled() const noexcept { return core_ && core_->cancelled(); }
+
+protected:
+    detail::HandleCore* core_ = nullptr;
+};
+
+/// A callback scheduled for a point in time with `call_later` or `call_at`.
+///
+/// Python: `asyncio.TimerHandle`
+class TimerHandle : public Handle {
+public:
+    using Handle::Handle;
+    /// The loop time at which the callback is due.
+    ///
+    /// Python: `TimerHandle.when()` (a float there, a time_point here)
+    [[nodiscard]] std::chrono::steady_clock::time_point when() const noexcept { return core_ ? core_->when : std::chrono::steady_clock::time_point{}; }
+};
+
+/// What the loop's exception handler receives.
+///
+/// Python: the `context` dict of `loop.call_exception_handler(context)`; its keys
+///   `message`, `exception` and the name of the `task`/`future` are the members here.
+struct ExceptionContext {
+    std::string message;
+    std::exception_ptr exception;
+    std::string task_name;  // empty unless the error belongs to a task or future
+};
+
+/// The event loop: a ready queue, timers and an epoll reactor, run on one thread.
+///
+/// Python: `asyncio.AbstractEventLoop` / `BaseEventLoop`
+/// Differs from CPython: `time()` returns a `std::chrono::steady_clock::time_point`, not a
+///   float; there is no loop policy, `get_event_loop()` or `set_event_loop()`: use `run()`,
+///   `Runner`, or an `EventLoop` object directly; a closed loop destroys the frames of the
+///   tasks still pending on it and reports each ("Task was destroyed but it is pending!").
+class EventLoop {
+public:
+    using clock = std::chrono::steady_clock;
+    using time_point = clock::time_point;
+    using duration = clock::duration;
+    using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+    /// A loop on the real monotonic clock.
+    EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+    /// Closes the loop if it is not closed yet.
+    ~EventLoop();
+
+    /// Schedules `f(args...)` to run in the next iteration, after everything already queued.
+    ///
+    /// Python: `loop.call_soon(callback, *args)`
+    /// Throws: `RuntimeError` if the loop is closed.
+    template <class F, class... A>
+    Handle call_soon(F&& f, A&&... args) {
+        check_open();
+        auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
+        h->add_ref();
+        ready_.push(h);
+        return Handle(h);
+    }
+
+    /// Schedules `f(args...)` to run once `delay` has passed; equal deadlines run in the
+    /// order they were scheduled.
+    ///
+    /// Python: `loop.call_later(delay, callback, *args)`
+    /// Throws: `RuntimeError` if the loop is closed, `ValueError` for a NaN delay.
+    template <class F, class... A>
+    TimerHandle call_later(Delay delay, F&& f, A&&... args) {
+        return call_at(time() + delay.value, std::forward<F>(f), std::forward<A>(args)...);
+    }
+
+    /// Schedules `f(args...)` to run at loop time `when`.
+    ///
+    /// Python: `loop.call_at(when, callback, *args)`
+    template <class F, class... A>
+    TimerHandle call_at(time_point when, F&& f, A&&... args) {
+        check_open();
+        auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
+        h->when = when;
+        h->add_ref();
+        timers_.push(h);
+        return TimerHandle(h);
+    }
+
+    /// Schedules `f(args...)` from any thread and wakes the loop.
+    ///
+    /// Python: `loop.call_soon_threadsafe(callback, *args)`
+    /// Throws: `RuntimeError` if the loop is closed.
+    template <class F, class... A>
+    Handle call_soon_threadsafe(F&& f, A&&... args) {
+        auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
+        Handle result(h);
+        enqueue_threadsafe(h);
+        return result;
+    }
+
+    /// The loop's clock: steady_clock, or the virtual clock of `asyncio::testing`.
+    ///
+    /// Python: `loop.time()`
+    [[nodiscard]] time_point time() const noexcept { return virtual_time_ ? virtual_now_ : clock::now(); }
+
+    /// Runs until `stop()` is called.
+    ///
+    /// Python: `loop.run_forever()`
+    /// Throws: `RuntimeError` if the loop is closed, already running, or another loop runs
+    ///   on this thread.
+    void run_forever();
+
+    /// Runs until `aw` (a Coro, wrapped in a task, a Task or a Future) is done; returns its
+    /// result or rethrows its exception. Defined in tasks.hpp.
+    ///
+    /// Python: `loop.run_until_complete(future)`
+    /// Throws: `RuntimeError("Event loop stopped before Future completed.")`.
+    template <class Aw>
+    auto run_until_complete(Aw&& aw);
+
+    /// Asks `run_forever()` to return after the current iteration.
+    ///
+    /// Python: `loop.stop()`
+    void stop() noexcept { stopping_ = true; }
+    /// Python: `loop.is_running()`
+    [[nodiscard]] bool is_running() const noexcept { return running_; }
+    /// Python: `loop.is_closed()`
+    [[nodiscard]] bool is_closed() const noexcept { return closed_; }
+
+    /// Drops queued callbacks and timers, destroys the frames of tasks still pending (each
+    /// reported through the exception handler) and releases the reactor. Idempotent.
+    ///
+    /// Python: `loop.close()`
+    /// Throws: `RuntimeError("Cannot close a running event loop")`.
+    void close();
+
+    /// Wraps `coro` in a Task scheduled on this loop. Defined in tasks.hpp.
+    ///
+    /// Python: `loop.create_task(coro, name=None)`
+    template <class T>
+    Task<T> create_task(Coro<T> coro, std::string name = {});
+
+    /// A new pending Future bound to this loop. Defined in futures.hpp.
+    ///
+    /// Python: `loop.create_future()`
+    template <class T = void>
+    Future<T> create_future();
+
+    /// Calls `f(args...)` every time `fd` is readable, until `remove_reader(fd)`; replaces a
+    /// reader registered before.
+    ///
+    /// Python: `loop.add_reader(fd, callback, *args)`
+    /// Throws: `RuntimeError` if closed, `ValueError` for a negative fd, `std::system_error`
+    ///   if epoll refuses the fd (a regular file, for one).
+    template <class F, class... A>
+    void add_reader(int fd, F&& f, A&&... args) {
+        check_open();
+        set_io_handle(fd, false, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+    }
+    /// Stops watching `fd` for reading; returns whether a reader was registered.
+    ///
+    /// Python: `loop.remove_reader(fd)`
+    bool remove_reader(int fd);
+    /// Like `add_reader`, for writability.
+    ///
+    /// Python: `loop.add_writer(fd, callback, *args)`
+    template <class F, class... A>
+    void add_writer(int fd, F&& f, A&&... args) {
+        check_open();
+        set_io_handle(fd, true, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+    }
+    /// Python: `loop.remove_writer(fd)`
+    bool remove_writer(int fd);
+
+    /// Replaces the handler called for errors nobody else can receive; an empty function
+    /// restores the default.
+    ///
+    /// Python: `loop.set_exception_handler(handler)`
+    void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
+    /// Python: `loop.get_exception_handler()`
+    [[nodiscard]] const ExceptionHandler& get_exception_handler() const noexcept { return exception_handler_; }
+    /// Prints the context to stderr.
+    ///
+    /// Python: `loop.default_exception_handler(context)`
+    void default_exception_handler(const ExceptionContext& context);
+    /// Calls the handler set, or the default one; an error thrown by the handler is printed.
+    ///
+    /// Python: `loop.call_exception_handler(context)`
+    void call_exception_handler(const ExceptionContext& context) noexcept;
+
+private:
+    friend struct detail::LoopAccess;
+    friend class detail::HandleCore;
+
+    void check_open() const;
+    void enqueue_threadsafe(detail::HandleCore* h);
+    void set_io_handle(int fd, bool write, detail::HandleCore* h);
+    bool clear_io_handle(int fd, bool write);
+    void run_once();
+    void drain_threadsafe();
+    void poll_io(int timeout_ms);
+    void destroy_pending_tasks() noexcept;
+
+    detail::ReadyQueue ready_;
+    detail::TimerHeap timers_;
+    std::unique_ptr<detail::LoopIo> io_;
+    ExceptionHandler exception_handler_;
+
+    detail::TaskCore* current_task_ = nullptr;
+    detail::TaskCore* tasks_ = nullptr;  // unfinished tasks, an intrusive list (all_tasks())
+    std::function<void()> on_interrupt_;  // set by Runner: what SIGINT does
+    std::atomic<bool> interrupted_{false};
+
+    bool virtual_time_ = false;
+    time_point virtual_now_{};
+    bool stopping_ = false;
+    bool running_ = false;
+    bool closed_ = false;
+    bool closing_ = false;  // close() is destroying pending tasks: wake-ups are ignored
+};
+
+/// The loop running on this thread.
+///
+/// Python: `asyncio.get_running_loop()`
+/// Throws: `RuntimeError("no running event loop")` outside a running loop.
+[[nodiscard]] EventLoop& get_running_loop();
+
+/// A new loop on the real clock, owned by the caller.
+///
+/// Python: `asyncio.new_event_loop()`
+[[nodiscard]] std::unique_ptr<EventLoop> new_event_loop();
+
+namespace detail {
+
+// The loop's internals for the rest of the library (tasks, sleep, testing); not for users.
+struct LoopAccess {
+    static ReadyQueue& ready(EventLoop& l) noexcept { return l.ready_; }
+    static TimerHeap& timers(EventLoop& l) noexcept { return l.timers_; }
+    static TaskCore*& current_task(EventLoop& l) noexcept { return l.current_task_; }
+    static TaskCore*& tasks(EventLoop& l) noexcept { return l.tasks_; }
+    static void check_open(const EventLoop& l) { l.check_open(); }
+    static bool closing(const EventLoop& l) noexcept { return l.closing_; }
+    static void set_virtual_time(EventLoop& l) noexcept { l.virtual_time_ = true; }
+    static void set_on_interrupt(EventLoop& l, std::function<void()> f) { l.on_interrupt_ = std::move(f); }
+    static void interrupt_from_signal(EventLoop& l) noexcept;  // async-signal-safe
+    static std::size_t registered_fds(const EventLoop& l) noexcept;
+    static std::size_t reactor_syscalls(const EventLoop& l) noexcept;
+};
+
+EventLoop* running_loop() noexcept;
+
+}  // namespace detail
+}  // namespace asyncio

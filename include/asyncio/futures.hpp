@@ -1,0 +1,224 @@
+// asyncio/futures.hpp: Future<T>, DoneCallbackId, and the awaiter shared with Task.
+// Mirrors Lib/asyncio/futures.py.
+#pragma once
+
+#include <asyncio/detail/future_core.hpp>
+#include <asyncio/detail/task_core.hpp>
+#include <asyncio/events.hpp>
+#include <asyncio/exceptions.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace asyncio {
+
+/// Identifies a done callback for `remove_done_callback`.
+///
+/// Differs from CPython: C++ callables cannot be compared, so `add_done_callback` returns
+///   this id and `remove_done_callback` takes it.
+enum class DoneCallbackId : std::uintptr_t {};
+
+namespace detail {
+
+template <class T>
+class FutureState final : public FutureCore {
+public:
+    using FutureCore::FutureCore;
+    ResultSlot<T> slot;
+};
+
+// Awaiting a Future or a Task from a task: register in its done-callback list (no
+// allocation: this node lives in the awaiting frame) and sleep until it completes.
+template <class T, class State>
+class FutureAwaiter final : public DoneNode, public Waiter {
+public:
+    explicit FutureAwaiter(State* s) noexcept : state_(s) { state_->add_ref(); }
+    FutureAwaiter(const FutureAwaiter&) = delete;
+    FutureAwaiter& operator=(const FutureAwaiter&) = delete;
+    ~FutureAwaiter() {
+        state_->remove_node(this);
+        state_->release();
+    }
+
+    bool await_ready() const noexcept { return state_->done(); }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        task_ = task_of(h);
+        if (static_cast<FutureCore*>(state_) == static_cast<FutureCore*>(task_))
+            throw RuntimeError("Task cannot await on itself: " + task_->name());
+        state_->add_node(this);
+        task_->suspend(h, this);
+    }
+    T await_resume() {
+        if (task_) task_->throw_if_cancelled(false);
+        state_->check_result();
+        if constexpr (!std::is_void_v<T>) return state_->slot.get();
+    }
+
+    void on_done(FutureCore&) override { task_->wake(); }
+    // Cancelling the awaiting task cancels what it awaits (CPython's fut_waiter.cancel()).
+    bool cancel_wait(const std::string& msg) override { return state_->cancel(msg); }
+
+private:
+    State* state_;
+    TaskCore* task_ = nullptr;
+};
+
+template <class H, class F>
+DoneCallbackId add_done_callback(FutureCore* core, F&& f) {
+    static_assert(std::is_invocable_v<std::decay_t<F>&, H>, "the done callback must accept the future (or task) handle");
+    auto* node = new CallbackNode<H, std::decay_t<F>>(std::forward<F>(f));
+    if (core->done())
+        node->on_done(*core);  // CPython: a callback added to a done future is scheduled at once
+    else
+        core->add_node(node);
+    return static_cast<DoneCallbackId>(reinterpret_cast<std::uintptr_t>(static_cast<DoneNode*>(node)));
+}
+
+}  // namespace detail
+
+/// A low-level awaitable result that some code sets later with `set_result` or
+/// `set_exception`.
+///
+/// Python: `asyncio.Future`
+/// Cancellation: a task awaiting a Future that gets cancelled receives CancelledError;
+///   cancelling the awaiting task cancels the Future (use shield() to prevent that).
+/// Differs from CPython: copies of a Future are handles to one shared state;
+///   `add_done_callback` returns a DoneCallbackId; an exception is a `std::exception_ptr`.
+template <class T = void>
+class Future {
+public:
+    using State = detail::FutureState<T>;
+
+    /// A pending Future on the running loop.
+    ///
+    /// Python: `asyncio.Future()` / `loop.create_future()`
+    /// Throws: `RuntimeError("no running event loop")`.
+    Future() : Future(&get_running_loop()) {}
+    /// A pending Future on `loop`.
+    explicit Future(EventLoop* loop) : state_(new State(loop)) {}
+    Future(const Future& o) noexcept : state_(o.state_) { state_->add_ref(); }
+    Future(Future&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+    Future& operator=(Future o) noexcept {
+        std::swap(state_, o.state_);
+        return *this;
+    }
+    ~Future() {
+        if (state_) state_->release();
+    }
+
+    /// Python: `fut.done()`
+    [[nodiscard]] bool done() const noexcept { return state_->done(); }
+    /// Python: `fut.cancelled()`
+    [[nodiscard]] bool cancelled() const noexcept { return state_->cancelled(); }
+    /// Cancels a pending future and schedules its callbacks; false if already done.
+    ///
+    /// Python: `fut.cancel(msg=None)`
+    bool cancel(const std::string& msg = {}) { return state_->cancel(msg); }
+
+    /// The value, or rethrows the exception set.
+    ///
+    /// Python: `fut.result()`
+    /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
+    T result() {
+        state_->check_result();
+        return state_->slot.get();
+    }
+    /// The exception set, or null.
+    ///
+    /// Python: `fut.exception()`
+    /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
+    [[nodiscard]] std::exception_ptr exception() { return state_->exception(); }
+
+    /// Marks the future done with `value` and schedules its callbacks.
+    ///
+    /// Python: `fut.set_result(result)`
+    /// Throws: `InvalidStateError` if already done.
+    template <class U = T>
+        requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>)
+    void set_result(U&& value) {
+        state_->check_pending("set_result");
+        state_->slot.set(std::forward<U>(value));
+        state_->finish_ok();
+    }
+    /// Python: `fut.set_result(None)`
+    void set_result()
+        requires std::is_void_v<T>
+    {
+        state_->check_pending("set_result");
+        state_->finish_ok();
+    }
+    /// Marks the future done with an exception.
+    ///
+    /// Python: `fut.set_exception(exception)`
+    /// Throws: `InvalidStateError` if already done.
+    void set_exception(std::exception_ptr e) {
+        state_->check_pending("set_exception");
+        state_->finish_with_exception(std::move(e));
+    }
+    /// Convenience: `set_exception(std::make_exception_ptr(e))`.
+    template <class E>
+        requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
+    void set_exception(E&& e) {
+        set_exception(std::make_exception_ptr(std::forward<E>(e)));
+    }
+
+    /// Schedules `f(future)` with call_soon once the future is done (at once if it is).
+    ///
+    /// Python: `fut.add_done_callback(fn)`
+    template <class F>
+    DoneCallbackId add_done_callback(F&& f) {
+        return detail::add_done_callback<Future>(state_, std::forward<F>(f));
+    }
+    /// Removes a callback not yet scheduled; returns how many were removed (0 or 1).
+    ///
+    /// Python: `fut.remove_done_callback(fn)`
+    std::size_t remove_done_callback(DoneCallbackId id) noexcept {
+        return state_->remove_user_callback(static_cast<std::uintptr_t>(id));
+    }
+    /// Python: `fut.get_loop()`
+    [[nodiscard]] EventLoop& get_loop() const noexcept { return *state_->loop(); }
+
+    detail::FutureAwaiter<T, State> operator co_await() const noexcept { return detail::FutureAwaiter<T, State>(state_); }
+
+    friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
+
+    // For done callbacks: a new handle to the state.
+    static Future from_core(detail::FutureCore* core) noexcept {
+        auto* s = static_cast<State*>(core);
+        s->add_ref();
+        return Future(s, 0);
+    }
+
+private:
+    friend struct std::hash<Future>;
+    friend struct detail::FutureCoreAccess;
+    Future(State* s, int) noexcept : state_(s) {}
+    State* state_;
+};
+
+template <class T>
+Future<T> EventLoop::create_future() {
+    return Future<T>(this);
+}
+
+/// True for `Future<T>`.
+///
+/// Python: `asyncio.isfuture(obj)` (a compile-time trait here)
+template <class T>
+inline constexpr bool isfuture = false;
+template <class T>
+inline constexpr bool isfuture<Future<T>> = true;
+
+}  // namespace asyncio
+
+template <class T>
+struct std::hash<asyncio::Future<T>> {
+    std::size_t operator()(const asyncio::Future<T>& f) const noexcept { return std::hash<const void*>()(f.state_); }
+};

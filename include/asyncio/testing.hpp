@@ -1,0 +1,40 @@
+// asyncio/testing.hpp: asyncio::testing: the virtual clock and what tests need to look
+// inside a loop. No CPython module: trio.testing and tokio's paused time are the models.
+#pragma once
+
+#include <asyncio/coroutines.hpp>
+#include <asyncio/events.hpp>
+#include <asyncio/runners.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+namespace asyncio::testing {
+
+/// A loop on the virtual clock: its time starts at zero and, whenever nothing is ready and
+/// no file descriptor is registered, jumps straight to the next timer instead of sleeping,
+/// so a test of a 3 s timeout runs in microseconds and can assert exact times. With fds
+/// registered it polls them without blocking first and jumps only if none is ready.
+///
+/// Python: none (CPython's tests use a private TestLoop; trio has MockClock(autojump)).
+[[nodiscard]] std::unique_ptr<EventLoop> new_event_loop();
+
+/// `asyncio::run(main)` on a virtual-clock loop.
+template <class T>
+T run(Coro<T> main) {
+    return asyncio::run(std::move(main), &testing::new_event_loop);
+}
+
+/// How many timers (sleeps, call_later handles, timeouts) the loop holds; a cancelled
+/// sleep leaves none behind.
+[[nodiscard]] std::size_t scheduled_timers(EventLoop& loop) noexcept;
+
+/// How many file descriptors the loop's reactor watches for user readers and writers.
+[[nodiscard]] std::size_t registered_fds(EventLoop& loop) noexcept;
+
+/// How many system calls the loop's reactor has made (epoll and eventfd), for tests that
+/// prove a path makes none.
+[[nodiscard]] std::size_t reactor_syscalls(EventLoop& loop) noexcept;
+
+}  // namespace asyncio::testing

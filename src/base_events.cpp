@@ -1,0 +1,316 @@
+// src/base_events.cpp: the event loop proper (CPython's base_events.py): run_once with its
+// ready queue, timers and reactor poll; call_soon_threadsafe; close; exception handlers.
+#include <asyncio/detail/task_core.hpp>
+#include <asyncio/events.hpp>
+
+#include "loop_internal.hpp"
+#include "reactor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <mutex>
+#include <vector>
+
+namespace asyncio {
+namespace detail {
+
+struct FdEntry {
+    HandleCore* reader = nullptr;
+    HandleCore* writer = nullptr;
+    [[nodiscard]] std::uint32_t events() const noexcept {
+        return (reader ? io_readable : 0u) | (writer ? io_writable : 0u);
+    }
+};
+
+struct LoopIo {
+    std::unique_ptr<Reactor> reactor = make_epoll_reactor();
+    std::vector<FdEntry> fds;  // indexed by fd
+    std::size_t registered = 0;
+    std::vector<IoEvent> events;
+
+    // call_soon_threadsafe: other threads append under the mutex; the loop swaps the vector
+    // out once per iteration when `pending` says there is something.
+    std::mutex ts_mutex;
+    std::vector<HandleCore*> ts_queue;
+    bool ts_closed = false;
+    // release/acquire: the loop that sees `pending` also sees the pushed handle.
+    std::atomic<bool> ts_pending{false};
+};
+
+namespace {
+thread_local EventLoop* t_running_loop = nullptr;
+// Loops alive on this thread: a task handle dropped after its loop is gone must not call
+// into the dead loop to report an unretrieved exception.
+thread_local std::vector<const EventLoop*> t_live_loops;
+}  // namespace
+
+EventLoop* running_loop() noexcept { return t_running_loop; }
+
+bool loop_alive(const EventLoop* loop) noexcept {
+    return std::find(t_live_loops.begin(), t_live_loops.end(), loop) != t_live_loops.end();
+}
+
+void print_exception_context(const ExceptionContext& c) noexcept {
+    try {
+        std::cerr << c.message << '\n';
+        if (!c.task_name.empty()) std::cerr << "task: " << c.task_name << '\n';
+        if (c.exception) std::cerr << "exception: " << describe(c.exception) << '\n';
+        std::cerr.flush();
+    } catch (...) {  // nothing left to report it to
+    }
+}
+
+void HandleCore::cancel() noexcept {
+    cancelled_ = true;
+    if (queued()) {
+        LoopAccess::timers(*loop_).erase(this);
+        release();  // the heap's reference; may delete this
+    }
+}
+
+void HandleCore::run() {
+    if (!cancelled_) {
+        try {
+            invoke();
+        } catch (const KeyboardInterrupt&) {
+            release();
+            throw;
+        } catch (...) {
+            loop_->call_exception_handler({"Exception in callback", std::current_exception(), {}});
+        }
+    }
+    release();
+}
+
+void HandleCore::fire() { LoopAccess::ready(*loop_).push(this); }
+
+void LoopAccess::interrupt_from_signal(EventLoop& l) noexcept {
+    l.interrupted_.store(true, std::memory_order_release);
+    l.io_->reactor->wake();
+}
+
+std::size_t LoopAccess::registered_fds(const EventLoop& l) noexcept { return l.io_ ? l.io_->registered : 0; }
+std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept { return l.io_ ? l.io_->reactor->syscalls() : 0; }
+
+}  // namespace detail
+
+Delay::Delay(double seconds) {
+    using namespace std::chrono;
+    if (std::isnan(seconds)) throw ValueError("delay must not be NaN");
+    constexpr double century = 100.0 * 365 * 24 * 3600;
+    seconds = std::clamp(seconds, -century, century);
+    value = duration_cast<steady_clock::duration>(duration<double>(seconds));
+}
+
+EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) { detail::t_live_loops.push_back(this); }
+
+EventLoop::~EventLoop() {
+    if (!closed_ && !running_) close();
+    auto& live = detail::t_live_loops;
+    live.erase(std::remove(live.begin(), live.end(), this), live.end());
+}
+
+std::unique_ptr<EventLoop> new_event_loop() { return std::make_unique<EventLoop>(); }
+
+EventLoop& get_running_loop() {
+    if (!detail::t_running_loop) throw RuntimeError("no running event loop");
+    return *detail::t_running_loop;
+}
+
+void EventLoop::check_open() const {
+    if (closed_) throw RuntimeError("Event loop is closed");
+}
+
+void EventLoop::run_forever() {
+    check_open();
+    if (running_) throw RuntimeError("This event loop is already running");
+    if (detail::t_running_loop) throw RuntimeError("Cannot run the event loop while another loop is running");
+    struct Reset {
+        EventLoop& loop;
+        ~Reset() {
+            loop.running_ = false;
+            loop.stopping_ = false;
+            detail::t_running_loop = nullptr;
+        }
+    } reset{*this};
+    running_ = true;
+    detail::t_running_loop = this;
+    for (;;) {
+        run_once();
+        if (stopping_) break;
+    }
+}
+
+void EventLoop::drain_threadsafe() {
+    auto& io = *io_;
+    if (!io.ts_pending.load(std::memory_order_acquire)) return;
+    std::vector<detail::HandleCore*> batch;
+    {
+        std::lock_guard lock(io.ts_mutex);
+        batch.swap(io.ts_queue);
+        io.ts_pending.store(false, std::memory_order_relaxed);
+    }
+    for (auto* h : batch) ready_.push(h);  // the queue's reference was taken by the sender
+}
+
+void EventLoop::enqueue_threadsafe(detail::HandleCore* h) {
+    auto& io = *io_;
+    bool was_empty;
+    {
+        std::lock_guard lock(io.ts_mutex);
+        if (io.ts_closed) throw RuntimeError("Event loop is closed");
+        h->add_ref();
+        was_empty = io.ts_queue.empty();
+        io.ts_queue.push_back(h);
+        io.ts_pending.store(true, std::memory_order_release);
+    }
+    // One wake-up per batch: the loop empties the whole queue when it wakes.
+    if (was_empty) io.reactor->wake();
+}
+
+void EventLoop::poll_io(int timeout_ms) {
+    auto& io = *io_;
+    io.events.clear();
+    io.reactor->poll(timeout_ms, io.events);
+    for (const detail::IoEvent& ev : io.events) {
+        if (static_cast<std::size_t>(ev.fd) >= io.fds.size()) continue;
+        detail::FdEntry& e = io.fds[static_cast<std::size_t>(ev.fd)];
+        if ((ev.events & detail::io_readable) && e.reader) {
+            e.reader->add_ref();
+            ready_.push(e.reader);
+        }
+        if ((ev.events & detail::io_writable) && e.writer) {
+            e.writer->add_ref();
+            ready_.push(e.writer);
+        }
+    }
+}
+
+// One iteration (CPython's _run_once): poll I/O for as long as nothing else can happen,
+// move due timers to the ready queue, then run what was ready at that moment, in order.
+void EventLoop::run_once() {
+    using namespace std::chrono;
+    drain_threadsafe();
+    if (interrupted_.load(std::memory_order_relaxed) && interrupted_.exchange(false, std::memory_order_acquire)) {
+        if (on_interrupt_) on_interrupt_();
+    }
+
+    const bool have_fds = io_->registered > 0;
+    int timeout_ms = -1;
+    if (!ready_.empty() || stopping_) {
+        timeout_ms = 0;
+    } else if (!timers_.empty()) {
+        if (virtual_time_) {
+            timeout_ms = 0;
+        } else {
+            auto delta = timers_.top()->when - clock::now();
+            timeout_ms = delta <= duration::zero() ? 0 : static_cast<int>(std::min<long long>(ceil<milliseconds>(delta).count(), 24 * 3600 * 1000));
+        }
+    }
+
+    // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
+    // checked through its atomic flag instead (sleep(0) storms make no syscall).
+    if (timeout_ms != 0 || have_fds) poll_io(timeout_ms);
+    drain_threadsafe();
+
+    if (virtual_time_ && ready_.empty() && !stopping_ && !timers_.empty()) {
+        // Nothing can happen before the next timer: jump to it.
+        virtual_now_ = std::max(virtual_now_, timers_.top()->when);
+    }
+
+    if (!timers_.empty()) {
+        const time_point now = time();
+        while (!timers_.empty() && timers_.top()->when <= now) timers_.pop()->fire();
+    }
+
+    // Run only what is ready now; what these schedule waits for the next iteration.
+    for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) ready_.pop()->run();
+}
+
+bool EventLoop::remove_reader(int fd) { return clear_io_handle(fd, false); }
+bool EventLoop::remove_writer(int fd) { return clear_io_handle(fd, true); }
+
+void EventLoop::set_io_handle(int fd, bool write, detail::HandleCore* h) {
+    struct Guard {
+        detail::HandleCore* h;
+        ~Guard() {
+            if (h) h->release();
+        }
+    } guard{h};
+    if (fd < 0) throw ValueError("Invalid file descriptor: " + std::to_string(fd));
+    auto& io = *io_;
+    if (static_cast<std::size_t>(fd) >= io.fds.size()) io.fds.resize(static_cast<std::size_t>(fd) + 1);
+    detail::FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    std::uint32_t old_events = e.events();
+    detail::HandleCore*& slot = write ? e.writer : e.reader;
+    std::uint32_t new_events = old_events | (write ? detail::io_writable : detail::io_readable);
+    if (new_events != old_events) io.reactor->watch(fd, old_events, new_events);
+    if (old_events == 0) ++io.registered;
+    if (slot) slot->cancel(), slot->release();  // CPython replaces an earlier callback
+    slot = std::exchange(guard.h, nullptr);
+}
+
+bool EventLoop::clear_io_handle(int fd, bool write) {
+    if (closed_ || fd < 0) return false;
+    auto& io = *io_;
+    if (static_cast<std::size_t>(fd) >= io.fds.size()) return false;
+    detail::FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    detail::HandleCore*& slot = write ? e.writer : e.reader;
+    if (!slot) return false;
+    std::uint32_t old_events = e.events();
+    detail::HandleCore* h = std::exchange(slot, nullptr);
+    std::uint32_t new_events = e.events();
+    if (new_events == 0) --io.registered;
+    h->cancel();  // a run already queued for this iteration must not happen
+    h->release();
+    io.reactor->watch(fd, old_events, new_events);
+    return true;
+}
+
+void EventLoop::destroy_pending_tasks() noexcept {
+    while (tasks_) tasks_->destroy_pending();
+}
+
+void EventLoop::close() {
+    if (running_) throw RuntimeError("Cannot close a running event loop");
+    if (closed_) return;
+    closing_ = true;
+    while (!ready_.empty()) ready_.pop()->drop();
+    destroy_pending_tasks();
+    while (!ready_.empty()) ready_.pop()->drop();  // queued by destructors of those frames
+    while (!timers_.empty()) timers_.pop()->on_loop_close();
+    auto& io = *io_;
+    for (detail::FdEntry& e : io.fds) {
+        if (e.reader) std::exchange(e.reader, nullptr)->release();
+        if (e.writer) std::exchange(e.writer, nullptr)->release();
+    }
+    io.fds.clear();
+    io.registered = 0;
+    std::vector<detail::HandleCore*> late;
+    {
+        std::lock_guard lock(io.ts_mutex);
+        io.ts_closed = true;
+        late.swap(io.ts_queue);
+    }
+    for (auto* h : late) h->release();
+    closed_ = true;
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) { detail::print_exception_context(context); }
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+    if (!exception_handler_) {
+        detail::print_exception_context(context);
+        return;
+    }
+    try {
+        exception_handler_(*this, context);
+    } catch (...) {
+        detail::print_exception_context({"Unhandled error in exception handler", std::current_exception(), {}});
+        detail::print_exception_context(context);
+    }
+}
+
+}  // namespace asyncio

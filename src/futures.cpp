@@ -1,0 +1,53 @@
+// src/futures.cpp: out-of-line parts of the state shared by Future and Task
+// (Lib/asyncio/futures.py).
+#include <asyncio/futures.hpp>
+
+#include "loop_internal.hpp"
+
+namespace asyncio::detail {
+
+FutureCore::~FutureCore() { discard_callbacks(); }
+
+bool FutureCore::cancel(const std::string& msg) {
+    if (state_ != State::pending) return false;
+    set_cancel_message(msg);
+    finish_cancelled();
+    return true;
+}
+
+std::size_t FutureCore::remove_user_callback(std::uintptr_t id) noexcept {
+    for (DoneNode* n = head_; n; n = n->next) {
+        if (reinterpret_cast<std::uintptr_t>(n) == id && n->is_user_callback()) {
+            remove_node(n);
+            n->discard();
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void FutureCore::discard_callbacks() noexcept {
+    while (DoneNode* n = head_) {
+        remove_node(n);
+        n->discard();
+    }
+}
+
+void FutureCore::throw_not_finished() const {
+    if (state_ == State::cancelled) throw CancelledError(cancel_message());
+    throw InvalidStateError("Result is not set.");
+}
+
+void FutureCore::last_release() noexcept {
+    if (state_ == State::finished && exception_ && !retrieved_) {
+        std::string name = report_name();
+        ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", exception_, name};
+        if (loop_alive(loop_))
+            loop_->call_exception_handler(ctx);
+        else
+            print_exception_context(ctx);
+    }
+    delete this;
+}
+
+}  // namespace asyncio::detail

@@ -1,0 +1,13 @@
+// src/loop_internal.hpp: helpers shared by the loop's translation units. Never installed.
+#pragma once
+
+#include <asyncio/events.hpp>
+
+namespace asyncio::detail {
+
+// Whether `loop` still exists on this thread (a task may outlive its loop).
+bool loop_alive(const EventLoop* loop) noexcept;
+// What the default exception handler prints, usable without a loop.
+void print_exception_context(const ExceptionContext& context) noexcept;
+
+}  // namespace asyncio::detail

@@ -1,0 +1,37 @@
+// src/reactor.hpp: the private interface between the loop and an I/O backend (epoll now,
+// io_uring later, chosen at run time). Never installed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace asyncio::detail {
+
+inline constexpr std::uint32_t io_readable = 1;
+inline constexpr std::uint32_t io_writable = 2;
+
+struct IoEvent {
+    int fd;
+    std::uint32_t events;  // io_readable | io_writable; errors and hang-ups report both
+};
+
+class Reactor {
+public:
+    virtual ~Reactor() = default;
+    // Changes the interest set of `fd` from `old_events` to `new_events` (0: forget it).
+    // Throws std::system_error when the kernel refuses.
+    virtual void watch(int fd, std::uint32_t old_events, std::uint32_t new_events) = 0;
+    // Waits up to `timeout_ms` (-1: forever, 0: not at all) and appends the ready fds.
+    // A wake() ends the wait early and is not reported.
+    virtual void poll(int timeout_ms, std::vector<IoEvent>& out) = 0;
+    // Interrupts a poll() from another thread or a signal handler (async-signal-safe).
+    virtual void wake() noexcept = 0;
+    // System calls made so far, for the syscall-budget tests.
+    [[nodiscard]] virtual std::size_t syscalls() const noexcept = 0;
+};
+
+std::unique_ptr<Reactor> make_epoll_reactor();
+
+}  // namespace asyncio::detail

@@ -1,0 +1,177 @@
+// src/tasks.cpp: the task's step function, cancellation, current_task, all_tasks and
+// run_until_complete's wait (Lib/asyncio/tasks.py).
+#include <asyncio/tasks.hpp>
+
+#include "loop_internal.hpp"
+
+#include <atomic>
+
+namespace asyncio {
+namespace detail {
+namespace {
+
+// Task names count across all loops, as CPython's module-level counter does.
+std::atomic<std::uint64_t> g_task_counter{0};
+
+}  // namespace
+
+TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
+    : FutureCore(loop), root_(root), resume_point_(root), id_(g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1) {
+    TaskCore*& head = LoopAccess::tasks(*loop);
+    next_task = head;
+    if (head) head->prev_task = this;
+    head = this;
+    wake();
+}
+
+TaskCore::~TaskCore() {
+    if (root_) root_.destroy();
+}
+
+std::string TaskCore::name() const { return name_ ? *name_ : "Task-" + std::to_string(id_); }
+
+bool TaskCore::cancel(const std::string& msg) {
+    if (done()) return false;
+    ++num_cancels_requested_;
+    set_cancel_message(msg);
+    // Interrupt the wait if possible: sleep drops its timer, an awaited task or future is
+    // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
+    // cancel() must reach it again (CPython keeps _fut_waiter the same way).
+    if (waiter_ && waiter_->cancel_wait(msg)) return true;
+    must_cancel_ = true;
+    return true;
+}
+
+void TaskCore::run() {
+    waiter_ = nullptr;
+    if (!started_) {
+        started_ = true;
+        if (must_cancel_) {
+            // Cancelled before its first step: the body never runs (CPython throws into a
+            // coroutine that has not started, which closes it at once).
+            must_cancel_ = false;
+            finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
+            return;
+        }
+    }
+    TaskCore*& current = LoopAccess::current_task(*loop_);
+    current = this;
+    std::coroutine_handle<> h = resume_point_;
+    do {
+        next_ = nullptr;
+        h.resume();
+        h = next_;
+    } while (h);
+    current = nullptr;
+    if (root_.done()) complete();
+}
+
+void TaskCore::unlink_from_loop() noexcept {
+    TaskCore*& head = LoopAccess::tasks(*loop_);
+    (prev_task ? prev_task->next_task : head) = next_task;
+    if (next_task) next_task->prev_task = prev_task;
+    prev_task = next_task = nullptr;
+}
+
+void TaskCore::finish_root(std::exception_ptr e) noexcept {
+    if (root_) {
+        root_.destroy();
+        root_ = {};
+    }
+    unlink_from_loop();
+    if (!e) {
+        finish_ok();
+    } else {
+        try {
+            std::rethrow_exception(e);
+        } catch (const CancelledError& c) {
+            set_cancel_message(c.message());
+            finish_cancelled();
+        } catch (...) {
+            finish_with_exception(std::move(e));
+        }
+    }
+    release();  // the loop's reference: the task is no longer its business
+}
+
+void TaskCore::destroy_pending() noexcept {
+    add_ref();
+    unlink_from_loop();
+    loop_->call_exception_handler({"Task was destroyed but it is pending!", nullptr, name()});
+    state_ = State::cancelled;
+    discard_callbacks();
+    if (root_) {
+        root_.destroy();
+        root_ = {};
+    }
+    release();  // the loop's reference
+    release();
+}
+
+namespace {
+
+// run_until_complete's done callback: stop the loop one iteration after completion, as
+// CPython's _run_until_complete_cb does.
+class StopNode final : public DoneNode, public Runnable {
+public:
+    explicit StopNode(EventLoop* loop) noexcept : loop_(loop) {}
+    void on_done(FutureCore& f) override {
+        fut_ = &f;
+        f.add_ref();
+        LoopAccess::ready(*loop_).push(this);
+    }
+    void run() override {
+        loop_->stop();
+        drop();
+    }
+    void drop() noexcept override {
+        fut_->release();
+        delete this;
+    }
+    void discard() noexcept override { delete this; }
+
+private:
+    EventLoop* loop_;
+    FutureCore* fut_ = nullptr;
+};
+
+}  // namespace
+
+void run_until_done(EventLoop& loop, FutureCore* core) {
+    if (core->loop() != &loop) throw ValueError("The future belongs to a different loop than the one specified as the loop argument");
+    auto* node = new StopNode(&loop);
+    if (core->done())
+        node->on_done(*core);
+    else
+        core->add_node(node);
+    try {
+        loop.run_forever();
+    } catch (...) {
+        if (node->linked) {
+            core->remove_node(node);
+            delete node;
+        }
+        throw;
+    }
+    if (node->linked) {  // stopped by someone else: the node never ran
+        core->remove_node(node);
+        delete node;
+    }
+    if (!core->done()) throw RuntimeError("Event loop stopped before Future completed.");
+}
+
+}  // namespace detail
+
+std::optional<AnyTask> current_task() {
+    detail::TaskCore* t = detail::LoopAccess::current_task(get_running_loop());
+    if (!t) return std::nullopt;
+    return AnyTask::from_core(t);
+}
+
+std::unordered_set<AnyTask> all_tasks() {
+    std::unordered_set<AnyTask> out;
+    for (detail::TaskCore* t = detail::LoopAccess::tasks(get_running_loop()); t; t = t->next_task) out.insert(AnyTask::from_core(t));
+    return out;
+}
+
+}  // namespace asyncio
