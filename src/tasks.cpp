@@ -33,7 +33,10 @@ std::string TaskCore::name() const { return name_ ? *name_ : "Task-" + std::to_s
 bool TaskCore::cancel(const std::string& msg) {
     if (done()) return false;
     ++num_cancels_requested_;
-    set_cancel_message(msg);
+    if (!message_locked_) {
+        set_cancel_message(msg);
+        message_locked_ = true;
+    }
     // Interrupt the wait if possible: sleep drops its timer, an awaited task or future is
     // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
     // cancel() must reach it again (CPython keeps _fut_waiter the same way).
@@ -44,6 +47,7 @@ bool TaskCore::cancel(const std::string& msg) {
 
 void TaskCore::run() {
     waiter_ = nullptr;
+    message_locked_ = false;
     if (!started_) {
         started_ = true;
         if (must_cancel_) {

@@ -99,6 +99,9 @@ private:
     std::uint32_t num_cancels_requested_ = 0;
     bool must_cancel_ = false;
     bool started_ = false;
+    // A cancel message is kept from the first request until the task next runs, so that
+    // cancel("a"); cancel("b") delivers "a", as CPython's future-carried message does.
+    bool message_locked_ = false;
 };
 
 // Common base of every promise in the library: the task the coroutine runs in, and where to
