@@ -118,8 +118,9 @@ namespace {
 // CPython's _run_until_complete_cb does.
 class StopNode final : public DoneNode, public Runnable {
 public:
-    explicit StopNode(EventLoop* loop) noexcept : loop_(loop) {}
+    StopNode(EventLoop* loop, bool* scheduled) noexcept : loop_(loop), scheduled_(scheduled) {}
     void on_done(FutureCore& f) override {
+        *scheduled_ = true;  // from here on the ready queue owns the node
         fut_ = &f;
         f.add_ref();
         LoopAccess::ready(*loop_).push(this);
@@ -136,6 +137,7 @@ public:
 
 private:
     EventLoop* loop_;
+    bool* scheduled_;
     FutureCore* fut_ = nullptr;
 };
 
@@ -143,24 +145,26 @@ private:
 
 void run_until_done(EventLoop& loop, FutureCore* core) {
     if (core->loop() != &loop) throw ValueError("The future belongs to a different loop than the one specified as the loop argument");
-    auto* node = new StopNode(&loop);
+    bool scheduled = false;
+    auto* node = new StopNode(&loop, &scheduled);
     if (core->done())
         node->on_done(*core);
     else
         core->add_node(node);
-    try {
-        loop.run_forever();
-    } catch (...) {
-        if (node->linked) {
+    // Stopped by someone else, or an exception: the node is still in the callback list.
+    auto forget = [&] {
+        if (!scheduled) {
             core->remove_node(node);
             delete node;
         }
+    };
+    try {
+        loop.run_forever();
+    } catch (...) {
+        forget();
         throw;
     }
-    if (node->linked) {  // stopped by someone else: the node never ran
-        core->remove_node(node);
-        delete node;
-    }
+    forget();
     if (!core->done()) throw RuntimeError("Event loop stopped before Future completed.");
 }
 
