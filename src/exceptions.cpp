@@ -36,3 +36,55 @@ std::string describe(const std::exception_ptr& e) {
 }
 
 }  // namespace asyncio
+
+namespace asyncio {
+
+ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+    : message_(std::move(message)), exceptions_(std::move(exceptions)) {
+    if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");
+    what_ = message_ + " (" + std::to_string(exceptions_.size()) + " sub-exception" + (exceptions_.size() == 1 ? ")" : "s)");
+}
+
+std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> ExceptionGroup::split_if(const Predicate& match) const {
+    std::vector<std::exception_ptr> yes, no;
+    for (const std::exception_ptr& e : exceptions_) {
+        if (match(e)) {
+            yes.push_back(e);
+            continue;
+        }
+        // A nested group is split in turn, keeping its message and shape.
+        const ExceptionGroup* nested = nullptr;
+        try {
+            std::rethrow_exception(e);
+        } catch (const ExceptionGroup& g) {
+            nested = &g;
+            auto [y, n] = g.split_if(match);
+            if (y) yes.push_back(std::make_exception_ptr(*y));
+            if (n) no.push_back(std::make_exception_ptr(*n));
+        } catch (...) {
+        }
+        if (!nested) no.push_back(e);
+    }
+    std::optional<ExceptionGroup> first, second;
+    if (!yes.empty()) first.emplace(message_, std::move(yes));
+    if (!no.empty()) second.emplace(message_, std::move(no));
+    return {std::move(first), std::move(second)};
+}
+
+ExceptStar::ExceptStar(std::exception_ptr e) : original_(std::move(e)) {
+    try {
+        std::rethrow_exception(original_);
+    } catch (const ExceptionGroup& g) {
+        rest_ = g;
+    } catch (...) {
+        rest_.emplace("", std::vector<std::exception_ptr>{original_});
+    }
+}
+
+void ExceptStar::rethrow_unhandled() {
+    if (!rest_) return;
+    if (!taken_) std::rethrow_exception(original_);  // untouched: a plain exception stays plain
+    throw *rest_;
+}
+
+}  // namespace asyncio

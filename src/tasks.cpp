@@ -5,6 +5,7 @@
 #include "loop_internal.hpp"
 
 #include <atomic>
+#include <functional>
 
 namespace asyncio {
 namespace detail {
@@ -183,3 +184,91 @@ std::unordered_set<AnyTask> all_tasks() {
 }
 
 }  // namespace asyncio
+
+namespace asyncio::detail {
+namespace {
+
+// The state of a gather or wait, in its frame: counts completions as they happen.
+class Collector final : public ChildObserver {
+public:
+    Collector(std::vector<FutureCore*>& children, bool stop_on_error) : children_(children), remaining_(children.size()), stop_on_error_(stop_on_error) {}
+
+    void child_done(std::size_t i) override {
+        --remaining_;
+        FutureCore* c = children_[i];
+        if (!c->cancelled()) {
+            std::exception_ptr e = c->exception();  // marks it retrieved, as CPython's callbacks do
+            if (e) ++errors_;
+            if (e && !first_error_) first_error_ = e;
+        } else if (!first_error_) {
+            first_error_ = std::make_exception_ptr(CancelledError(c->cancel_message()));
+        }
+        if (first_error_ && stop_on_error_ && !cancelling_) cancel_all();
+        if (remaining_ == 0) wp.notify();
+        if (on_child) on_child(*this, c);
+    }
+    void cancel_all() {
+        cancelling_ = true;
+        for (FutureCore* c : children_)
+            if (!c->done()) c->cancel({});
+    }
+
+    WaitPoint wp;
+    std::function<void(Collector&, FutureCore*)> on_child;
+    std::vector<FutureCore*>& children_;
+    std::size_t remaining_;
+    std::size_t errors_ = 0;
+    std::exception_ptr first_error_;
+    bool stop_on_error_;
+    bool cancelling_ = false;
+    bool stop_ = false;
+};
+
+}  // namespace
+
+Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions) {
+    Collector c(children, !return_exceptions);
+    ChildWatch watch(&c, children.size());
+    for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i]);
+    bool outer_cancelled = false;
+    while (c.remaining_ > 0) {
+        // Cancelled while waiting: cancel every child, then keep waiting for all of them.
+        if (co_await c.wp && !outer_cancelled) {
+            outer_cancelled = true;
+            c.cancel_all();
+        }
+    }
+    if (outer_cancelled) throw CancelledError(c.wp.task()->cancel_message());
+    if (!return_exceptions && c.first_error_) std::rethrow_exception(c.first_error_);
+}
+
+Coro<void> wait_core(std::vector<FutureCore*> children, std::optional<EventLoop::time_point> deadline, ReturnWhen when) {
+    Collector c(children, false);
+    c.on_child = [when](Collector& self, FutureCore* child) {
+        bool failed = !child->cancelled() && self.errors_ > 0 && child->exception();
+        if (when == ReturnWhen::FIRST_COMPLETED || (when == ReturnWhen::FIRST_EXCEPTION && failed)) {
+            self.stop_ = true;
+            self.wp.notify();
+        }
+    };
+    EventLoop& loop = get_running_loop();
+    Alarm alarm(loop, c.wp);
+    if (deadline) alarm.arm(*deadline);
+    ChildWatch watch(&c, children.size());
+    for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i]);
+    while (c.remaining_ > 0 && !c.stop_ && !alarm.rang()) {
+        if (co_await c.wp) throw CancelledError(c.wp.task()->cancel_message());  // the tasks run on
+    }
+}
+
+Coro<void> wait_done(FutureCore* t) {
+    std::vector<FutureCore*> one{t};
+    Collector c(one, false);
+    ChildWatch watch(&c, 1);
+    watch.watch(0, t);
+    while (c.remaining_ > 0) {
+        if (co_await c.wp) throw CancelledError(c.wp.task()->cancel_message());
+    }
+}
+
+}  // namespace asyncio::detail

@@ -1,11 +1,15 @@
 // asyncio/exceptions.hpp: BaseException, CancelledError, KeyboardInterrupt, TimeoutError,
-// InvalidStateError, RuntimeError, ValueError. Mirrors Lib/asyncio/exceptions.py.
+// InvalidStateError, RuntimeError, ValueError, ExceptionGroup, except_star.
+// Mirrors Lib/asyncio/exceptions.py (and the builtin ExceptionGroup asyncio relies on).
 #pragma once
 
 #include <exception>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace asyncio {
 
@@ -84,6 +88,108 @@ class InvalidStateError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+/// Several errors raised together, as a TaskGroup does when children fail.
+///
+/// Python: `ExceptionGroup(message, exceptions)` (builtin since 3.11)
+/// Throws: `ValueError` if `exceptions` is empty, as CPython does.
+/// Differs from CPython: there is no separate BaseExceptionGroup: a TaskGroup re-raises a
+///   KeyboardInterrupt on its own, as CPython does for its base errors.
+class ExceptionGroup : public std::exception {
+public:
+    using Predicate = std::function<bool(const std::exception_ptr&)>;
+
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+
+    /// Python: `str(eg)`, "message (N sub-exception[s])".
+    [[nodiscard]] const char* what() const noexcept override { return what_.c_str(); }
+    /// Python: `eg.message`
+    [[nodiscard]] const std::string& message() const noexcept { return message_; }
+    /// Python: `eg.exceptions`
+    [[nodiscard]] const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+    /// Splits the leaves (nested groups keep their shape) into those of type E and the rest;
+    /// either side may be empty.
+    ///
+    /// Python: `eg.split(E)`
+    template <class E>
+    [[nodiscard]] std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split() const {
+        return split_if(is_a<E>);
+    }
+    /// The leaves of type E, or nothing.
+    ///
+    /// Python: `eg.subgroup(E)`
+    template <class E>
+    [[nodiscard]] std::optional<ExceptionGroup> subgroup() const {
+        return split<E>().first;
+    }
+    /// Split by any predicate over a leaf (or a nested group as a whole).
+    ///
+    /// Python: `eg.split(condition)`
+    [[nodiscard]] std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split_if(const Predicate& match) const;
+
+    /// True if `e` holds an exception of type E.
+    template <class E>
+    static bool is_a(const std::exception_ptr& e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const E&) {
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+
+private:
+    std::string message_;
+    std::vector<std::exception_ptr> exceptions_;
+    std::string what_;
+};
+
+/// The effect of Python's `except*` clauses for C++ code: each `handle<E>` calls its
+/// handler once with the group of the leaves of type E (if any), and `rethrow_unhandled`
+/// raises what no clause took. A plain exception counts as a group of one.
+///
+/// Python:
+///   try: ...
+///   except* ValueError as eg: on_values(eg)
+///   except* TypeError as eg: on_types(eg)
+/// C++:
+///   catch (...) {
+///       asyncio::except_star(std::current_exception())
+///           .handle<ValueError>(on_values)
+///           .handle<TypeError>(on_types)
+///           .rethrow_unhandled();
+///   }
+/// Differs from CPython: a handler that throws ends the chain at once (Python would combine
+///   it with the unhandled rest).
+class ExceptStar {
+public:
+    explicit ExceptStar(std::exception_ptr e);
+
+    template <class E, class F>
+    ExceptStar& handle(F&& handler) {
+        if (!rest_) return *this;
+        auto [matched, rest] = rest_->split<E>();
+        rest_ = std::move(rest);
+        if (matched) {
+            taken_ = true;
+            std::forward<F>(handler)(*matched);
+        }
+        return *this;
+    }
+    /// Raises what no `handle` took: the original exception if nothing was taken from it,
+    /// else the group of the rest. Returns if everything was handled.
+    void rethrow_unhandled();
+
+private:
+    std::exception_ptr original_;
+    std::optional<ExceptionGroup> rest_;
+    bool taken_ = false;
+};
+
+/// Starts an `except*` chain on the exception being handled (see ExceptStar).
+[[nodiscard]] inline ExceptStar except_star(std::exception_ptr e) { return ExceptStar(std::move(e)); }
 
 /// Describes a stored exception as "TypeName: message", for logs and exception handlers.
 ///

@@ -120,7 +120,7 @@ public:
     /// Cancels a pending future and schedules its callbacks; false if already done.
     ///
     /// Python: `fut.cancel(msg=None)`
-    bool cancel(const std::string& msg = {}) { return state_->cancel(msg); }
+    bool cancel(const std::string& msg = {}) const { return state_->cancel(msg); }
 
     /// The value, or rethrows the exception set.
     ///
@@ -142,13 +142,13 @@ public:
     /// Throws: `InvalidStateError` if already done.
     template <class U = T>
         requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>)
-    void set_result(U&& value) {
+    void set_result(U&& value) const {
         state_->check_pending("set_result");
         state_->slot.set(std::forward<U>(value));
         state_->finish_ok();
     }
     /// Python: `fut.set_result(None)`
-    void set_result()
+    void set_result() const
         requires std::is_void_v<T>
     {
         state_->check_pending("set_result");
@@ -158,14 +158,14 @@ public:
     ///
     /// Python: `fut.set_exception(exception)`
     /// Throws: `InvalidStateError` if already done.
-    void set_exception(std::exception_ptr e) {
+    void set_exception(std::exception_ptr e) const {
         state_->check_pending("set_exception");
         state_->finish_with_exception(std::move(e));
     }
     /// Convenience: `set_exception(std::make_exception_ptr(e))`.
     template <class E>
         requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
-    void set_exception(E&& e) {
+    void set_exception(E&& e) const {
         set_exception(std::make_exception_ptr(std::forward<E>(e)));
     }
 
@@ -173,13 +173,13 @@ public:
     ///
     /// Python: `fut.add_done_callback(fn)`
     template <class F>
-    DoneCallbackId add_done_callback(F&& f) {
+    DoneCallbackId add_done_callback(F&& f) const {
         return detail::add_done_callback<Future>(state_, std::forward<F>(f));
     }
     /// Removes a callback not yet scheduled; returns how many were removed (0 or 1).
     ///
     /// Python: `fut.remove_done_callback(fn)`
-    std::size_t remove_done_callback(DoneCallbackId id) noexcept {
+    std::size_t remove_done_callback(DoneCallbackId id) const noexcept {
         return state_->remove_user_callback(static_cast<std::uintptr_t>(id));
     }
     /// Python: `fut.get_loop()`

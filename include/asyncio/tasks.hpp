@@ -1,12 +1,21 @@
-// asyncio/tasks.hpp: Task, AnyTask, create_task, sleep, current_task, all_tasks.
-// Mirrors Lib/asyncio/tasks.py.
+// asyncio/tasks.hpp: Task, AnyTask, create_task, sleep, current_task, all_tasks, gather,
+// Outcome, wait, FIRST_COMPLETED/FIRST_EXCEPTION/ALL_COMPLETED, wait_for, as_completed,
+// shield. Mirrors Lib/asyncio/tasks.py.
 #pragma once
 
 #include <asyncio/coroutines.hpp>
 #include <asyncio/detail/task_core.hpp>
+#include <asyncio/detail/wait_point.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>
+#include <asyncio/timeouts.hpp>
+
+#include <deque>
+#include <ranges>
+#include <tuple>
+#include <variant>
+#include <vector>
 
 #include <coroutine>
 #include <cstddef>
@@ -45,7 +54,8 @@ void run_until_done(EventLoop& loop, FutureCore* core);
 }  // namespace detail
 
 /// A handle to a task of any result type: what `current_task()` and `all_tasks()` return,
-/// and the base of every `Task<T>`.
+/// and the base of every `Task<T>`. A handle is like a pointer: `const` handles (the
+/// elements of a set, say) can still cancel or name the task.
 ///
 /// Python: `asyncio.Task` (Python needs no type-erased form)
 /// Differs from CPython: C++ only. Handles compare equal when they name the same task and
@@ -74,7 +84,7 @@ public:
     /// Python: `task.get_name()` ("Task-N" unless named)
     [[nodiscard]] std::string get_name() const { return core_->name(); }
     /// Python: `task.set_name(value)`
-    void set_name(std::string name) { core_->set_name(std::move(name)); }
+    void set_name(std::string name) const { core_->set_name(std::move(name)); }
     /// Python: `task.done()`
     [[nodiscard]] bool done() const noexcept { return core_->done(); }
     /// Python: `task.cancelled()`
@@ -84,7 +94,7 @@ public:
     /// next suspension point; an awaited task or future is cancelled too. False if done.
     ///
     /// Python: `task.cancel(msg=None)`
-    bool cancel(const std::string& msg = {}) { return core_->cancel(msg); }
+    bool cancel(const std::string& msg = {}) const { return core_->cancel(msg); }
     /// The number of cancellation requests not yet withdrawn by `uncancel()`.
     ///
     /// Python: `task.cancelling()`
@@ -92,7 +102,7 @@ public:
     /// Withdraws one cancellation request; returns the number left.
     ///
     /// Python: `task.uncancel()`
-    int uncancel() noexcept { return static_cast<int>(core_->uncancel()); }
+    int uncancel() const noexcept { return static_cast<int>(core_->uncancel()); }
 
     /// Rethrows the task's exception; returns if it finished with a value.
     ///
@@ -110,11 +120,11 @@ public:
     ///
     /// Python: `task.add_done_callback(fn)`
     template <class F>
-    DoneCallbackId add_done_callback(F&& f) {
+    DoneCallbackId add_done_callback(F&& f) const {
         return detail::add_done_callback<AnyTask>(core_, std::forward<F>(f));
     }
     /// Python: `task.remove_done_callback(fn)`; returns how many were removed.
-    std::size_t remove_done_callback(DoneCallbackId id) noexcept {
+    std::size_t remove_done_callback(DoneCallbackId id) const noexcept {
         return core_->remove_user_callback(static_cast<std::uintptr_t>(id));
     }
     /// Python: `task.get_loop()`
@@ -171,7 +181,7 @@ public:
     ///
     /// Python: `task.add_done_callback(fn)`
     template <class F>
-    DoneCallbackId add_done_callback(F&& f) {
+    DoneCallbackId add_done_callback(F&& f) const {
         if constexpr (std::is_invocable_v<std::decay_t<F>&, Task>)
             return detail::add_done_callback<Task>(core_, std::forward<F>(f));
         else
@@ -324,6 +334,454 @@ auto EventLoop::run_until_complete(Aw&& aw) {
         detail::run_until_done(*this, detail::FutureCoreAccess::core(handle));
         return handle.result();
     }
+}
+
+
+// ---------------------------------------------------------------------------------------
+// gather
+
+/// A value or the exception that took its place: one slot of
+/// `gather(return_exceptions, ...)`. A `void` result is `std::monostate`.
+///
+/// Python: the mixed list `gather(..., return_exceptions=True)` returns
+/// Differs from CPython: C++ needs a type that holds either; a cancelled child's slot holds
+///   a CancelledError.
+template <class T>
+class Outcome {
+public:
+    using value_type = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+    explicit Outcome(value_type v) : v_(std::in_place_index<0>, std::move(v)) {}
+    explicit Outcome(std::exception_ptr e) : v_(std::in_place_index<1>, std::move(e)) {}
+
+    /// Whether the slot holds a value.
+    [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
+    explicit operator bool() const noexcept { return has_value(); }
+    /// The value; rethrows the exception if there is one.
+    value_type& value() & {
+        if (!has_value()) std::rethrow_exception(std::get<1>(v_));
+        return std::get<0>(v_);
+    }
+    const value_type& value() const& {
+        if (!has_value()) std::rethrow_exception(std::get<1>(v_));
+        return std::get<0>(v_);
+    }
+    value_type& operator*() & { return value(); }
+    const value_type& operator*() const& { return value(); }
+    value_type* operator->() { return &value(); }
+    /// The exception, or null if the slot holds a value.
+    [[nodiscard]] std::exception_ptr exception() const noexcept { return has_value() ? nullptr : std::get<1>(v_); }
+
+private:
+    std::variant<value_type, std::exception_ptr> v_;
+};
+
+/// Tag for `gather`: return each child's value or exception instead of raising the first.
+///
+/// Python: `gather(..., return_exceptions=True)`
+struct ReturnExceptions {
+    explicit ReturnExceptions() = default;
+};
+inline constexpr ReturnExceptions return_exceptions{};
+
+namespace detail {
+
+template <class A>
+struct AwaitableTraits {
+    static constexpr bool task_like = false;
+};
+template <class T>
+struct AwaitableTraits<Coro<T>> {
+    static constexpr bool task_like = true;
+    using result = T;
+};
+template <class T>
+struct AwaitableTraits<Task<T>> {
+    static constexpr bool task_like = true;
+    using result = T;
+};
+
+// A Coro or a Task: what gather, wait_for and shield accept (CPython's ensure_future).
+template <class A>
+concept TaskLike = AwaitableTraits<std::remove_cvref_t<A>>::task_like;
+template <class A>
+using result_of_t = typename AwaitableTraits<std::remove_cvref_t<A>>::result;
+template <class A>
+using gather_value_t = std::conditional_t<std::is_void_v<result_of_t<A>>, std::monostate, result_of_t<A>>;
+
+template <class T>
+Task<T> ensure_task(Coro<T>&& c) {
+    return create_task(std::move(c));
+}
+template <class T>
+Task<T> ensure_task(Task<T> t) {
+    return t;
+}
+
+template <class T>
+auto gather_value(const Task<T>& t) {
+    if constexpr (std::is_void_v<T>) {
+        t.result();
+        return std::monostate{};
+    } else {
+        return t.result();
+    }
+}
+template <class T>
+Outcome<T> gather_outcome(const Task<T>& t) {
+    if (t.cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError(FutureCoreAccess::core(t)->cancel_message())));
+    if (std::exception_ptr e = t.exception()) return Outcome<T>(e);
+    return Outcome<T>(gather_value(t));
+}
+
+// Waits for every child. Without return_exceptions, the first error (a cancelled child
+// counts as CancelledError) cancels the others, and is raised once all have finished. A
+// cancellation of the waiting task cancels every child, waits for all, and raises
+// CancelledError. Either way no child outlives the call (DESIGN §4).
+Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions);
+
+template <class Tuple>
+std::vector<FutureCore*> cores_of(const Tuple& tasks) {
+    return std::apply([](const auto&... t) { return std::vector<FutureCore*>{FutureCoreAccess::core(t)...}; }, tasks);
+}
+
+template <class R>
+using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+
+}  // namespace detail
+
+/// Runs the awaitables (Coros are wrapped in tasks, Tasks are used as they are)
+/// concurrently and returns their results as a tuple, in argument order (a `void` one gives
+/// `std::monostate`). `gather()` of nothing returns an empty tuple at once.
+///
+/// Python: `await asyncio.gather(*aws)`
+/// Throws: the first error of a child, after cancelling the other children and waiting for
+///   them to finish.
+/// Cancellation: cancelling the awaiting task cancels every child; CancelledError is raised
+///   once all have finished.
+/// Differs from CPython: on an error CPython leaves the other children running; here they
+///   are cancelled and awaited, because a running child may point into a frame that is gone
+///   (DESIGN §4, docs/differences.md). The children start when the gather is awaited
+///   (CPython: when gather() is called).
+/// Example: examples/tutorial/09_gather.cpp
+template <class... Aw>
+    requires(detail::TaskLike<Aw> && ...)
+Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
+    if constexpr (sizeof...(Aw) == 0) {
+        co_return std::tuple<>{};
+    } else {
+        std::tuple<Task<detail::result_of_t<Aw>>...> tasks{detail::ensure_task(std::move(aws))...};
+        std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
+        co_await detail::gather_wait(std::move(cores), false);
+        co_return std::apply([](const auto&... t) { return std::tuple<detail::gather_value_t<Aw>...>(detail::gather_value(t)...); }, tasks);
+    }
+}
+
+/// Like `gather(aws...)`, but never raises a child's error: each slot is an `Outcome` with
+/// the value or the exception (a cancelled child gives CancelledError).
+///
+/// Python: `await asyncio.gather(*aws, return_exceptions=True)`
+/// Cancellation: cancelling the awaiting task still cancels the children and raises.
+template <class... Aw>
+    requires(detail::TaskLike<Aw> && ...)
+Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, Aw... aws) {
+    if constexpr (sizeof...(Aw) == 0) {
+        co_return std::tuple<>{};
+    } else {
+        std::tuple<Task<detail::result_of_t<Aw>>...> tasks{detail::ensure_task(std::move(aws))...};
+        std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
+        co_await detail::gather_wait(std::move(cores), true);
+        co_return std::apply([](const auto&... t) { return std::tuple<Outcome<detail::result_of_t<Aw>>...>(detail::gather_outcome(t)...); }, tasks);
+    }
+}
+
+/// `gather` over a range of Coros (pass it with std::move) or Tasks of one type; returns a
+/// vector of results in range order.
+///
+/// Python: `await asyncio.gather(*list_of_aws)`
+template <std::ranges::input_range R>
+    requires(detail::TaskLike<detail::range_element_t<R>>)
+Coro<std::vector<detail::gather_value_t<detail::range_element_t<R>>>> gather(R aws) {
+    using T = detail::result_of_t<detail::range_element_t<R>>;
+    std::vector<Task<T>> tasks;
+    std::vector<detail::FutureCore*> cores;
+    for (auto&& a : aws) {
+        tasks.push_back(detail::ensure_task(std::move(a)));
+        cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
+    }
+    if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), false);
+    std::vector<detail::gather_value_t<detail::range_element_t<R>>> out;
+    out.reserve(tasks.size());
+    for (const Task<T>& t : tasks) out.push_back(detail::gather_value(t));
+    co_return out;
+}
+
+/// `gather(return_exceptions, range)`: a vector of Outcomes.
+///
+/// Python: `await asyncio.gather(*list_of_aws, return_exceptions=True)`
+template <std::ranges::input_range R>
+    requires(detail::TaskLike<detail::range_element_t<R>>)
+Coro<std::vector<Outcome<detail::result_of_t<detail::range_element_t<R>>>>> gather(ReturnExceptions, R aws) {
+    using T = detail::result_of_t<detail::range_element_t<R>>;
+    std::vector<Task<T>> tasks;
+    std::vector<detail::FutureCore*> cores;
+    for (auto&& a : aws) {
+        tasks.push_back(detail::ensure_task(std::move(a)));
+        cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
+    }
+    if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), true);
+    std::vector<Outcome<T>> out;
+    out.reserve(tasks.size());
+    for (const Task<T>& t : tasks) out.push_back(detail::gather_outcome(t));
+    co_return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// wait
+
+/// When `wait()` returns.
+///
+/// Python: `asyncio.FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`
+enum class ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
+inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::FIRST_COMPLETED;
+inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::FIRST_EXCEPTION;
+inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
+
+/// The `(done, pending)` pair `wait()` returns.
+template <class TaskT>
+using WaitResult = std::pair<std::unordered_set<TaskT>, std::unordered_set<TaskT>>;
+
+namespace detail {
+
+Coro<void> wait_core(std::vector<FutureCore*> children, std::optional<EventLoop::time_point> deadline, ReturnWhen when);
+
+template <class R>
+Coro<WaitResult<range_element_t<R>>> wait_impl(R tasks, std::optional<EventLoop::time_point> deadline, ReturnWhen when) {
+    using E = range_element_t<R>;
+    static_assert(!iscoroutine<E>, "asyncio::wait() takes tasks, not coroutines: wrap them with create_task() (CPython 3.11 forbids coroutines too)");
+    static_assert(std::is_base_of_v<AnyTask, E>, "asyncio::wait() takes a range of Task<T> or AnyTask");
+    std::vector<E> unique;
+    std::unordered_set<E> seen;
+    for (const auto& t : tasks)
+        if (seen.insert(t).second) unique.push_back(t);
+    if (unique.empty()) throw ValueError("Set of Tasks/Futures is empty.");
+    std::vector<FutureCore*> cores;
+    for (const E& t : unique) cores.push_back(FutureCoreAccess::core(t));
+    co_await wait_core(std::move(cores), deadline, when);
+    WaitResult<E> out;
+    for (const E& t : unique) (t.done() ? out.first : out.second).insert(t);
+    co_return out;
+}
+
+}  // namespace detail
+
+/// Waits until `return_when` holds for the tasks and returns the sets `(done, pending)`;
+/// the pending tasks are not cancelled.
+///
+/// Python: `done, pending = await asyncio.wait(tasks, return_when=ALL_COMPLETED)`
+/// Throws: `ValueError` for an empty range. Coroutines are rejected at compile time.
+/// Cancellation: cancel-safe; the tasks are left running.
+/// Example: examples/tutorial/12_wait.cpp
+template <std::ranges::input_range R>
+Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, ReturnWhen return_when = ALL_COMPLETED) {
+    return detail::wait_impl(std::move(tasks), std::nullopt, return_when);
+}
+
+/// Like `wait(tasks, return_when)`, returning after `timeout` at the latest (without
+/// cancelling anything: the tasks not done are in `pending`).
+///
+/// Python: `await asyncio.wait(tasks, timeout=t, return_when=...)`
+template <std::ranges::input_range R>
+Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, Delay timeout, ReturnWhen return_when = ALL_COMPLETED) {
+    return detail::wait_impl(std::move(tasks), get_running_loop().time() + timeout.value, return_when);
+}
+
+// ---------------------------------------------------------------------------------------
+// wait_for, shield
+
+namespace detail {
+
+// Waits until `t` is done without cancelling it when the waiting task is cancelled
+// (CPython's _cancel_and_wait waiter).
+Coro<void> wait_done(FutureCore* t);
+
+template <class T>
+Coro<T> await_task(Task<T> t) {
+    co_return co_await t;
+}
+
+}  // namespace detail
+
+/// Waits for `aw` (a Coro, run as a task, or a Task) for at most `timeout`; at the deadline
+/// cancels it, waits for it to finish, and raises TimeoutError. `std::nullopt`: no limit.
+///
+/// Python: `await asyncio.wait_for(aw, timeout)` (3.12)
+/// Throws: `TimeoutError`; a `timeout <= 0` cancels at once unless `aw` is already done.
+/// Cancellation: cancelling the waiting task cancels `aw` too.
+template <class Aw>
+    requires detail::TaskLike<Aw>
+Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
+    using T = detail::result_of_t<Aw>;
+    Task<T> t = detail::ensure_task(std::move(aw));
+    if (timeout && timeout->value <= EventLoop::duration::zero()) {
+        if (!t.done()) {
+            t.cancel();
+            co_await detail::wait_done(detail::FutureCoreAccess::core(t));
+        }
+        if (t.cancelled()) throw TimeoutError();
+        co_return t.result();
+    }
+    co_return co_await asyncio::timeout(timeout, detail::await_task(t));
+}
+
+namespace detail {
+
+// shield(): like awaiting the task, but a cancellation of the waiting task only stops the
+// waiting; the task goes on.
+template <class T>
+class ShieldAwaiter final : public DoneNode, public Waiter {
+public:
+    explicit ShieldAwaiter(Task<T> t) noexcept : task_handle_(std::move(t)), target_(FutureCoreAccess::core(task_handle_)) {}
+    ShieldAwaiter(const ShieldAwaiter&) = delete;
+    ShieldAwaiter& operator=(const ShieldAwaiter&) = delete;
+    ~ShieldAwaiter() { target_->remove_node(this); }
+
+    bool await_ready() const noexcept { return target_->done(); }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        waiter_ = task_of(h);
+        target_->add_node(this);
+        waiter_->suspend(h, this);
+    }
+    T await_resume() {
+        if (waiter_) waiter_->throw_if_cancelled(cancelled_);
+        return task_handle_.result();
+    }
+    void on_done(FutureCore&) override { waiter_->wake(); }
+    bool cancel_wait(const std::string&) override {
+        if (!linked) return false;
+        target_->remove_node(this);
+        cancelled_ = true;
+        waiter_->wake();
+        return true;
+    }
+
+private:
+    Task<T> task_handle_;
+    FutureCore* target_;
+    TaskCore* waiter_ = nullptr;
+    bool cancelled_ = false;
+};
+
+}  // namespace detail
+
+/// Awaits `aw` (a Task, or a Coro run as a new task) so that cancelling the waiting task
+/// does not cancel it: the waiter gets CancelledError, the task runs on and its result stays
+/// retrievable through its handle.
+///
+/// Python: `await asyncio.shield(aw)`
+/// Cancellation: the waiter is cancelled, the shielded task is not.
+/// Differs from CPython: a shielded Coro becomes a free task (as create_task would make);
+///   keep a Task handle if you need its result after a cancellation.
+template <class Aw>
+    requires detail::TaskLike<Aw>
+[[nodiscard]] detail::ShieldAwaiter<detail::result_of_t<Aw>> shield(Aw aw) {
+    return detail::ShieldAwaiter<detail::result_of_t<Aw>>(detail::ensure_task(std::move(aw)));
+}
+
+// ---------------------------------------------------------------------------------------
+// as_completed
+
+/// The tasks in the order they complete: iterate it and `co_await` each item to get the
+/// next result (or its exception).
+///
+/// Python: `for aw in asyncio.as_completed(tasks, timeout=t): result = await aw`
+/// Throws: each item raises `TimeoutError` once the timeout passed (the tasks are not
+///   cancelled, as in CPython).
+/// Cancellation: cancel-safe; the tasks are left running.
+/// Differs from CPython: takes tasks (wrap coroutines with create_task), so that nothing
+///   it started could outlive it; await the items one at a time.
+template <class T>
+class AsCompleted {
+public:
+    /// Python: `asyncio.as_completed(tasks, timeout=None)`
+    template <std::ranges::input_range R>
+    explicit AsCompleted(R&& tasks, std::optional<Delay> timeout = std::nullopt) : state_(std::make_shared<State>()) {
+        for (const auto& t : tasks) state_->tasks.push_back(t);
+        state_->start(timeout);
+    }
+
+    /// The next result in completion order.
+    [[nodiscard]] Coro<T> next() { return next_of(state_); }
+
+    class iterator {
+    public:
+        using value_type = Coro<T>;
+        using difference_type = std::ptrdiff_t;
+        Coro<T> operator*() const { return next_of(state_); }
+        iterator& operator++() {
+            ++i_;
+            return *this;
+        }
+        void operator++(int) { ++i_; }
+        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
+
+    private:
+        friend class AsCompleted;
+        iterator(std::shared_ptr<typename AsCompleted::State> s, std::size_t i) : state_(std::move(s)), i_(i) {}
+        std::shared_ptr<typename AsCompleted::State> state_;
+        std::size_t i_;
+    };
+    iterator begin() const { return iterator(state_, 0); }
+    iterator end() const { return iterator(state_, state_->tasks.size()); }
+    [[nodiscard]] std::size_t size() const noexcept { return state_->tasks.size(); }
+
+private:
+    struct State final : detail::ChildObserver {
+        std::vector<Task<T>> tasks;
+        std::deque<std::size_t> done;
+        detail::WaitPoint wp;
+        std::unique_ptr<detail::ChildWatch> watch;
+        std::unique_ptr<detail::Alarm> alarm;
+
+        void start(std::optional<Delay> timeout) {
+            EventLoop& loop = get_running_loop();
+            if (timeout) {
+                alarm = std::make_unique<detail::Alarm>(loop, wp);
+                alarm->arm(loop.time() + timeout->value);
+            }
+            watch = std::make_unique<detail::ChildWatch>(this, tasks.size());
+            for (std::size_t i = 0; i < tasks.size(); ++i) watch->watch(i, detail::FutureCoreAccess::core(tasks[i]));
+        }
+        void child_done(std::size_t i) override {
+            if (alarm && alarm->rang()) return;  // after the timeout only TimeoutError is left
+            done.push_back(i);
+            wp.notify();
+        }
+    };
+
+    static Coro<T> next_of(std::shared_ptr<State> s) {
+        // What completed before the timeout comes first, then TimeoutError (CPython's order).
+        while (s->done.empty()) {
+            if (s->alarm && s->alarm->rang()) throw TimeoutError();
+            if (co_await s->wp) throw CancelledError(s->wp.task()->cancel_message());
+        }
+        std::size_t i = s->done.front();
+        s->done.pop_front();
+        co_return s->tasks[i].result();
+    }
+
+    std::shared_ptr<State> state_;
+};
+
+/// `AsCompleted` over a range of `Task<T>`.
+///
+/// Python: `asyncio.as_completed(tasks, *, timeout=None)`
+template <std::ranges::input_range R>
+[[nodiscard]] AsCompleted<typename detail::range_element_t<R>::value_type> as_completed(R&& tasks, std::optional<Delay> timeout = std::nullopt) {
+    using E = detail::range_element_t<R>;
+    static_assert(!iscoroutine<E>, "asyncio::as_completed() takes tasks: wrap coroutines with create_task()");
+    return AsCompleted<typename E::value_type>(std::forward<R>(tasks), timeout);
 }
 
 }  // namespace asyncio

@@ -1,0 +1,137 @@
+// src/taskgroups.cpp: TaskGroup's bookkeeping and exit (Lib/asyncio/taskgroups.py).
+#include <asyncio/taskgroups.hpp>
+
+namespace asyncio {
+
+// One unfinished child: its done callback, linked in the group's list.
+struct TaskGroup::Child final : detail::DoneNode {
+    TaskGroup* group;
+    AnyTask task;
+    Child* prev = nullptr;
+    Child* next = nullptr;
+    Child(TaskGroup* g, AnyTask t) : group(g), task(std::move(t)) {}
+    void on_done(detail::FutureCore&) override { group->on_task_done(this); }
+};
+
+namespace {
+bool is_cancellation(const std::exception_ptr& e) { return ExceptionGroup::is_a<CancelledError>(e); }
+// Errors a group re-raises alone, as CPython does for SystemExit and KeyboardInterrupt.
+bool is_base_error(const std::exception_ptr& e) { return ExceptionGroup::is_a<KeyboardInterrupt>(e); }
+}  // namespace
+
+TaskGroup::TaskGroup() = default;
+
+TaskGroup::~TaskGroup() {
+    // exit() waited for every child; this only runs early if the frame is destroyed with
+    // the loop closing, when the children's frames are going too.
+    while (Child* c = children_) {
+        children_ = c->next;
+        detail::FutureCoreAccess::core(c->task)->remove_node(c);
+        delete c;
+    }
+}
+
+void TaskGroup::enter() {
+    loop_ = &get_running_loop();
+    parent_ = detail::LoopAccess::current_task(*loop_);
+    if (!parent_) throw RuntimeError("TaskGroup cannot determine the parent task");
+}
+
+void TaskGroup::check_can_create() const {
+    if (exiting_ && n_children_ == 0) throw RuntimeError("TaskGroup is finished");
+    if (aborting_) throw RuntimeError("TaskGroup is shutting down");
+}
+
+void TaskGroup::adopt(const AnyTask& task) {
+    auto* child = new Child(this, task);
+    child->next = children_;
+    if (children_) children_->prev = child;
+    children_ = child;
+    ++n_children_;
+    detail::FutureCore* core = detail::FutureCoreAccess::core(task);
+    if (core->done())
+        on_task_done(child);
+    else
+        core->add_node(child);
+}
+
+void TaskGroup::abort() {
+    aborting_ = true;
+    for (Child* c = children_; c; c = c->next)
+        if (!c->task.done()) c->task.cancel();
+}
+
+void TaskGroup::cancel() {
+    if (exiting_ && n_children_ == 0) return;
+    if (!aborting_) abort();
+    if (parent_ && !parent_cancel_requested_) {
+        parent_cancel_requested_ = true;
+        parent_->cancel({});
+    }
+}
+
+// A child finished (called synchronously as it completes).
+void TaskGroup::on_task_done(Child* child) {
+    AnyTask task = std::move(child->task);
+    (child->prev ? child->prev->next : children_) = child->next;
+    if (child->next) child->next->prev = child->prev;
+    delete child;
+    --n_children_;
+    if (exiting_ && n_children_ == 0) on_completed_.notify();
+
+    if (task.cancelled()) return;
+    std::exception_ptr exc = task.exception();
+    if (!exc) return;
+    errors_.push_back(exc);
+    if (is_base_error(exc) && !base_error_) base_error_ = exc;
+    if (parent_->done()) {
+        loop_->call_exception_handler({"Task has errored out but its parent task is already completed", exc, task.get_name()});
+        return;
+    }
+    if (!aborting_ && !parent_cancel_requested_) {
+        // The parent is not being cancelled: cancel it ourselves to stop whatever the body
+        // awaits now, and withdraw that request in exit():
+        //
+        //     co_await TaskGroup::run([&](TaskGroup& g) -> Coro<> {
+        //         g.create_task(crash_soon());
+        //         co_await something();          // <- interrupted here
+        //     });
+        //     co_await something_else();         // runs normally after the group
+        abort();
+        parent_cancel_requested_ = true;
+        parent_->cancel({});
+    }
+}
+
+// CPython's __aexit__: wait for every child, then decide what to raise.
+Coro<void> TaskGroup::exit(std::exception_ptr error) {
+    exiting_ = true;
+    if (error && is_base_error(error) && !base_error_) base_error_ = error;
+    const bool body_cancelled = error && is_cancellation(error);
+    std::exception_ptr propagate_cancellation = body_cancelled ? error : nullptr;
+    if (error && !aborting_) abort();
+
+    // The parent may be cancelled again (and again) while we wait: keep waiting.
+    while (n_children_ > 0) {
+        if (co_await on_completed_) {
+            if (!aborting_) {
+                // The parent is being cancelled from outside while the body had ended:
+                //     co_await TaskGroup::run(body);   // <- parent.cancel() lands here
+                propagate_cancellation = std::make_exception_ptr(CancelledError(parent_->cancel_message()));
+                abort();
+            }
+        }
+    }
+
+    if (base_error_) std::rethrow_exception(base_error_);
+    if (parent_cancel_requested_) {
+        // Our own request: withdraw it; with no other request left, the body's
+        // CancelledError was ours and does not propagate.
+        if (parent_->uncancel() == 0) propagate_cancellation = nullptr;
+    }
+    if (propagate_cancellation && errors_.empty()) std::rethrow_exception(propagate_cancellation);
+    if (error && !body_cancelled) errors_.push_back(error);
+    if (!errors_.empty()) throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));
+}
+
+}  // namespace asyncio

@@ -1,0 +1,57 @@
+// src/timeouts.cpp: Timeout's state machine (Lib/asyncio/timeouts.py).
+#include <asyncio/timeouts.hpp>
+
+namespace asyncio {
+
+Timeout::Alarm::~Alarm() {
+    if (queued()) detail::LoopAccess::timers(*loop).erase(this);
+}
+
+void Timeout::enter() {
+    EventLoop& loop = get_running_loop();
+    detail::TaskCore* task = detail::LoopAccess::current_task(loop);
+    if (!task) throw RuntimeError("Timeout should be used inside a task");
+    task_ = task;
+    cancelling_ = task->cancelling();
+    alarm_.loop = &loop;
+    state_ = State::entered;
+    reschedule(when_);
+}
+
+void Timeout::reschedule(std::optional<time_point> when) {
+    if (state_ != State::entered) {
+        if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
+        throw RuntimeError("Cannot reschedule after exit");
+    }
+    when_ = when;
+    EventLoop& loop = *alarm_.loop;
+    if (alarm_.queued()) detail::LoopAccess::timers(loop).erase(&alarm_);
+    if (!when) return;
+    // A deadline already past fires in the next iteration (CPython: call_soon).
+    alarm_.when = std::max(*when, loop.time());
+    detail::LoopAccess::timers(loop).push(&alarm_);
+}
+
+void Timeout::on_timeout() {
+    task_->cancel({});
+    state_ = State::expiring;
+}
+
+// The scope ends with `error` (null: the body returned):
+//
+//     co_await asyncio::timeout(3s, body());   // body() ends with CancelledError at 3 s
+//
+// Only if the cancellation is ours (no other cancel() is pending once our request is
+// withdrawn) does the CancelledError become TimeoutError.
+void Timeout::exit(std::exception_ptr& error) noexcept {
+    if (alarm_.queued()) detail::LoopAccess::timers(*alarm_.loop).erase(&alarm_);
+    if (state_ == State::expiring) {
+        state_ = State::expired;
+        if (task_->uncancel() <= cancelling_ && error && ExceptionGroup::is_a<CancelledError>(error))
+            error = std::make_exception_ptr(TimeoutError());
+    } else if (state_ == State::entered) {
+        state_ = State::exited;
+    }
+}
+
+}  // namespace asyncio
