@@ -1,0 +1,136 @@
+// asyncio/detail/wait_queue.hpp: the FIFO of tasks waiting on a lock, event, condition,
+// semaphore or queue (CPython's deque of waiter futures), with each node in the waiting
+// frame: waiting allocates nothing.
+#pragma once
+
+#include <asyncio/detail/task_core.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <string>
+
+namespace asyncio::detail {
+
+class WaitQueue;
+
+// One waiting task. A wake-up (grant) unlinks it; so does a cancellation that arrives
+// first. A cancellation that arrives after the grant cannot undo it: the owner of the
+// primitive sees `granted && cancelled` on resumption and passes the grant on (no lost
+// wake-ups, DESIGN §3).
+class WaitNode : public Waiter {
+public:
+    WaitNode(const WaitNode&) = delete;
+    WaitNode& operator=(const WaitNode&) = delete;
+
+    // Suspends `h`'s task at the back of `q`.
+    template <class P>
+    void enqueue(std::coroutine_handle<P> h, WaitQueue& q);
+    // On resumption: consumes a pending cancellation request into `cancelled`.
+    void settle() noexcept {
+        if (task_ && task_->take_must_cancel()) cancelled_ = true;
+    }
+    [[nodiscard]] bool granted() const noexcept { return granted_; }
+    [[nodiscard]] bool cancelled() const noexcept { return cancelled_; }
+    [[nodiscard]] TaskCore* task() const noexcept { return task_; }
+    [[nodiscard]] std::string cancel_message() const { return task_->cancel_message(); }
+
+    bool cancel_wait(const std::string&) override;
+
+protected:
+    WaitNode() = default;
+    virtual ~WaitNode();  // virtual only to satisfy -Wnon-virtual-dtor; never deleted by base
+
+private:
+    friend class WaitQueue;
+    WaitNode* prev_ = nullptr;
+    WaitNode* next_ = nullptr;
+    WaitQueue* queue_ = nullptr;  // set while linked
+    TaskCore* task_ = nullptr;
+    bool granted_ = false;
+    bool cancelled_ = false;
+};
+
+class WaitQueue {
+public:
+    WaitQueue() = default;
+    WaitQueue(const WaitQueue&) = delete;
+    WaitQueue& operator=(const WaitQueue&) = delete;
+
+    [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] WaitNode* front() const noexcept { return head_; }
+
+    void push_back(WaitNode* n) noexcept {
+        n->prev_ = tail_;
+        n->next_ = nullptr;
+        n->queue_ = this;
+        (tail_ ? tail_->next_ : head_) = n;
+        tail_ = n;
+        ++size_;
+    }
+    void remove(WaitNode* n) noexcept {
+        if (n->queue_ != this) return;
+        (n->prev_ ? n->prev_->next_ : head_) = n->next_;
+        (n->next_ ? n->next_->prev_ : tail_) = n->prev_;
+        n->prev_ = n->next_ = nullptr;
+        n->queue_ = nullptr;
+        --size_;
+    }
+    // Wakes the first waiter with a grant; false if nobody waits.
+    bool grant_first() {
+        WaitNode* n = head_;
+        if (!n) return false;
+        remove(n);
+        n->granted_ = true;
+        n->task_->wake();
+        return true;
+    }
+    // Wakes every waiter with a grant.
+    void grant_all() {
+        while (grant_first()) {
+        }
+    }
+
+private:
+    WaitNode* head_ = nullptr;
+    WaitNode* tail_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+inline WaitNode::~WaitNode() {
+    if (queue_) queue_->remove(this);
+}
+
+template <class P>
+void WaitNode::enqueue(std::coroutine_handle<P> h, WaitQueue& q) {
+    task_ = task_of(h);
+    q.push_back(this);
+    task_->suspend(h, this);
+}
+
+inline bool WaitNode::cancel_wait(const std::string&) {
+    if (granted_ || !queue_) return false;
+    queue_->remove(this);
+    cancelled_ = true;
+    task_->wake();
+    return true;
+}
+
+// A bare wait on a queue, for coroutines that do their own bookkeeping on resumption
+// (Condition.wait, Queue.get/put slow paths): never throws; name it, await it, then look
+// at granted() and cancelled().
+class WaitOn final : public WaitNode {
+public:
+    explicit WaitOn(WaitQueue& q) noexcept : q_(q) {}
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        enqueue(h, q_);
+    }
+    void await_resume() noexcept { settle(); }
+
+private:
+    WaitQueue& q_;
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,351 @@
+// asyncio/locks.hpp: Lock, LockGuard, Event, Condition, Semaphore, BoundedSemaphore, Barrier.
+// Mirrors Lib/asyncio/locks.py.
+#pragma once
+
+#include <asyncio/coroutines.hpp>
+#include <asyncio/detail/wait_queue.hpp>
+#include <asyncio/events.hpp>
+#include <asyncio/exceptions.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace asyncio {
+
+class Lock;
+
+/// Holds a Lock until destroyed: what `async with lock:` gives in Python.
+///
+/// Python: the body of `async with lock:`
+/// Differs from CPython: C++ has no async context managers; `co_await lock.scoped()`
+///   acquires and returns the guard, whose destructor releases (release is synchronous).
+class [[nodiscard]] LockGuard {
+public:
+    LockGuard() noexcept = default;
+    explicit LockGuard(Lock* lock) noexcept : lock_(lock) {}
+    LockGuard(LockGuard&& o) noexcept : lock_(std::exchange(o.lock_, nullptr)) {}
+    LockGuard& operator=(LockGuard&& o) noexcept;
+    ~LockGuard();
+    /// Releases now instead of at the end of the scope.
+    void release();
+    /// Whether the guard still holds its lock.
+    [[nodiscard]] bool owns_lock() const noexcept { return lock_ != nullptr; }
+
+private:
+    Lock* lock_ = nullptr;
+};
+
+namespace detail {
+
+template <class Prim, class R>
+class AcquireAwaiter;
+
+}  // namespace detail
+
+/// A mutual-exclusion lock for tasks; waiters acquire it first come, first served.
+///
+/// Python: `asyncio.Lock()`
+/// Differs from CPython: a lock is owned by the task that acquired it, and `release()`
+///   from any other task raises RuntimeError (CPython lets any task release it).
+class Lock {
+public:
+    Lock() = default;
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+    /// Acquires the lock, waiting while another task holds it; returns true. Uncontended, it
+    /// neither suspends nor allocates.
+    ///
+    /// Python: `await lock.acquire()`
+    /// Cancellation: cancel-safe: a cancelled acquire does not hold the lock, and a wake-up
+    ///   it received is passed on to the next waiter.
+    [[nodiscard]] detail::AcquireAwaiter<Lock, bool> acquire() noexcept;
+    /// Acquires the lock and returns a guard that releases it: `async with lock:`.
+    ///
+    /// Python: `async with lock: ...`
+    /// Cancellation: as `acquire()`.
+    [[nodiscard]] detail::AcquireAwaiter<Lock, LockGuard> scoped() noexcept;
+    /// Releases the lock and wakes the first waiter.
+    ///
+    /// Python: `lock.release()`
+    /// Throws: `RuntimeError` if the lock is not held, or is held by another task.
+    void release();
+    /// Python: `lock.locked()`
+    [[nodiscard]] bool locked() const noexcept { return locked_; }
+
+private:
+    friend class LockGuard;
+    template <class Prim, class R>
+    friend class detail::AcquireAwaiter;
+
+    bool try_acquire(detail::TaskCore* task) noexcept {
+        // Free, and nobody queued or woken ahead of us: take it without suspending.
+        if (locked_ || !waiters_.empty() || woken_ > 0) return false;
+        locked_ = true;
+        owner_ = task;
+        return true;
+    }
+    void on_wake_resumed(detail::WaitNode& node);
+    void release_unchecked() noexcept;
+    void wake_up_first() noexcept {
+        if (waiters_.grant_first()) ++woken_;
+    }
+
+    detail::WaitQueue waiters_;
+    detail::TaskCore* owner_ = nullptr;
+    std::size_t woken_ = 0;  // granted waiters that have not run yet: no one may barge in
+    bool locked_ = false;
+};
+
+/// A flag tasks can wait for.
+///
+/// Python: `asyncio.Event()`
+class Event {
+public:
+    Event() = default;
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+
+    /// Python: `event.is_set()`
+    [[nodiscard]] bool is_set() const noexcept { return value_; }
+    /// Sets the flag and wakes every waiter.
+    ///
+    /// Python: `event.set()`
+    void set() {
+        if (value_) return;
+        value_ = true;
+        waiters_.grant_all();
+    }
+    /// Python: `event.clear()`
+    void clear() noexcept { value_ = false; }
+    /// Waits until the flag is set; returns true at once if it is.
+    ///
+    /// Python: `await event.wait()`
+    /// Cancellation: cancel-safe; nothing is consumed.
+    [[nodiscard]] detail::AcquireAwaiter<Event, bool> wait() noexcept;
+
+private:
+    template <class Prim, class R>
+    friend class detail::AcquireAwaiter;
+    bool try_acquire(detail::TaskCore*) const noexcept { return value_; }
+    void on_wake_resumed(detail::WaitNode&) noexcept {}
+    detail::WaitQueue waiters_;
+    bool value_ = false;
+};
+
+/// Lets tasks wait until notified, holding a lock around the state they check.
+///
+/// Python: `asyncio.Condition(lock=None)`
+class Condition {
+public:
+    /// A condition with its own Lock.
+    Condition() : lock_(&own_lock_) {}
+    /// A condition over `lock`, which must outlive it.
+    explicit Condition(Lock& lock) : lock_(&lock) {}
+    Condition(const Condition&) = delete;
+    Condition& operator=(const Condition&) = delete;
+
+    /// Python: `await cond.acquire()`
+    [[nodiscard]] detail::AcquireAwaiter<Lock, bool> acquire() noexcept;
+    /// Python: `async with cond:`
+    [[nodiscard]] detail::AcquireAwaiter<Lock, LockGuard> scoped() noexcept;
+    /// Python: `cond.release()`
+    void release() { lock_->release(); }
+    /// Python: `cond.locked()`
+    [[nodiscard]] bool locked() const noexcept { return lock_->locked(); }
+
+    /// Releases the lock, waits for a notify, re-acquires the lock (even when cancelled),
+    /// and returns true.
+    ///
+    /// Python: `await cond.wait()`
+    /// Throws: `RuntimeError("cannot wait on un-acquired lock")`.
+    /// Cancellation: the lock is held again when CancelledError propagates; a notification
+    ///   received just before the cancellation is passed on to the next waiter.
+    [[nodiscard]] Coro<bool> wait();
+    /// Waits until `predicate()` is true, returning its last value.
+    ///
+    /// Python: `await cond.wait_for(predicate)`
+    template <class F>
+    [[nodiscard]] Coro<bool> wait_for(F predicate) {
+        bool result = static_cast<bool>(predicate());
+        while (!result) {
+            co_await wait();
+            result = static_cast<bool>(predicate());
+        }
+        co_return result;
+    }
+    /// Wakes up to `n` waiters.
+    ///
+    /// Python: `cond.notify(n=1)`
+    /// Throws: `RuntimeError("cannot notify on un-acquired lock")`.
+    void notify(std::size_t n = 1);
+    /// Python: `cond.notify_all()`
+    void notify_all() { notify(waiters_.size()); }
+
+private:
+    Lock own_lock_;
+    Lock* lock_;
+    detail::WaitQueue waiters_;
+};
+
+/// A counter of permits: `acquire()` takes one, waiting while there is none.
+///
+/// Python: `asyncio.Semaphore(value=1)`
+/// Throws: `ValueError` for a negative initial value.
+class Semaphore {
+public:
+    explicit Semaphore(long value = 1);
+    Semaphore(const Semaphore&) = delete;
+    Semaphore& operator=(const Semaphore&) = delete;
+    virtual ~Semaphore() = default;
+
+    /// Takes a permit, waiting first come, first served; returns true. Uncontended, it
+    /// neither suspends nor allocates.
+    ///
+    /// Python: `await sem.acquire()`
+    /// Cancellation: cancel-safe: a cancelled acquire takes no permit; one granted to it just
+    ///   before the cancellation goes back and on to the next waiter.
+    [[nodiscard]] detail::AcquireAwaiter<Semaphore, bool> acquire() noexcept;
+    /// Returns a permit and wakes the next waiter.
+    ///
+    /// Python: `sem.release()`
+    virtual void release();
+    /// True if an acquire would wait.
+    ///
+    /// Python: `sem.locked()`
+    [[nodiscard]] bool locked() const noexcept { return value_ == 0 || !waiters_.empty(); }
+    /// The permits left.
+    ///
+    /// Python: `sem._value` (private there)
+    [[nodiscard]] long value() const noexcept { return value_; }
+
+protected:
+    long value_;
+
+private:
+    template <class Prim, class R>
+    friend class detail::AcquireAwaiter;
+    bool try_acquire(detail::TaskCore*) noexcept {
+        if (locked()) return false;
+        --value_;
+        return true;
+    }
+    void on_wake_resumed(detail::WaitNode& node);
+    bool wake_up_next();
+    detail::WaitQueue waiters_;
+};
+
+/// A Semaphore that refuses to be released above its initial value.
+///
+/// Python: `asyncio.BoundedSemaphore(value=1)`
+/// Throws: `ValueError("BoundedSemaphore released too many times")` from `release()`.
+class BoundedSemaphore : public Semaphore {
+public:
+    explicit BoundedSemaphore(long value = 1) : Semaphore(value), bound_(value) {}
+    void release() override;
+
+private:
+    long bound_;
+};
+
+/// Raised by `Barrier::wait()` when the barrier is aborted or reset.
+///
+/// Python: `asyncio.BrokenBarrierError`
+class BrokenBarrierError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
+/// Lets a fixed number of tasks wait for each other.
+///
+/// Python: `asyncio.Barrier(parties)`
+/// Throws: `ValueError` if `parties < 1`.
+class Barrier {
+public:
+    explicit Barrier(std::size_t parties);
+    Barrier(const Barrier&) = delete;
+    Barrier& operator=(const Barrier&) = delete;
+
+    /// Waits until `parties` tasks wait, then releases them all; returns this task's arrival
+    /// index, 0 to parties-1.
+    ///
+    /// Python: `await barrier.wait()`
+    /// Throws: `BrokenBarrierError` if the barrier is aborted or reset meanwhile.
+    [[nodiscard]] Coro<std::size_t> wait();
+    /// Returns the barrier to empty; waiting tasks get BrokenBarrierError.
+    ///
+    /// Python: `await barrier.reset()`
+    [[nodiscard]] Coro<void> reset();
+    /// Breaks the barrier: waiting and later tasks get BrokenBarrierError.
+    ///
+    /// Python: `await barrier.abort()`
+    [[nodiscard]] Coro<void> abort();
+    /// Python: `barrier.parties`
+    [[nodiscard]] std::size_t parties() const noexcept { return parties_; }
+    /// Python: `barrier.n_waiting`
+    [[nodiscard]] std::size_t n_waiting() const noexcept { return state_ == State::filling ? count_ : 0; }
+    /// Python: `barrier.broken`
+    [[nodiscard]] bool broken() const noexcept { return state_ == State::broken; }
+
+private:
+    enum class State { filling, draining, resetting, broken };
+    Coro<void> block();
+    Coro<void> wait_released();
+    void exit() noexcept;
+
+    Condition cond_;
+    std::size_t parties_;
+    std::size_t count_ = 0;
+    State state_ = State::filling;
+};
+
+namespace detail {
+
+// acquire()/wait() of Lock, Event and Semaphore: the uncontended case is decided in
+// await_suspend (no suspension, no allocation); otherwise the task queues in the frame.
+template <class Prim, class R>
+class AcquireAwaiter final : public WaitNode {
+public:
+    explicit AcquireAwaiter(Prim& p) noexcept : prim_(p) {}
+
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        TaskCore* task = task_of(h);
+        if (prim_.try_acquire(task)) return false;
+        suspended_ = true;
+        enqueue(h, prim_.waiters_);
+        return true;
+    }
+    R await_resume() {
+        if (suspended_) {
+            settle();
+            if (cancelled()) {
+                prim_.on_wake_resumed(*this);  // passes a grant on
+                throw CancelledError(cancel_message());
+            }
+            prim_.on_wake_resumed(*this);
+        }
+        if constexpr (std::is_same_v<R, LockGuard>)
+            return LockGuard(&prim_);
+        else
+            return true;
+    }
+
+private:
+    Prim& prim_;
+    bool suspended_ = false;
+};
+
+}  // namespace detail
+
+inline detail::AcquireAwaiter<Lock, bool> Lock::acquire() noexcept { return detail::AcquireAwaiter<Lock, bool>(*this); }
+inline detail::AcquireAwaiter<Lock, LockGuard> Lock::scoped() noexcept { return detail::AcquireAwaiter<Lock, LockGuard>(*this); }
+inline detail::AcquireAwaiter<Lock, bool> Condition::acquire() noexcept { return lock_->acquire(); }
+inline detail::AcquireAwaiter<Lock, LockGuard> Condition::scoped() noexcept { return lock_->scoped(); }
+inline detail::AcquireAwaiter<Event, bool> Event::wait() noexcept { return detail::AcquireAwaiter<Event, bool>(*this); }
+inline detail::AcquireAwaiter<Semaphore, bool> Semaphore::acquire() noexcept { return detail::AcquireAwaiter<Semaphore, bool>(*this); }
+
+}  // namespace asyncio
