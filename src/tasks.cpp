@@ -29,7 +29,10 @@ TaskCore::~TaskCore() {
     if (root_) root_.destroy();
 }
 
-std::string TaskCore::name() const { return name_ ? *name_ : "Task-" + std::to_string(id_); }
+std::string TaskCore::name() const {
+    if (extras_ && !extras_->name.empty()) return extras_->name;
+    return "Task-" + std::to_string(id_);
+}
 
 bool TaskCore::cancel(const std::string& msg) {
     if (done()) return false;

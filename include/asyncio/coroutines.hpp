@@ -2,6 +2,7 @@
 // Mirrors Lib/asyncio/coroutines.py.
 #pragma once
 
+#include <asyncio/detail/frame_pool.hpp>
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -32,7 +33,8 @@ struct CoroFinalAwaiter {
     void await_resume() noexcept {}
 };
 
-struct CoroPromiseCommon : PromiseBase {
+// Frames come from the per-thread pool (detail/frame_pool.hpp).
+struct CoroPromiseCommon : PromiseBase, PoolAllocated {
     std::exception_ptr exception;
 
     std::suspend_always initial_suspend() noexcept { return {}; }

@@ -35,7 +35,7 @@ class TaskState final : public TaskCore {
 public:
     using Root = std::coroutine_handle<CoroPromise<T>>;
     TaskState(EventLoop* loop, Root root) : TaskCore(loop, root) { root.promise().task = this; }
-    ResultSlot<T> slot;
+    [[no_unique_address]] ResultSlot<T> slot;
 
 private:
     void complete() override {

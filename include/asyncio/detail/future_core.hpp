@@ -2,6 +2,7 @@
 // Future subclass): pending/cancelled/finished, the exception, and the done-callback list.
 #pragma once
 
+#include <asyncio/detail/frame_pool.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -34,7 +35,9 @@ protected:
     ~DoneNode() = default;
 };
 
-class FutureCore {
+// A Runnable only so that Task (which is one) shares this class's vtable pointer; a plain
+// future is never queued.
+class FutureCore : public PoolAllocated, public Runnable {
 public:
     enum class State : std::uint8_t { pending, cancelled, finished };
 
@@ -56,20 +59,24 @@ public:
     // Future.cancel(msg); Task overrides it with Task.cancel(msg).
     virtual bool cancel(const std::string& msg);
 
+    // Appends in registration order. The list has no tail pointer (8 bytes less in every
+    // task): a future rarely has more than a couple of callbacks.
     void add_node(DoneNode* n) noexcept {
-        n->prev = tail_;
         n->next = nullptr;
         n->linked = true;
-        if (tail_)
-            tail_->next = n;
-        else
-            head_ = n;
-        tail_ = n;
+        DoneNode** link = &head_;
+        DoneNode* prev = nullptr;
+        while (*link) {
+            prev = *link;
+            link = &prev->next;
+        }
+        n->prev = prev;
+        *link = n;
     }
     void remove_node(DoneNode* n) noexcept {
         if (!n->linked) return;
         (n->prev ? n->prev->next : head_) = n->next;
-        (n->next ? n->next->prev : tail_) = n->prev;
+        if (n->next) n->next->prev = n->prev;
         n->prev = n->next = nullptr;
         n->linked = false;
     }
@@ -91,12 +98,9 @@ public:
         retrieved_ = true;
         return exception_;
     }
-    [[nodiscard]] std::string cancel_message() const { return cancel_msg_ ? *cancel_msg_ : std::string(); }
+    [[nodiscard]] std::string cancel_message() const { return extras_ ? extras_->cancel_msg : std::string(); }
     void set_cancel_message(const std::string& msg) {
-        if (msg.empty())
-            cancel_msg_.reset();
-        else
-            cancel_msg_ = std::make_unique<std::string>(msg);
+        if (!msg.empty() || extras_) extras().cancel_msg = msg;
     }
 
     // Completion. The caller checked the state is pending.
@@ -124,6 +128,16 @@ public:
 
 protected:
     [[noreturn]] void throw_not_finished() const;
+    // What few futures carry, allocated on first use.
+    struct Extras {
+        std::string cancel_msg;
+        std::string name;  // tasks only; empty: "Task-<id>"
+    };
+    Extras& extras() {
+        if (!extras_) extras_ = std::make_unique<Extras>();
+        return *extras_;
+    }
+    void run() override {}  // a plain future is never queued
     void schedule_callbacks() {
         while (DoneNode* n = head_) {
             remove_node(n);
@@ -136,9 +150,8 @@ protected:
     State state_ = State::pending;
     bool retrieved_ = false;  // the exception was looked at (CPython's inverse __log_traceback)
     std::exception_ptr exception_;
-    std::unique_ptr<std::string> cancel_msg_;
+    std::unique_ptr<Extras> extras_;
     DoneNode* head_ = nullptr;
-    DoneNode* tail_ = nullptr;
 
 private:
     void last_release() noexcept;  // reports an unretrieved exception, then deletes

@@ -23,7 +23,7 @@ protected:
     ~Waiter() = default;
 };
 
-class TaskCore : public FutureCore, public Runnable {
+class TaskCore : public FutureCore {
 public:
     TaskCore(EventLoop* loop, std::coroutine_handle<> root);
     ~TaskCore() override;
@@ -74,7 +74,10 @@ public:
         return num_cancels_requested_;
     }
     [[nodiscard]] std::string name() const;
-    void set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
+    void set_name(std::string name) {
+        if (name.empty()) name = "Task-" + std::to_string(id_);  // keep "named" distinct from "default"
+        extras().name = std::move(name);
+    }
     [[nodiscard]] std::string report_name() const override { return name(); }
 
     // The loop's list of unfinished tasks.
@@ -100,7 +103,6 @@ private:
     std::coroutine_handle<> resume_point_;
     Waiter* waiter_ = nullptr;
     std::uint64_t id_;
-    std::unique_ptr<std::string> name_;
     std::uint32_t num_cancels_requested_ = 0;
     bool must_cancel_ = false;
     bool started_ = false;

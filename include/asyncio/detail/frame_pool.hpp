@@ -1,0 +1,54 @@
+// asyncio/detail/frame_pool.hpp: the per-thread pool that coroutine frames and task states
+// come from (DESIGN §6): size-classed free lists refilled from 2 MiB arenas that ask the
+// kernel for transparent huge pages, so a million tasks touch a few hundred pages instead of
+// tens of thousands, and a finished task's memory is reused by the next without malloc.
+#pragma once
+
+#include <cstddef>
+
+namespace asyncio::detail {
+
+inline constexpr std::size_t frame_pool_granule = 16;
+inline constexpr std::size_t frame_pool_max = 1024;  // larger blocks go to ::operator new
+
+void* pool_allocate_slow(std::size_t size);
+void pool_deallocate_large(void* p, std::size_t size) noexcept;
+
+struct FramePool {
+    struct FreeBlock {
+        FreeBlock* next;
+    };
+    static constexpr std::size_t classes = frame_pool_max / frame_pool_granule;
+    FreeBlock* free[classes] = {};
+};
+
+// Zero-initialised thread_local: no guard or constructor call on the hot path.
+inline thread_local FramePool t_frame_pool;
+
+inline std::size_t pool_class(std::size_t size) noexcept { return (size + frame_pool_granule - 1) / frame_pool_granule - 1; }
+
+inline void* pool_allocate(std::size_t size) {
+    if (size > frame_pool_max || size == 0) return pool_allocate_slow(size);
+    FramePool::FreeBlock*& head = t_frame_pool.free[pool_class(size)];
+    if (FramePool::FreeBlock* b = head) {
+        head = b->next;
+        return b;
+    }
+    return pool_allocate_slow(size);
+}
+
+inline void pool_deallocate(void* p, std::size_t size) noexcept {
+    if (size > frame_pool_max || size == 0) return pool_deallocate_large(p, size);
+    auto* b = static_cast<FramePool::FreeBlock*>(p);
+    FramePool::FreeBlock*& head = t_frame_pool.free[pool_class(size)];
+    b->next = head;
+    head = b;
+}
+
+// Mixed into promises and task states: class-level allocation from the pool.
+struct PoolAllocated {
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
+};
+
+}  // namespace asyncio::detail
