@@ -463,7 +463,7 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 ///   are cancelled and awaited, because a running child may point into a frame that is gone
 ///   (DESIGN §4, docs/differences.md). The children start when the gather is awaited
 ///   (CPython: when gather() is called).
-/// Example: examples/tutorial/09_gather.cpp
+/// Example: examples/tutorial/10_gather_basic.cpp
 template <class... Aw>
     requires(detail::TaskLike<Aw> && ...)
 Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
@@ -581,7 +581,7 @@ Coro<WaitResult<range_element_t<R>>> wait_impl(R tasks, std::optional<EventLoop:
 /// Python: `done, pending = await asyncio.wait(tasks, return_when=ALL_COMPLETED)`
 /// Throws: `ValueError` for an empty range. Coroutines are rejected at compile time.
 /// Cancellation: cancel-safe; the tasks are left running.
-/// Example: examples/tutorial/12_wait.cpp
+/// Example: examples/tutorial/16_wait.cpp
 template <std::ranges::input_range R>
 Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, ReturnWhen return_when = ALL_COMPLETED) {
     return detail::wait_impl(std::move(tasks), std::nullopt, return_when);

@@ -87,7 +87,7 @@ struct BodyResult<Coro<T>> {
 /// Cancellation: at the deadline the current task is cancelled (the body sees
 ///   CancelledError at its suspension point and may clean up); nested timeouts each convert
 ///   only their own cancellation.
-/// Example: examples/tutorial/11_timeout.cpp
+/// Example: examples/tutorial/15_timeout.cpp
 template <class F>
 Coro<typename detail::BodyResult<F>::type> timeout_at(std::optional<EventLoop::time_point> when, F body) {
     using T = typename detail::BodyResult<F>::type;

@@ -6,6 +6,24 @@
 
 #include <cstddef>
 
+// Under AddressSanitizer a pooled block is poisoned while free, so a use after free of a
+// frame is still reported (until the block is reused).
+#if defined(__SANITIZE_ADDRESS__)
+#define ASYNCIO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASYNCIO_ASAN 1
+#endif
+#endif
+#ifdef ASYNCIO_ASAN
+#include <sanitizer/asan_interface.h>
+#define ASYNCIO_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define ASYNCIO_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ASYNCIO_POISON(p, n) ((void)(p), (void)(n))
+#define ASYNCIO_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace asyncio::detail {
 
 inline constexpr std::size_t frame_pool_granule = 16;
@@ -31,6 +49,7 @@ inline void* pool_allocate(std::size_t size) {
     if (size > frame_pool_max || size == 0) return pool_allocate_slow(size);
     FramePool::FreeBlock*& head = t_frame_pool.free[pool_class(size)];
     if (FramePool::FreeBlock* b = head) {
+        ASYNCIO_UNPOISON(b, size);
         head = b->next;
         return b;
     }
@@ -43,6 +62,7 @@ inline void pool_deallocate(void* p, std::size_t size) noexcept {
     FramePool::FreeBlock*& head = t_frame_pool.free[pool_class(size)];
     b->next = head;
     head = b;
+    ASYNCIO_POISON(b, size);
 }
 
 // Mixed into promises and task states: class-level allocation from the pool.
