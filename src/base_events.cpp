@@ -145,7 +145,6 @@ void EventLoop::run_forever() {
 
 void EventLoop::drain_threadsafe() {
     auto& io = *io_;
-    if (!io.ts_pending.load(std::memory_order_acquire)) return;
     std::vector<detail::HandleCore*> batch;
     {
         std::lock_guard lock(io.ts_mutex);
@@ -192,12 +191,13 @@ void EventLoop::poll_io(int timeout_ms) {
 // move due timers to the ready queue, then run what was ready at that moment, in order.
 void EventLoop::run_once() {
     using namespace std::chrono;
-    drain_threadsafe();
+    detail::LoopIo& io = *io_;
+    if (io.ts_pending.load(std::memory_order_acquire)) drain_threadsafe();
     if (interrupted_.load(std::memory_order_relaxed) && interrupted_.exchange(false, std::memory_order_acquire)) {
         if (on_interrupt_) on_interrupt_();
     }
 
-    const bool have_fds = io_->registered > 0;
+    const bool have_fds = io.registered > 0;
     int timeout_ms = -1;
     if (!ready_.empty() || stopping_) {
         timeout_ms = 0;
@@ -212,8 +212,10 @@ void EventLoop::run_once() {
 
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
-    if (timeout_ms != 0 || have_fds) poll_io(timeout_ms);
-    drain_threadsafe();
+    if (timeout_ms != 0 || have_fds) {
+        poll_io(timeout_ms);
+        if (io.ts_pending.load(std::memory_order_acquire)) drain_threadsafe();  // what woke us
+    }
 
     if (virtual_time_ && ready_.empty() && !stopping_ && !timers_.empty()) {
         // Nothing can happen before the next timer: jump to it.

@@ -342,7 +342,7 @@ private:
 ///
 /// Python: `asyncio.Queue(maxsize=0)`
 /// Differs from CPython: typed; move-only element types work.
-/// Example: examples/queue_workers.cpp
+/// Example: examples/tutorial/17_queue_workers.cpp
 template <class T>
 class Queue : public detail::BasicQueue<T, detail::FifoStorage<T>> {
 public:
