@@ -45,10 +45,11 @@ ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_p
     what_ = message_ + " (" + std::to_string(exceptions_.size()) + " sub-exception" + (exceptions_.size() == 1 ? ")" : "s)");
 }
 
-std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> ExceptionGroup::split_if(const Predicate& match) const {
+std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> ExceptionGroup::split_impl(const Predicate& match, bool match_groups) const {
+    if (match_groups && match(std::make_exception_ptr(*this))) return {*this, std::nullopt};  // the group itself matches
     std::vector<std::exception_ptr> yes, no;
     for (const std::exception_ptr& e : exceptions_) {
-        if (match(e)) {
+        if ((match_groups || !is_a<ExceptionGroup>(e)) && match(e)) {
             yes.push_back(e);
             continue;
         }
@@ -58,7 +59,7 @@ std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> Exceptio
             std::rethrow_exception(e);
         } catch (const ExceptionGroup& g) {
             nested = &g;
-            auto [y, n] = g.split_if(match);
+            auto [y, n] = g.split_impl(match, match_groups);
             if (y) yes.push_back(std::make_exception_ptr(*y));
             if (n) no.push_back(std::make_exception_ptr(*n));
         } catch (...) {
@@ -69,6 +70,20 @@ std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> Exceptio
     if (!yes.empty()) first.emplace(message_, std::move(yes));
     if (!no.empty()) second.emplace(message_, std::move(no));
     return {std::move(first), std::move(second)};
+}
+
+bool ExceptionGroup::holds_base_exception(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const ExceptionGroup& g) {
+        for (const std::exception_ptr& leaf : g.exceptions())
+            if (holds_base_exception(leaf)) return true;
+        return false;
+    } catch (const BaseException&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 ExceptStar::ExceptStar(std::exception_ptr e) : original_(std::move(e)) {

@@ -69,8 +69,6 @@ Coro<bool> Condition::wait() {
         co_await w;
         cancelled = w.cancelled();
         if (cancelled) message = w.cancel_message();
-        // Notified, then cancelled before running: pass the notification on (CPython 3.13).
-        if (w.granted() && w.cancelled() && !waiters_.empty()) waiters_.grant_first();
     }
     // Re-acquire the lock even when cancelled: the caller expects to hold it.
     for (;;) {
@@ -82,7 +80,12 @@ Coro<bool> Condition::wait() {
             message = e.message();
         }
     }
-    if (cancelled) throw CancelledError(message);
+    if (cancelled) {
+        // We may have been notified before the cancellation: notify another waiter instead,
+        // a spurious wake-up being allowed by the protocol (CPython 3.13).
+        waiters_.grant_first();
+        throw CancelledError(message);
+    }
     co_return true;
 }
 
@@ -108,10 +111,12 @@ bool Semaphore::wake_up_next() {
     if (waiters_.empty()) return false;
     --value_;
     waiters_.grant_first();
+    ++woken_;
     return true;
 }
 
 void Semaphore::on_wake_resumed(detail::WaitNode& node) {
+    if (node.granted()) --woken_;
     if (node.cancelled() && node.granted()) ++value_;  // the permit handed to us goes back
     // Newcomers may have queued behind us: wake as many as the permits allow.
     while (value_ > 0 && wake_up_next()) {

@@ -131,7 +131,16 @@ Coro<void> TaskGroup::exit(std::exception_ptr error) {
     }
     if (propagate_cancellation && errors_.empty()) std::rethrow_exception(propagate_cancellation);
     if (error && !body_cancelled) errors_.push_back(error);
-    if (!errors_.empty()) throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));
+    if (!errors_.empty()) {
+        // Cancelled from outside while failing: withdraw and renew that request so the
+        // parent's next await is cancelled, with its count unchanged (CPython 3.13,
+        // gh-116720).
+        if (parent_->cancelling() > 0) {
+            parent_->uncancel();
+            parent_->cancel({});
+        }
+        throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));
+    }
 }
 
 }  // namespace asyncio

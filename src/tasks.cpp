@@ -230,6 +230,9 @@ public:
 }  // namespace
 
 Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions) {
+    EventLoop& loop = get_running_loop();
+    for (FutureCore* child : children)
+        if (child->loop() != &loop) throw ValueError("futures are tied to different event loops");
     Collector c(children, !return_exceptions);
     ChildWatch watch(&c, children.size());
     for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i]);

@@ -1,6 +1,8 @@
 // src/timeouts.cpp: Timeout's state machine (Lib/asyncio/timeouts.py).
 #include <asyncio/timeouts.hpp>
 
+#include <string>
+
 namespace asyncio {
 
 Timeout::Alarm::~Alarm() {
@@ -21,7 +23,8 @@ void Timeout::enter() {
 void Timeout::reschedule(std::optional<time_point> when) {
     if (state_ != State::entered) {
         if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
-        throw RuntimeError("Cannot reschedule after exit");
+        const char* state = state_ == State::expiring ? "expiring" : state_ == State::expired ? "expired" : "finished";
+        throw RuntimeError(std::string("Cannot change state of ") + state + " Timeout");
     }
     when_ = when;
     EventLoop& loop = *alarm_.loop;

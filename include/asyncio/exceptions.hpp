@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -114,7 +115,18 @@ public:
     /// Python: `eg.split(E)`
     template <class E>
     [[nodiscard]] std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split() const {
-        return split_if(is_a<E>);
+        // A group matches E as a whole (and is kept as it is) when it is an E, except that a
+        // group holding a CancelledError or KeyboardInterrupt is not a std::exception for
+        // this purpose (Python would make it a BaseExceptionGroup, not an Exception).
+        return split_impl(
+            [](const std::exception_ptr& e) {
+                if (!is_a<E>(e)) return false;
+                if constexpr (std::is_base_of_v<ExceptionGroup, E>)
+                    return true;
+                else
+                    return !is_a<ExceptionGroup>(e) || !holds_base_exception(e);
+            },
+            true);
     }
     /// The leaves of type E, or nothing.
     ///
@@ -126,7 +138,9 @@ public:
     /// Split by any predicate over a leaf (or a nested group as a whole).
     ///
     /// Python: `eg.split(condition)`
-    [[nodiscard]] std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split_if(const Predicate& match) const;
+    [[nodiscard]] std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split_if(const Predicate& match) const {
+        return split_impl(match, true);
+    }
 
     /// True if `e` holds an exception of type E.
     template <class E>
@@ -141,6 +155,9 @@ public:
     }
 
 private:
+    static bool holds_base_exception(const std::exception_ptr& e);
+    std::pair<std::optional<ExceptionGroup>, std::optional<ExceptionGroup>> split_impl(const Predicate& match, bool match_groups) const;
+
     std::string message_;
     std::vector<std::exception_ptr> exceptions_;
     std::string what_;

@@ -215,7 +215,7 @@ public:
     /// True if an acquire would wait.
     ///
     /// Python: `sem.locked()`
-    [[nodiscard]] bool locked() const noexcept { return value_ == 0 || !waiters_.empty(); }
+    [[nodiscard]] bool locked() const noexcept { return value_ == 0 || !waiters_.empty() || woken_ > 0; }
     /// The permits left.
     ///
     /// Python: `sem._value` (private there)
@@ -235,6 +235,7 @@ private:
     void on_wake_resumed(detail::WaitNode& node);
     bool wake_up_next();
     detail::WaitQueue waiters_;
+    std::size_t woken_ = 0;  // granted waiters that have not run yet (CPython: still queued)
 };
 
 /// A Semaphore that refuses to be released above its initial value.

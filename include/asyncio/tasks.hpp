@@ -6,6 +6,7 @@
 #include <asyncio/coroutines.hpp>
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/detail/wait_point.hpp>
+#include <asyncio/detail/wait_queue.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>
@@ -612,18 +613,20 @@ Coro<T> await_task(Task<T> t) {
 
 }  // namespace detail
 
-/// Waits for `aw` (a Coro, run as a task, or a Task) for at most `timeout`; at the deadline
-/// cancels it, waits for it to finish, and raises TimeoutError. `std::nullopt`: no limit.
+/// Waits for `aw` for at most `timeout`; at the deadline cancels it, waits for it to
+/// finish, and raises TimeoutError. A Coro runs inline in the waiting task, as 3.12 awaits a
+/// coroutine directly; a Task is awaited. `std::nullopt`: no limit.
 ///
 /// Python: `await asyncio.wait_for(aw, timeout)` (3.12)
-/// Throws: `TimeoutError`; a `timeout <= 0` cancels at once unless `aw` is already done.
+/// Throws: `TimeoutError`; a `timeout <= 0` cancels at once unless `aw` is already done
+///   (a Coro is then never started).
 /// Cancellation: cancelling the waiting task cancels `aw` too.
 template <class Aw>
     requires detail::TaskLike<Aw>
 Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
     using T = detail::result_of_t<Aw>;
-    Task<T> t = detail::ensure_task(std::move(aw));
     if (timeout && timeout->value <= EventLoop::duration::zero()) {
+        Task<T> t = detail::ensure_task(std::move(aw));
         if (!t.done()) {
             t.cancel();
             co_await detail::wait_done(detail::FutureCoreAccess::core(t));
@@ -631,7 +634,10 @@ Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
         if (t.cancelled()) throw TimeoutError();
         co_return t.result();
     }
-    co_return co_await asyncio::timeout(timeout, detail::await_task(t));
+    if constexpr (iscoroutine<Aw>)
+        co_return co_await asyncio::timeout(timeout, std::move(aw));
+    else
+        co_return co_await asyncio::timeout(timeout, detail::await_task(std::move(aw)));
 }
 
 namespace detail {
@@ -693,21 +699,24 @@ template <class Aw>
 // as_completed
 
 /// The tasks in the order they complete: iterate it and `co_await` each item to get the
-/// next result (or its exception).
+/// next result (or its exception). A task given twice counts once.
 ///
 /// Python: `for aw in asyncio.as_completed(tasks, timeout=t): result = await aw`
-/// Throws: each item raises `TimeoutError` once the timeout passed (the tasks are not
+/// Throws: once the timeout passed, the items left raise `TimeoutError` (the tasks are not
 ///   cancelled, as in CPython).
-/// Cancellation: cancel-safe; the tasks are left running.
+/// Cancellation: cancel-safe; the tasks are left running, and a completion a cancelled item
+///   was woken for goes to the next item awaited.
 /// Differs from CPython: takes tasks (wrap coroutines with create_task), so that nothing
-///   it started could outlive it; await the items one at a time.
+///   it started could outlive it.
 template <class T>
 class AsCompleted {
 public:
     /// Python: `asyncio.as_completed(tasks, timeout=None)`
     template <std::ranges::input_range R>
     explicit AsCompleted(R&& tasks, std::optional<Delay> timeout = std::nullopt) : state_(std::make_shared<State>()) {
-        for (const auto& t : tasks) state_->tasks.push_back(t);
+        std::unordered_set<Task<T>> seen;
+        for (const auto& t : tasks)
+            if (seen.insert(t).second) state_->tasks.push_back(t);
         state_->start(timeout);
     }
 
@@ -737,34 +746,44 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return state_->tasks.size(); }
 
 private:
-    struct State final : detail::ChildObserver {
+    struct State final : detail::ChildObserver, detail::AlarmListener {
         std::vector<Task<T>> tasks;
         std::deque<std::size_t> done;
-        detail::WaitPoint wp;
+        detail::WaitQueue waiters;  // items being awaited, first come first served
         std::unique_ptr<detail::ChildWatch> watch;
         std::unique_ptr<detail::Alarm> alarm;
+        bool timed_out = false;
 
         void start(std::optional<Delay> timeout) {
             EventLoop& loop = get_running_loop();
             if (timeout) {
-                alarm = std::make_unique<detail::Alarm>(loop, wp);
+                alarm = std::make_unique<detail::Alarm>(loop, *this);
                 alarm->arm(loop.time() + timeout->value);
             }
             watch = std::make_unique<detail::ChildWatch>(this, tasks.size());
             for (std::size_t i = 0; i < tasks.size(); ++i) watch->watch(i, detail::FutureCoreAccess::core(tasks[i]));
         }
         void child_done(std::size_t i) override {
-            if (alarm && alarm->rang()) return;  // after the timeout only TimeoutError is left
+            if (timed_out) return;  // after the timeout only TimeoutError is left
             done.push_back(i);
-            wp.notify();
+            waiters.grant_first();
+        }
+        void alarm_rang() override {
+            timed_out = true;
+            waiters.grant_all();
         }
     };
 
     static Coro<T> next_of(std::shared_ptr<State> s) {
         // What completed before the timeout comes first, then TimeoutError (CPython's order).
         while (s->done.empty()) {
-            if (s->alarm && s->alarm->rang()) throw TimeoutError();
-            if (co_await s->wp) throw CancelledError(s->wp.task()->cancel_message());
+            if (s->timed_out) throw TimeoutError();
+            detail::WaitOn w(s->waiters);
+            co_await w;
+            if (w.cancelled()) {
+                if (w.granted()) s->waiters.grant_first();  // pass the completion on
+                throw CancelledError(w.cancel_message());
+            }
         }
         std::size_t i = s->done.front();
         s->done.pop_front();

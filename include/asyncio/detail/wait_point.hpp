@@ -14,10 +14,18 @@
 
 namespace asyncio::detail {
 
+// Told when an Alarm's deadline passes.
+struct AlarmListener {
+    virtual void alarm_rang() = 0;
+
+protected:
+    ~AlarmListener() = default;
+};
+
 // `co_await wp` sleeps until `wp.notify()`. A cancellation request also wakes it and is
 // *reported* (await_resume returns true) instead of thrown, so that the combinator can
 // cancel its children and keep waiting for them, as CPython's do.
-class WaitPoint final : public Waiter {
+class WaitPoint final : public Waiter, public AlarmListener {
 public:
     WaitPoint() = default;
     WaitPoint(const WaitPoint&) = delete;
@@ -54,6 +62,7 @@ public:
         task_->wake();
         return true;
     }
+    void alarm_rang() override { notify(); }
     // The task that awaited last (for combinators that must re-raise its cancel message).
     [[nodiscard]] TaskCore* task() const noexcept { return task_; }
 
@@ -110,10 +119,10 @@ private:
     std::size_t n_;
 };
 
-// A deadline in a combinator's frame: notifies a WaitPoint when it passes.
+// A deadline in a combinator's frame: tells its listener when it passes.
 class Alarm final : public TimerNode {
 public:
-    Alarm(EventLoop& loop, WaitPoint& wp) noexcept : loop_(loop), wp_(wp) {}
+    Alarm(EventLoop& loop, AlarmListener& listener) noexcept : loop_(loop), listener_(listener) {}
     Alarm(const Alarm&) = delete;
     Alarm& operator=(const Alarm&) = delete;
     ~Alarm() { disarm(); }
@@ -129,12 +138,12 @@ public:
     [[nodiscard]] bool rang() const noexcept { return rang_; }
     void fire() override {
         rang_ = true;
-        wp_.notify();
+        listener_.alarm_rang();
     }
 
 private:
     EventLoop& loop_;
-    WaitPoint& wp_;
+    AlarmListener& listener_;
     bool rang_ = false;
 };
 
