@@ -1,0 +1,32 @@
+// W2 yield storm (BENCH.md), Node.js: T async functions each yield to the event loop Y times
+// with `await setImmediate()` (timers/promises), Node's way to let the loop run.
+'use strict';
+
+const { setImmediate } = require('node:timers/promises');
+
+let count = 0;
+
+async function yielder(yields) {
+  for (let i = 0; i < yields; i++) {
+    await setImmediate();
+    count++;
+  }
+}
+
+async function main(nTasks, yields) {
+  const start = process.hrtime.bigint();
+
+  const tasks = [];
+  for (let t = 0; t < nTasks; t++) tasks.push(yielder(yields));
+  for (const task of tasks) await task;
+
+  const elapsed = Number(process.hrtime.bigint() - start);
+  const total = nTasks * yields;
+  if (count !== total) throw new Error(`w2 node: ${count} yields, expected ${total}`);
+  console.log(`RESULT workload=w2_yield_storm runtime=node n=${total} ns_per_op=${(elapsed / total).toFixed(2)}`);
+}
+
+main(Number(process.argv[2] ?? 1_000), Number(process.argv[3] ?? 1_000)).catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
