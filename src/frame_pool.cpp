@@ -45,6 +45,7 @@ void* pool_allocate_slow(std::size_t size) {
     return p;
 }
 
-void pool_deallocate_large(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+// Unsized: clang 14 declares the global sized delete only with -fsized-deallocation.
+void pool_deallocate_large(void* p, std::size_t) noexcept { ::operator delete(p); }
 
 }  // namespace asyncio::detail

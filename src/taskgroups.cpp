@@ -113,7 +113,8 @@ Coro<void> TaskGroup::exit(std::exception_ptr error) {
 
     // The parent may be cancelled again (and again) while we wait: keep waiting.
     while (n_children_ > 0) {
-        if (co_await on_completed_) {
+        bool cancel_requested = co_await on_completed_;
+        if (cancel_requested) {
             if (!aborting_) {
                 // The parent is being cancelled from outside while the body had ended:
                 //     co_await TaskGroup::run(body);   // <- parent.cancel() lands here

@@ -239,7 +239,8 @@ Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions
     bool outer_cancelled = false;
     while (c.remaining_ > 0) {
         // Cancelled while waiting: cancel every child, then keep waiting for all of them.
-        if (co_await c.wp && !outer_cancelled) {
+        bool cancel_requested = co_await c.wp;  // not inside the `if`: see DESIGN §9 in docs
+        if (cancel_requested && !outer_cancelled) {
             outer_cancelled = true;
             c.cancel_all();
         }
@@ -263,7 +264,8 @@ Coro<void> wait_core(std::vector<FutureCore*> children, std::optional<EventLoop:
     ChildWatch watch(&c, children.size());
     for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i]);
     while (c.remaining_ > 0 && !c.stop_ && !alarm.rang()) {
-        if (co_await c.wp) throw CancelledError(c.wp.task()->cancel_message());  // the tasks run on
+        bool cancel_requested = co_await c.wp;
+        if (cancel_requested) throw CancelledError(c.wp.task()->cancel_message());  // the tasks run on
     }
 }
 
@@ -273,7 +275,8 @@ Coro<void> wait_done(FutureCore* t) {
     ChildWatch watch(&c, 1);
     watch.watch(0, t);
     while (c.remaining_ > 0) {
-        if (co_await c.wp) throw CancelledError(c.wp.task()->cancel_message());
+        bool cancel_requested = co_await c.wp;
+        if (cancel_requested) throw CancelledError(c.wp.task()->cancel_message());
     }
 }
 

@@ -46,6 +46,11 @@ struct KeyError : std::runtime_error {
 
 namespace {
 
+Coro<int> asyncio_test_quick_value() {
+    co_await asyncio::sleep(0);
+    co_return 7;
+}
+
 asyncio::EventLoop::time_point now() { return asyncio::get_running_loop().time(); }
 std::size_t timers() { return asyncio::testing::scheduled_timers(asyncio::get_running_loop()); }
 
@@ -881,4 +886,13 @@ ASYNCIO_TEST(TimeoutLifetime, BodyFramesAreDestroyedOnAnError) {
     EXPECT_THROW(co_await asyncio::timeout(10s, std::move(body)), KeyError);
     EXPECT_EQ(Counted::alive(), 0);
     EXPECT_EQ(elapsed(), 1s);
+}
+
+// STYLE §7 example 4: any awaitable is a body, here a bare sleep.
+ASYNCIO_TEST(Timeout, AcceptsAnAwaitableAsTheBody) {
+    auto t0 = asyncio::get_running_loop().time();
+    EXPECT_THROW(co_await asyncio::timeout(3s, asyncio::sleep(10s)), asyncio::TimeoutError);
+    EXPECT_EQ(asyncio::get_running_loop().time() - t0, 3s);
+    auto quick = asyncio::create_task(asyncio_test_quick_value());
+    EXPECT_EQ(co_await asyncio::timeout(1s, quick), 7);
 }

@@ -248,13 +248,16 @@ struct NoResult {};
 
 // sleep(delay[, result]): a timer in the awaiting frame, no allocation.
 template <class T>
-class SleepAwaiter final : public TimerNode, public Waiter {
+class SleepAwaiter final : public TimerNode {
     using Stored = std::conditional_t<std::is_void_v<T>, NoResult, T>;
 
 public:
-    explicit SleepAwaiter(EventLoop::duration delay, Stored result = {}) : delay_(delay), result_(std::move(result)) {}
+    // Until it suspends, `when` holds the delay (saves a member in every sleeping frame).
+    explicit SleepAwaiter(EventLoop::duration delay, Stored result = {}) : result_(std::move(result)) { when = TimePoint(delay); }
     SleepAwaiter(const SleepAwaiter&) = delete;
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+    // Movable until awaited (to be passed as a timeout body); a queued timer never moves.
+    SleepAwaiter(SleepAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<Stored>) : result_(std::move(o.result_)) { when = o.when; }
     ~SleepAwaiter() {
         if (queued()) LoopAccess::timers(*task_->loop()).erase(this);
     }
@@ -263,14 +266,15 @@ public:
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
         task_ = task_of(h);
-        if (delay_ <= EventLoop::duration::zero()) {
+        EventLoop::duration delay = when.time_since_epoch();
+        if (delay <= EventLoop::duration::zero()) {
             // sleep(0): back of the ready queue, no timer and no system call.
             task_->suspend(h, nullptr);
             task_->wake();
             return;
         }
         EventLoop& loop = *task_->loop();
-        when = loop.time() + delay_;
+        when = loop.time() + delay;
         LoopAccess::timers(loop).push(this);
         task_->suspend(h, this);
     }
@@ -289,9 +293,8 @@ public:
     }
 
 private:
-    EventLoop::duration delay_;
+    bool cancelled_ = false;  // first: it fits in TimerNode's tail padding
     TaskCore* task_ = nullptr;
-    bool cancelled_ = false;
     [[no_unique_address]] Stored result_;
 };
 
@@ -710,6 +713,8 @@ template <class Aw>
 ///   it started could outlive it.
 template <class T>
 class AsCompleted {
+    struct State;  // declared before the iterator names it (clang 14 requires it)
+
 public:
     /// Python: `asyncio.as_completed(tasks, timeout=None)`
     template <std::ranges::input_range R>
@@ -737,8 +742,8 @@ public:
 
     private:
         friend class AsCompleted;
-        iterator(std::shared_ptr<typename AsCompleted::State> s, std::size_t i) : state_(std::move(s)), i_(i) {}
-        std::shared_ptr<typename AsCompleted::State> state_;
+        iterator(std::shared_ptr<State> s, std::size_t i) : state_(std::move(s)), i_(i) {}
+        std::shared_ptr<State> state_;
         std::size_t i_;
     };
     iterator begin() const { return iterator(state_, 0); }

@@ -67,8 +67,28 @@ private:
 
 namespace detail {
 
+template <class A>
+concept MemberCoAwait = requires(A& a) { a.operator co_await(); };
+
+// What `co_await a` gives for an awaitable that is not a Coro (sleep, a Task, a Future).
+template <class A>
+struct AwaitResult {
+    using type = decltype(std::declval<A&>().await_resume());
+};
+template <MemberCoAwait A>
+struct AwaitResult<A> {
+    using type = decltype(std::declval<A&>().operator co_await().await_resume());
+};
+
+// The body of a timeout: a Coro, a callable taking Timeout& and returning a Coro, or any
+// other awaitable (asyncio::sleep(10s), a Task).
 template <class F>
 struct BodyResult {
+    using type = typename AwaitResult<F>::type;
+};
+template <class F>
+    requires std::is_invocable_v<F&, Timeout&>
+struct BodyResult<F> {
     using type = typename std::invoke_result_t<F&, Timeout&>::value_type;
 };
 template <class T>
@@ -78,8 +98,9 @@ struct BodyResult<Coro<T>> {
 
 }  // namespace detail
 
-/// Runs `body` (a `Coro<T>`, or a callable taking `Timeout&` and returning one) in the
-/// current task with a deadline at loop time `when`; returns its result.
+/// Runs `body` (a `Coro<T>`, a callable taking `Timeout&` and returning one, or any other
+/// awaitable such as `asyncio::sleep(10s)` or a Task) in the current task with a deadline at
+/// loop time `when`; returns its result.
 ///
 /// Python: `async with asyncio.timeout_at(when) as cm: ...`
 /// Throws: `TimeoutError` if the deadline passed and the body ended by the cancellation it
@@ -97,16 +118,16 @@ Coro<typename detail::BodyResult<F>::type> timeout_at(std::optional<EventLoop::t
     std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
     try {
         if constexpr (std::is_void_v<T>) {
-            if constexpr (iscoroutine<F>)
-                co_await std::move(body);
-            else
+            if constexpr (std::is_invocable_v<F&, Timeout&>)
                 co_await body(cm);
+            else
+                co_await body;
             result.emplace(true);
         } else {
-            if constexpr (iscoroutine<F>)
-                result.emplace(co_await std::move(body));
-            else
+            if constexpr (std::is_invocable_v<F&, Timeout&>)
                 result.emplace(co_await body(cm));
+            else
+                result.emplace(co_await body);
         }
     } catch (...) {
         error = std::current_exception();

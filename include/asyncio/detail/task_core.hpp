@@ -3,6 +3,7 @@
 #pragma once
 
 #include <asyncio/detail/future_core.hpp>
+#include <asyncio/detail/waiter.hpp>
 
 #include <coroutine>
 #include <cstdint>
@@ -10,18 +11,6 @@
 #include <string>
 
 namespace asyncio::detail {
-
-// What a suspended task waits on (CPython's `task._fut_waiter`). Task.cancel() first asks
-// the waiter to give up; only if it cannot (already completed) does the cancellation wait
-// for the next step (`_must_cancel`).
-struct Waiter {
-    // Abort the wait and make sure the task is woken with a cancellation; false if the wait
-    // already completed (the task is scheduled or will be).
-    virtual bool cancel_wait(const std::string& msg) = 0;
-
-protected:
-    ~Waiter() = default;
-};
 
 class TaskCore : public FutureCore {
 public:

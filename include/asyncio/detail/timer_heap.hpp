@@ -3,6 +3,8 @@
 // cancelled timer leaves the heap at once instead of lingering as CPython's do.
 #pragma once
 
+#include <asyncio/detail/waiter.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -12,18 +14,21 @@ namespace asyncio::detail {
 
 using TimePoint = std::chrono::steady_clock::time_point;
 
-struct TimerNode {
-    static constexpr std::size_t not_queued = static_cast<std::size_t>(-1);
+// A Waiter too, so that a sleep (a timer that a task waits on) has a single vtable pointer:
+// timers that no task waits on keep the default cancel_wait().
+struct TimerNode : Waiter {
+    static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
 
     TimePoint when{};
     std::uint64_t seq = 0;  // ties at the same deadline run in the order they were scheduled
-    std::size_t heap_index = not_queued;
+    std::uint32_t heap_index = not_queued;  // the tail padding after it is free for subclasses
 
     // Called by the loop when the deadline is reached; the node is already out of the heap.
     virtual void fire() = 0;
     // Called when the loop closes with the node still queued (already out of the heap).
     virtual void on_loop_close() noexcept {}
     [[nodiscard]] bool queued() const noexcept { return heap_index != not_queued; }
+    bool cancel_wait(const std::string&) override { return false; }
 
 protected:
     ~TimerNode() = default;
@@ -37,7 +42,7 @@ public:
 
     void push(TimerNode* n) {
         n->seq = next_seq_++;
-        n->heap_index = heap_.size();
+        n->heap_index = static_cast<std::uint32_t>(heap_.size());
         heap_.push_back(n);
         sift_up(n->heap_index);
     }
@@ -55,7 +60,7 @@ public:
         n->heap_index = TimerNode::not_queued;
         if (last == n) return;
         heap_[i] = last;
-        last->heap_index = i;
+        last->heap_index = static_cast<std::uint32_t>(i);
         if (i > 0 && less(last, heap_[(i - 1) / 2]))
             sift_up(i);
         else
@@ -69,7 +74,7 @@ private:
 
     void place(std::size_t i, TimerNode* n) noexcept {
         heap_[i] = n;
-        n->heap_index = i;
+        n->heap_index = static_cast<std::uint32_t>(i);
     }
 
     void sift_up(std::size_t i) noexcept {
