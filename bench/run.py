@@ -454,6 +454,13 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, samples, args, q
         "## Footnotes",
         "",
         FOOTNOTES,
+    ]
+    # Where the time goes: a profile written by hand (bench/where_the_time_goes.md), kept
+    # in the generated page so that a rerun does not lose it.
+    profile = Path(__file__).resolve().parent / "where_the_time_goes.md"
+    if profile.exists():
+        text += [profile.read_text().rstrip(), ""]
+    text += [
         "## Every run",
         "",
         "The internal figure of each run, in the order they ran (ns per operation):",
