@@ -1,0 +1,74 @@
+// Every row of docs/python-to-cpp.md, named through <asyncio.hpp> alone (trio's
+// test_exports): a missing or misspelled export fails to compile.
+#include <asyncio.hpp>
+
+#include <gtest/gtest.h>
+
+#include <type_traits>
+
+namespace {
+
+asyncio::Coro<int> one() { co_return 1; }
+
+}  // namespace
+
+TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
+    // coroutines, tasks, futures
+    static_assert(asyncio::iscoroutine<asyncio::Coro<int>>);
+    static_assert(asyncio::isfuture<asyncio::Future<int>>);
+    static_assert(std::is_base_of_v<asyncio::AnyTask, asyncio::Task<int>>);
+    [[maybe_unused]] auto create = &asyncio::create_task<int>;
+    [[maybe_unused]] auto current = &asyncio::current_task;
+    [[maybe_unused]] auto all = static_cast<std::unordered_set<asyncio::AnyTask> (*)()>(&asyncio::all_tasks);
+    [[maybe_unused]] auto run = &asyncio::run<int>;
+    [[maybe_unused]] asyncio::Runner* runner = nullptr;
+    [[maybe_unused]] asyncio::DoneCallbackId id{};
+    // structured concurrency
+    [[maybe_unused]] asyncio::TaskGroup* tg = nullptr;
+    [[maybe_unused]] asyncio::Timeout* cm = nullptr;
+    [[maybe_unused]] auto rw = asyncio::FIRST_COMPLETED;
+    static_assert(asyncio::FIRST_EXCEPTION != asyncio::ALL_COMPLETED);
+    [[maybe_unused]] auto tag = asyncio::return_exceptions;
+    [[maybe_unused]] asyncio::Outcome<int> outcome(1);
+    [[maybe_unused]] asyncio::WaitResult<asyncio::Task<int>> wr;
+    [[maybe_unused]] auto ac = &asyncio::as_completed<std::vector<asyncio::Task<int>>&>;
+    [[maybe_unused]] auto wf = &asyncio::wait_for<asyncio::Task<int>>;
+    [[maybe_unused]] auto sh = &asyncio::shield<asyncio::Task<int>>;
+    [[maybe_unused]] auto g = static_cast<asyncio::Coro<std::tuple<int>> (*)(asyncio::Coro<int>)>(&asyncio::gather<asyncio::Coro<int>>);
+    [[maybe_unused]] auto w = static_cast<asyncio::Coro<asyncio::WaitResult<asyncio::Task<int>>> (*)(std::vector<asyncio::Task<int>>, asyncio::ReturnWhen)>(&asyncio::wait);
+    // the loop
+    [[maybe_unused]] auto gr = &asyncio::get_running_loop;
+    [[maybe_unused]] auto nl = &asyncio::new_event_loop;
+    [[maybe_unused]] asyncio::Handle h;
+    [[maybe_unused]] asyncio::TimerHandle th;
+    [[maybe_unused]] asyncio::ExceptionContext ctx;
+    [[maybe_unused]] asyncio::Delay d(0.5);
+    // locks and queues
+    [[maybe_unused]] asyncio::Lock lock;
+    [[maybe_unused]] asyncio::LockGuard guard;
+    [[maybe_unused]] asyncio::Event event;
+    [[maybe_unused]] asyncio::Condition cond;
+    [[maybe_unused]] asyncio::Semaphore sem;
+    [[maybe_unused]] asyncio::BoundedSemaphore bsem;
+    [[maybe_unused]] asyncio::Barrier barrier(1);
+    [[maybe_unused]] asyncio::Queue<int> q;
+    [[maybe_unused]] asyncio::PriorityQueue<int> pq;
+    [[maybe_unused]] asyncio::LifoQueue<int> lq;
+    // exceptions
+    static_assert(std::is_base_of_v<asyncio::BaseException, asyncio::CancelledError>);
+    static_assert(std::is_base_of_v<asyncio::BaseException, asyncio::KeyboardInterrupt>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::TimeoutError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::InvalidStateError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::RuntimeError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::ValueError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::ExceptionGroup>);
+    static_assert(std::is_base_of_v<asyncio::RuntimeError, asyncio::BrokenBarrierError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::QueueEmpty>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::QueueFull>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::QueueShutDown>);
+    [[maybe_unused]] auto star = &asyncio::except_star;
+    [[maybe_unused]] auto desc = &asyncio::describe;
+    EXPECT_EQ(asyncio::run(one()), 1);
+    EXPECT_TRUE(q.empty());
+    EXPECT_FALSE(lock.locked());
+}
