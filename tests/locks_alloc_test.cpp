@@ -82,13 +82,16 @@ void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept 
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 // The counter itself: one allocation is seen as one.
+// Explicit calls of the allocation functions: clang may elide a new-expression whose
+// result does not escape (it did at -O1 under ASan), but not these calls.
 ASYNCIO_TEST(NoAlloc, CounterCountsAllocations) {
     AllocationCounter::start();
-    auto p = std::make_unique<int>(1);
-    auto q = std::make_unique<long[]>(4);
+    void* p = ::operator new(sizeof(int));
+    void* q = ::operator new[](4 * sizeof(long));
     std::size_t n = AllocationCounter::stop();
+    ::operator delete(p);
+    ::operator delete[](q);
     EXPECT_EQ(n, 2u);
-    EXPECT_EQ(*p, 1);
     co_return;
 }
 
