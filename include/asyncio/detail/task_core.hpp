@@ -50,8 +50,6 @@ public:
 
     // Consumes a pending cancellation request (for waits that handle it themselves).
     bool take_must_cancel() noexcept { return std::exchange(must_cancel_, false); }
-    // Whether this task is the one running now.
-    [[nodiscard]] bool is_current() const noexcept { return LoopAccess::current_task(*loop_) == this; }
 
     // The trampoline's register: set by an awaiter that transfers control (to a child Coro
     // starting, or back to a parent when a child finishes).
