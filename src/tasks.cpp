@@ -11,13 +11,26 @@ namespace asyncio {
 namespace detail {
 namespace {
 
-// Task names count across all loops, as CPython's module-level counter does.
+// Task names count across all loops, as CPython's module-level counter does. Each thread
+// takes numbers in blocks, so that creating a task costs no atomic operation: one loop's
+// tasks are numbered 1, 2, 3... as in CPython; a second thread's start at the next block.
 std::atomic<std::uint64_t> g_task_counter{0};
+constexpr std::uint64_t id_block = 1024;
+thread_local std::uint64_t t_next_id = 0;
+thread_local std::uint64_t t_id_end = 0;
+
+std::uint64_t next_task_id() noexcept {
+    if (t_next_id == t_id_end) [[unlikely]] {
+        t_next_id = g_task_counter.fetch_add(id_block, std::memory_order_relaxed) + 1;
+        t_id_end = t_next_id + id_block;
+    }
+    return t_next_id++;
+}
 
 }  // namespace
 
 TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
-    : FutureCore(loop), root_(root), resume_point_(root), id_(g_task_counter.fetch_add(1, std::memory_order_relaxed) + 1) {
+    : FutureCore(loop), root_(root), resume_point_(root), id_(next_task_id()) {
     TaskCore*& head = LoopAccess::tasks(*loop);
     next_task = head;
     if (head) head->prev_task = this;
@@ -64,14 +77,16 @@ void TaskCore::run() {
     }
     TaskCore*& current = LoopAccess::current_task(*loop_);
     current = this;
+    t_running = this;
     std::coroutine_handle<> h = resume_point_;
     do {
-        next_ = nullptr;
+        t_next = nullptr;
         h.resume();
-        h = next_;
+        h = t_next;
     } while (h);
+    t_running = nullptr;
     current = nullptr;
-    if (root_.done()) complete();
+    if (root_.done()) finish_root(std::exchange(exception_, nullptr));
 }
 
 void TaskCore::unlink_from_loop() noexcept {

@@ -17,7 +17,8 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(asyncio::iscoroutine<asyncio::Coro<int>>);
     static_assert(asyncio::isfuture<asyncio::Future<int>>);
     static_assert(std::is_base_of_v<asyncio::AnyTask, asyncio::Task<int>>);
-    [[maybe_unused]] auto create = &asyncio::create_task<int>;
+    [[maybe_unused]] auto create = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto create_named = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto current = &asyncio::current_task;
     [[maybe_unused]] auto all = static_cast<std::unordered_set<asyncio::AnyTask> (*)()>(&asyncio::all_tasks);
     [[maybe_unused]] auto run = &asyncio::run<int>;

@@ -21,6 +21,25 @@ namespace detail {
 
 struct CoroAccess;
 
+template <class T>
+class TaskState;
+
+// Where an inline-awaited Coro leaves its outcome and whom it resumes: part of the awaiting
+// frame's CoroAwaiter, so the child frame carries only two pointers of bookkeeping (the
+// frame of `Coro<int> f(int i) { co_return i; }` is 48 bytes). A task's root has no link:
+// its outcome goes straight into the running task.
+template <class T>
+struct CoroLink {
+    std::coroutine_handle<> continuation;
+    std::exception_ptr exception;
+    std::optional<T> value;
+};
+template <>
+struct CoroLink<void> {
+    std::coroutine_handle<> continuation;
+    std::exception_ptr exception;
+};
+
 // At the end of a Coro, hand control back to the awaiting coroutine through the task's
 // trampoline; the root Coro of a task has no continuation, which ends the step.
 struct CoroFinalAwaiter {
@@ -28,44 +47,57 @@ struct CoroFinalAwaiter {
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
         P& p = h.promise();
-        p.task->transfer_to(p.continuation);
+        TaskCore::transfer_to(p.link ? p.link->continuation : std::coroutine_handle<>());
     }
     void await_resume() noexcept {}
 };
 
 // Frames come from the per-thread pool (detail/frame_pool.hpp).
+template <class T>
 struct CoroPromiseCommon : PromiseBase, PoolAllocated {
-    std::exception_ptr exception;
+    CoroLink<T>* link = nullptr;  // null: the root of a task (or not started yet)
 
     std::suspend_always initial_suspend() noexcept { return {}; }
     CoroFinalAwaiter final_suspend() noexcept { return {}; }
-    void unhandled_exception() noexcept { exception = std::current_exception(); }
-    void rethrow_if_failed() {
-        if (exception) std::rethrow_exception(std::move(exception));
+    void unhandled_exception() noexcept {
+        if (link)
+            link->exception = std::current_exception();
+        else
+            TaskCore::running()->set_root_exception(std::current_exception());
     }
 };
 
 template <class T>
-struct CoroPromise : CoroPromiseCommon {
-    std::optional<T> value;
-
+struct CoroPromise : CoroPromiseCommon<T> {
     Coro<T> get_return_object() noexcept;
     template <class U = T>
         requires std::is_convertible_v<U&&, T>
     void return_value(U&& v) {
-        value.emplace(std::forward<U>(v));
-    }
-    T take() {
-        rethrow_if_failed();
-        return std::move(*value);
+        if (this->link)
+            this->link->value.emplace(std::forward<U>(v));
+        else
+            static_cast<TaskState<T>*>(TaskCore::running())->slot.set(std::forward<U>(v));
     }
 };
 
 template <>
-struct CoroPromise<void> : CoroPromiseCommon {
+struct CoroPromise<void> : CoroPromiseCommon<void> {
     Coro<void> get_return_object() noexcept;
     void return_void() noexcept {}
-    void take() { rethrow_if_failed(); }
+};
+
+// The state of a task whose root coroutine returns T: the untyped TaskCore and the value.
+template <class T>
+class TaskState final : public TaskCore {
+public:
+    using Root = std::coroutine_handle<CoroPromise<T>>;
+    TaskState(EventLoop* loop, Root root) : TaskCore(loop, root) {}
+    TaskState(const TaskState&) = delete;
+    TaskState& operator=(const TaskState&) = delete;
+    ~TaskState() override {
+        if (has_value()) slot.destroy();
+    }
+    [[no_unique_address]] ResultSlot<T> slot;
 };
 
 // Awaiting a Coro: start it inline in the awaiting task, through the trampoline.
@@ -86,15 +118,19 @@ public:
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> parent) noexcept {
-        CoroPromise<T>& child = h_.promise();
-        child.task = task_of(parent);
-        child.continuation = parent;
-        child.task->transfer_to(h_);
+        static_assert(LibraryPromise<P>, "a Coro can only be awaited inside another asyncio::Coro");
+        h_.promise().link = &link_;
+        link_.continuation = parent;
+        TaskCore::transfer_to(h_);
     }
-    T await_resume() { return h_.promise().take(); }
+    T await_resume() {
+        if (link_.exception) std::rethrow_exception(std::move(link_.exception));
+        if constexpr (!std::is_void_v<T>) return std::move(*link_.value);
+    }
 
 private:
     Handle h_;
+    CoroLink<T> link_;
 };
 
 }  // namespace detail

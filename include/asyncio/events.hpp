@@ -284,7 +284,10 @@ public:
     ///
     /// Python: `loop.create_task(coro, name=None)`
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name = {});
+    Task<T> create_task(Coro<T> coro);
+    /// Python: `loop.create_task(coro, name=name)`
+    template <class T>
+    Task<T> create_task(Coro<T> coro, std::string name);
 
     /// A new pending Future bound to this loop. Defined in futures.hpp.
     ///

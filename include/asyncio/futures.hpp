@@ -30,7 +30,12 @@ template <class T>
 class FutureState final : public FutureCore {
 public:
     using FutureCore::FutureCore;
-    ResultSlot<T> slot;
+    FutureState(const FutureState&) = delete;
+    FutureState& operator=(const FutureState&) = delete;
+    ~FutureState() override {
+        if (has_value()) slot.destroy();
+    }
+    [[no_unique_address]] ResultSlot<T> slot;
 };
 
 // Awaiting a Future or a Task from a task: register in its done-callback list (no

@@ -31,24 +31,6 @@ namespace asyncio {
 
 namespace detail {
 
-template <class T>
-class TaskState final : public TaskCore {
-public:
-    using Root = std::coroutine_handle<CoroPromise<T>>;
-    TaskState(EventLoop* loop, Root root) : TaskCore(loop, root) { root.promise().task = this; }
-    [[no_unique_address]] ResultSlot<T> slot;
-
-private:
-    void complete() override {
-        auto& p = Root::from_address(root_.address()).promise();
-        std::exception_ptr e = std::move(p.exception);
-        if constexpr (!std::is_void_v<T>) {
-            if (!e) slot.set(std::move(*p.value));
-        }
-        finish_root(std::move(e));
-    }
-};
-
 // Runs the loop until `core` is done (run_until_complete without the result).
 void run_until_done(EventLoop& loop, FutureCore* core);
 
@@ -211,13 +193,19 @@ private:
 };
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+Task<T> EventLoop::create_task(Coro<T> coro) {
     check_open();
     if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
     auto* state = new detail::TaskState<T>(this, detail::CoroAccess::release(coro));
-    if (!name.empty()) state->set_name(std::move(name));
     state->add_ref();  // the caller's handle; the loop holds the first reference until done
     return Task<T>(state);
+}
+
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+    Task<T> task = create_task(std::move(coro));
+    if (!name.empty()) task.set_name(std::move(name));
+    return task;
 }
 
 /// Wraps `coro` in a Task, schedules it on the running loop and returns the handle.
@@ -226,7 +214,12 @@ Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
 /// Throws: `RuntimeError("no running event loop")` outside a loop; `RuntimeError` if the
 ///   Coro was already awaited.
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
+Task<T> create_task(Coro<T> coro) {
+    return get_running_loop().create_task(std::move(coro));
+}
+/// Python: `asyncio.create_task(coro, name=name)`
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name) {
     return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 

@@ -120,6 +120,8 @@ public:
     void check_pending(const char* what) const {
         if (state_ != State::pending) throw InvalidStateError(std::string(what) + ": invalid state (already done)");
     }
+    // Whether a value was stored: finished, and not with an exception (see ResultSlot).
+    [[nodiscard]] bool has_value() const noexcept { return state_ == State::finished && !exception_; }
     // Unlinks every node without running it (loop teardown).
     void discard_callbacks() noexcept;
 
@@ -157,25 +159,36 @@ private:
     void last_release() noexcept;  // reports an unretrieved exception, then deletes
 };
 
-// The value a Future<T> or Task<T> finished with.
+// The value a Future<T> or Task<T> finished with. Raw storage, no "engaged" flag (8 bytes
+// less than std::optional for most T): the value exists exactly when the owner finished
+// without an exception, and the owner destroys it then (FutureCore::has_value()).
 template <class T>
 struct ResultSlot {
-    std::optional<T> value;
+    union {
+        T value;
+    };
+    ResultSlot() noexcept {}
+    ResultSlot(const ResultSlot&) = delete;
+    ResultSlot& operator=(const ResultSlot&) = delete;
+    ~ResultSlot() {}
+
     template <class U>
     void set(U&& v) {
-        value.emplace(std::forward<U>(v));
+        std::construct_at(&value, std::forward<U>(v));
     }
     // Copy out when the type allows it (several awaiters may read one task), else move out.
     T get() {
         if constexpr (std::is_copy_constructible_v<T>)
-            return *value;
+            return value;
         else
-            return std::move(*value);
+            return std::move(value);
     }
+    void destroy() noexcept { std::destroy_at(&value); }
 };
 template <>
 struct ResultSlot<void> {
     void get() noexcept {}
+    void destroy() noexcept {}
 };
 
 // A future's done-callback: the callable gets a handle of type H to the future.

@@ -1,10 +1,11 @@
 // asyncio/detail/ready_queue.hpp: Runnable and the loop's FIFO ready queue (CPython's
-// `loop._ready` deque), a growable ring of pointers: no allocation per push in steady state.
+// `loop._ready` deque): a list of 4 KiB blocks of pointers. No allocation per push in steady
+// state (an emptied block is kept for the next), and growing never copies or touches more
+// memory than the items queued, as a doubling ring would (a million tasks spawned at once
+// queue a million pointers: 8 MB here, 16 MB touched and 8 MB copied by a ring).
 #pragma once
 
 #include <cstddef>
-#include <memory>
-#include <utility>
 
 namespace asyncio::detail {
 
@@ -24,33 +25,67 @@ public:
     ReadyQueue() = default;
     ReadyQueue(const ReadyQueue&) = delete;
     ReadyQueue& operator=(const ReadyQueue&) = delete;
+    ~ReadyQueue() {
+        while (Block* b = head_) {
+            head_ = b->next;
+            delete b;
+        }
+        delete spare_;
+    }
 
-    [[nodiscard]] bool empty() const noexcept { return head_ == tail_; }
-    [[nodiscard]] std::size_t size() const noexcept { return tail_ - head_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
     void push(Runnable* r) {
-        if (tail_ - head_ == capacity_) grow();
-        buf_[tail_++ & (capacity_ - 1)] = r;
+        if (tail_pos_ == block_items) [[unlikely]]
+            add_block();
+        tail_->items[tail_pos_++] = r;
+        ++size_;
     }
 
-    Runnable* pop() noexcept { return buf_[head_++ & (capacity_ - 1)]; }
+    // Precondition: !empty().
+    Runnable* pop() noexcept {
+        if (head_pos_ == block_items) [[unlikely]]
+            drop_head_block();
+        Runnable* r = head_->items[head_pos_++];
+        if (--size_ == 0) head_pos_ = tail_pos_ = 0;  // empty: start the one block over
+        return r;
+    }
 
 private:
-    void grow() {
-        std::size_t cap = capacity_ ? capacity_ * 2 : 256;
-        auto fresh = std::make_unique<Runnable*[]>(cap);
-        std::size_t n = tail_ - head_;
-        for (std::size_t i = 0; i < n; ++i) fresh[i] = buf_[(head_ + i) & (capacity_ - 1)];
-        buf_ = std::move(fresh);
-        capacity_ = cap;
-        head_ = 0;
-        tail_ = n;
+    static constexpr std::size_t block_items = 511;  // with the link: one 4 KiB block
+    struct Block {
+        Runnable* items[block_items];
+        Block* next;
+    };
+
+    void add_block() {
+        Block* b = spare_ ? spare_ : new Block;
+        spare_ = nullptr;
+        b->next = nullptr;
+        if (tail_)
+            tail_->next = b;
+        else
+            head_ = b;
+        tail_ = b;
+        tail_pos_ = 0;
+    }
+    void drop_head_block() noexcept {
+        Block* b = head_;
+        head_ = b->next;
+        head_pos_ = 0;
+        if (spare_)
+            delete b;
+        else
+            spare_ = b;
     }
 
-    std::unique_ptr<Runnable*[]> buf_;
-    std::size_t capacity_ = 0;  // a power of two
-    std::size_t head_ = 0;      // free-running indices, masked on access
-    std::size_t tail_ = 0;
+    Block* head_ = nullptr;
+    Block* tail_ = nullptr;
+    Block* spare_ = nullptr;
+    std::size_t head_pos_ = 0;
+    std::size_t tail_pos_ = block_items;  // no block yet: the first push adds one
+    std::size_t size_ = 0;
 };
 
 }  // namespace asyncio::detail

@@ -52,8 +52,16 @@ public:
     bool take_must_cancel() noexcept { return std::exchange(must_cancel_, false); }
 
     // The trampoline's register: set by an awaiter that transfers control (to a child Coro
-    // starting, or back to a parent when a child finishes).
-    void transfer_to(std::coroutine_handle<> h) noexcept { next_ = h; }
+    // starting, or back to a parent when a child finishes). One per thread, not per task:
+    // only the running task's step reads it, and steps never nest.
+    static void transfer_to(std::coroutine_handle<> h) noexcept { t_next = h; }
+    // The task whose step is running on this thread (null between steps). Coroutines find
+    // their task here instead of carrying a pointer in every frame.
+    static TaskCore* running() noexcept { return t_running; }
+
+    // The root coroutine ended with an exception: kept here until the step ends and the
+    // task completes with it (the state is still pending, so nobody can see it early).
+    void set_root_exception(std::exception_ptr e) noexcept { exception_ = std::move(e); }
 
     [[nodiscard]] std::uint32_t cancelling() const noexcept { return num_cancels_requested_; }
     std::uint32_t uncancel() noexcept {
@@ -76,9 +84,6 @@ public:
     void destroy_pending() noexcept;
 
 protected:
-    // The root coroutine reached its final suspend: take its result, destroy the frame,
-    // complete the task (finish_root).
-    virtual void complete() = 0;
     // Ends the task with the root frame's outcome (null: success).
     void finish_root(std::exception_ptr e) noexcept;
     std::coroutine_handle<> root_;
@@ -86,7 +91,9 @@ protected:
 private:
     void unlink_from_loop() noexcept;
 
-    std::coroutine_handle<> next_;
+    static inline thread_local std::coroutine_handle<> t_next;
+    static inline thread_local TaskCore* t_running = nullptr;
+
     std::coroutine_handle<> resume_point_;
     Waiter* waiter_ = nullptr;
     std::uint64_t id_;
@@ -98,21 +105,19 @@ private:
     bool message_locked_ = false;
 };
 
-// Common base of every promise in the library: the task the coroutine runs in, and where to
-// go when it finishes.
-struct PromiseBase {
-    TaskCore* task = nullptr;
-    std::coroutine_handle<> continuation;
-};
+// Common base of every promise in the library (a tag: what a coroutine needs to know of its
+// task is which task is running, TaskCore::running()).
+struct PromiseBase {};
 
 template <class P>
 concept LibraryPromise = std::is_base_of_v<PromiseBase, P>;
 
-// Helper for leaf awaiters: the task of the awaiting coroutine.
+// Helper for leaf awaiters: the task of the awaiting coroutine, which is the task running
+// (a coroutine only runs inside its task's step, on its loop's thread).
 template <class P>
-TaskCore* task_of(std::coroutine_handle<P> h) noexcept {
+TaskCore* task_of(std::coroutine_handle<P>) noexcept {
     static_assert(LibraryPromise<P>, "asyncio awaitables can only be awaited inside an asyncio::Coro");
-    return h.promise().task;
+    return TaskCore::running();
 }
 
 }  // namespace asyncio::detail
