@@ -4,9 +4,11 @@
 
 #include "loop_internal.hpp"
 
+#include <mutex>
+#include <unordered_map>
+
 namespace asyncio::detail {
 
-FutureCore::~FutureCore() { discard_callbacks(); }
 
 bool FutureCore::cancel(const std::string& msg) {
     if (state_ != State::pending) return false;
@@ -31,6 +33,44 @@ void FutureCore::discard_callbacks() noexcept {
         remove_node(n);
         n->discard();
     }
+}
+
+namespace {
+
+// The extras of every future that has some. Futures of several threads' loops share it, hence
+// the lock; the entries themselves are only touched by their future's thread. References stay
+// valid until their entry is erased (unordered_map never moves its nodes).
+struct ExtrasTable {
+    std::mutex mutex;
+    std::unordered_map<const FutureCore*, FutureExtras> map;
+};
+ExtrasTable& extras_table() {
+    static ExtrasTable* table = new ExtrasTable;  // never destroyed: futures may outlive statics
+    return *table;
+}
+
+}  // namespace
+
+FutureCore::Extras& FutureCore::extras() {
+    ExtrasTable& t = extras_table();
+    std::lock_guard lock(t.mutex);
+    Extras& e = t.map[this];
+    has_extras_ = true;
+    return e;
+}
+
+FutureCore::Extras* FutureCore::find_extras() const {
+    ExtrasTable& t = extras_table();
+    std::lock_guard lock(t.mutex);
+    auto it = t.map.find(this);
+    return it == t.map.end() ? nullptr : &it->second;
+}
+
+void FutureCore::drop_extras() noexcept {
+    ExtrasTable& t = extras_table();
+    std::lock_guard lock(t.mutex);
+    t.map.erase(this);
+    has_extras_ = false;
 }
 
 void FutureCore::throw_not_finished() const {

@@ -38,42 +38,43 @@ TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
     wake();
 }
 
-TaskCore::~TaskCore() {
-    if (root_) root_.destroy();
-}
-
 std::string TaskCore::name() const {
-    if (extras_ && !extras_->name.empty()) return extras_->name;
+    if (has_extras_) {
+        const Extras* e = find_extras();
+        if (!e->name.empty()) return e->name;
+    }
     return "Task-" + std::to_string(id_);
 }
 
 bool TaskCore::cancel(const std::string& msg) {
     if (done()) return false;
-    ++num_cancels_requested_;
-    if (!message_locked_) {
-        set_cancel_message(msg);
-        message_locked_ = true;
+    Extras& extras = this->extras();
+    ++extras.cancels;
+    if (!flag(message_locked_bit)) {
+        extras.cancel_msg = msg;
+        set_flag(message_locked_bit, true);
     }
     // Interrupt the wait if possible: sleep drops its timer, an awaited task or future is
     // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
     // cancel() must reach it again (CPython keeps _fut_waiter the same way).
     if (waiter_ && waiter_->cancel_wait(msg)) return true;
-    must_cancel_ = true;
+    set_flag(must_cancel_bit, true);
     return true;
 }
 
 void TaskCore::run() {
     waiter_ = nullptr;
-    message_locked_ = false;
-    if (!started_) {
-        started_ = true;
-        if (must_cancel_) {
+    if (!flag(started_bit)) [[unlikely]] {
+        if (must_cancel()) {
             // Cancelled before its first step: the body never runs (CPython throws into a
             // coroutine that has not started, which closes it at once).
-            must_cancel_ = false;
+            task_flags_ = started_bit;
             finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
             return;
         }
+        task_flags_ = started_bit;
+    } else {
+        set_flag(message_locked_bit, false);
     }
     TaskCore*& current = LoopAccess::current_task(*loop_);
     current = this;
@@ -86,7 +87,17 @@ void TaskCore::run() {
     } while (h);
     t_running = nullptr;
     current = nullptr;
-    if (root_.done()) finish_root(std::exchange(exception_, nullptr));
+    if (root_.done()) {
+        if (exception_) {
+            finish_root(std::exchange(exception_, nullptr));
+        } else {
+            root_.destroy();
+            root_ = {};
+            unlink_from_loop();
+            finish_ok();
+            release();  // the loop's reference
+        }
+    }
 }
 
 void TaskCore::unlink_from_loop() noexcept {

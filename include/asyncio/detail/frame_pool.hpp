@@ -38,6 +38,10 @@ struct FramePool {
     };
     static constexpr std::size_t classes = frame_pool_max / frame_pool_granule;
     FreeBlock* free[classes] = {};
+    // The arena being carved (src/frame_pool.cpp refills it).
+    char* arena_next = nullptr;
+    char* arena_end = nullptr;
+    std::size_t arena_size = 0;
 };
 
 // Zero-initialised thread_local: no guard or constructor call on the hot path.
@@ -52,6 +56,13 @@ inline void* pool_allocate(std::size_t size) {
         ASYNCIO_UNPOISON(b, size);
         head = b->next;
         return b;
+    }
+    std::size_t rounded = (pool_class(size) + 1) * frame_pool_granule;
+    FramePool& pool = t_frame_pool;
+    if (static_cast<std::size_t>(pool.arena_end - pool.arena_next) >= rounded) {
+        void* p = pool.arena_next;
+        pool.arena_next += rounded;
+        return p;
     }
     return pool_allocate_slow(size);
 }

@@ -35,6 +35,14 @@ protected:
     ~DoneNode() = default;
 };
 
+// What few futures carry, kept aside (src/futures.cpp) from the first use until the future
+// is destroyed, so that the common task does not pay 8 bytes for a pointer to them.
+struct FutureExtras {
+    std::string cancel_msg;
+    std::string name;            // tasks only; empty: "Task-<id>"
+    std::uint32_t cancels = 0;  // tasks only: Task.cancelling()
+};
+
 // A Runnable only so that Task (which is one) shares this class's vtable pointer; a plain
 // future is never queued.
 class FutureCore : public PoolAllocated, public Runnable {
@@ -44,7 +52,10 @@ public:
     explicit FutureCore(EventLoop* loop) noexcept : loop_(loop) {}
     FutureCore(const FutureCore&) = delete;
     FutureCore& operator=(const FutureCore&) = delete;
-    virtual ~FutureCore();
+    virtual ~FutureCore() {
+        if (head_) discard_callbacks();
+        if (has_extras_) drop_extras();
+    }
 
     // Not atomic: futures and tasks belong to their loop's thread.
     void add_ref() noexcept { ++refs_; }
@@ -98,9 +109,9 @@ public:
         retrieved_ = true;
         return exception_;
     }
-    [[nodiscard]] std::string cancel_message() const { return extras_ ? extras_->cancel_msg : std::string(); }
+    [[nodiscard]] std::string cancel_message() const { return has_extras_ ? find_extras()->cancel_msg : std::string(); }
     void set_cancel_message(const std::string& msg) {
-        if (!msg.empty() || extras_) extras().cancel_msg = msg;
+        if (!msg.empty() || has_extras_) extras().cancel_msg = msg;
     }
 
     // Completion. The caller checked the state is pending.
@@ -130,15 +141,10 @@ public:
 
 protected:
     [[noreturn]] void throw_not_finished() const;
-    // What few futures carry, allocated on first use.
-    struct Extras {
-        std::string cancel_msg;
-        std::string name;  // tasks only; empty: "Task-<id>"
-    };
-    Extras& extras() {
-        if (!extras_) extras_ = std::make_unique<Extras>();
-        return *extras_;
-    }
+    using Extras = FutureExtras;
+    Extras& extras();                           // creates them on first use
+    [[nodiscard]] Extras* find_extras() const;  // null if there are none
+    void drop_extras() noexcept;
     void run() override {}  // a plain future is never queued
     void schedule_callbacks() {
         while (DoneNode* n = head_) {
@@ -151,8 +157,10 @@ protected:
     std::uint32_t refs_ = 1;
     State state_ = State::pending;
     bool retrieved_ = false;  // the exception was looked at (CPython's inverse __log_traceback)
+    bool has_extras_ = false;
+    // TaskCore's flags, kept here where they fill what would be padding.
+    std::uint8_t task_flags_ = 0;
     std::exception_ptr exception_;
-    std::unique_ptr<Extras> extras_;
     DoneNode* head_ = nullptr;
 
 private:

@@ -15,7 +15,9 @@ namespace asyncio::detail {
 class TaskCore : public FutureCore {
 public:
     TaskCore(EventLoop* loop, std::coroutine_handle<> root);
-    ~TaskCore() override;
+    ~TaskCore() override {
+        if (root_) root_.destroy();
+    }
 
     // Task.cancel(msg): counts the request, then interrupts the wait or marks the next step.
     bool cancel(const std::string& msg) override;
@@ -36,20 +38,24 @@ public:
     void suspend(std::coroutine_handle<> h, Waiter* w) {
         resume_point_ = h;
         waiter_ = w;
-        if (must_cancel_ && w && w->cancel_wait(cancel_message())) must_cancel_ = false;
+        if (must_cancel() && w && w->cancel_wait(cancel_message())) set_flag(must_cancel_bit, false);
     }
 
     // Called by every awaiter as it resumes: throws CancelledError if the wait was cancelled
     // or a cancellation is pending (CPython throws it into the coroutine in __step).
     void throw_if_cancelled(bool wait_cancelled) {
-        if (wait_cancelled || must_cancel_) {
-            must_cancel_ = false;
+        if (wait_cancelled || must_cancel()) {
+            set_flag(must_cancel_bit, false);
             throw CancelledError(cancel_message());
         }
     }
 
     // Consumes a pending cancellation request (for waits that handle it themselves).
-    bool take_must_cancel() noexcept { return std::exchange(must_cancel_, false); }
+    bool take_must_cancel() noexcept {
+        bool was = must_cancel();
+        set_flag(must_cancel_bit, false);
+        return was;
+    }
 
     // The trampoline's register: set by an awaiter that transfers control (to a child Coro
     // starting, or back to a parent when a child finishes). One per thread, not per task:
@@ -63,10 +69,13 @@ public:
     // task completes with it (the state is still pending, so nobody can see it early).
     void set_root_exception(std::exception_ptr e) noexcept { exception_ = std::move(e); }
 
-    [[nodiscard]] std::uint32_t cancelling() const noexcept { return num_cancels_requested_; }
-    std::uint32_t uncancel() noexcept {
-        if (num_cancels_requested_ > 0 && --num_cancels_requested_ == 0) must_cancel_ = false;
-        return num_cancels_requested_;
+    // The count lives with the extras: most tasks are never cancelled.
+    [[nodiscard]] std::uint32_t cancelling() const { return has_extras_ ? find_extras()->cancels : 0; }
+    std::uint32_t uncancel() {
+        if (!has_extras_) return 0;
+        std::uint32_t& n = find_extras()->cancels;
+        if (n > 0 && --n == 0) set_flag(must_cancel_bit, false);
+        return n;
     }
     [[nodiscard]] std::string name() const;
     void set_name(std::string name) {
@@ -94,15 +103,20 @@ private:
     static inline thread_local std::coroutine_handle<> t_next;
     static inline thread_local TaskCore* t_running = nullptr;
 
+    // In FutureCore::task_flags_: a cancellation to deliver at the next suspension or
+    // resumption; the first step has run; the cancel message is kept from the first request
+    // until the task next runs, so that cancel("a"); cancel("b") delivers "a", as CPython's
+    // future-carried message does.
+    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4 };
+    [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
+    [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
+    void set_flag(std::uint8_t bit, bool on) noexcept {
+        task_flags_ = static_cast<std::uint8_t>(on ? task_flags_ | bit : task_flags_ & ~bit);
+    }
+
     std::coroutine_handle<> resume_point_;
     Waiter* waiter_ = nullptr;
     std::uint64_t id_;
-    std::uint32_t num_cancels_requested_ = 0;
-    bool must_cancel_ = false;
-    bool started_ = false;
-    // A cancel message is kept from the first request until the task next runs, so that
-    // cancel("a"); cancel("b") delivers "a", as CPython's future-carried message does.
-    bool message_locked_ = false;
 };
 
 // Common base of every promise in the library (a tag: what a coroutine needs to know of its
