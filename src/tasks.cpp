@@ -63,6 +63,10 @@ bool TaskCore::cancel(const std::string& msg) {
 }
 
 void TaskCore::run() {
+    if (flag(recheck_bit)) {
+        if (waiter_->wait_again()) return;  // queued again: stays suspended
+        set_flag(recheck_bit, false);
+    }
     waiter_ = nullptr;
     if (!flag(started_bit)) [[unlikely]] {
         if (must_cancel()) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,23 @@ TEST(EventLoop, CallSoonRunsInFifoOrderWithArguments) {
     loop->call_soon([&] { order.push_back(3); });
     run_briefly(*loop);
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+// Not in CPython: thousands of callbacks, some scheduled while others run, keep FIFO order
+// (the ready queue is a list of fixed-size blocks; this crosses and recycles many of them).
+TEST(EventLoop, CallSoonKeepsFifoOrderAcrossThousandsOfCallbacks) {
+    auto loop = virtual_loop();
+    std::vector<int> order;
+    constexpr int first = 300, total = 3300;
+    std::function<void(int)> step = [&](int i) {
+        order.push_back(i);
+        if (i + first < total) loop->call_soon(step, i + first);
+        if (i == total - 1) loop->stop();
+    };
+    for (int i = 0; i < first; ++i) loop->call_soon(step, i);
+    loop->run_forever();
+    ASSERT_EQ(order.size(), static_cast<std::size_t>(total));
+    for (int i = 0; i < total; ++i) ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
 }
 
 // test_base_events: test_call_later, test__run_once (timers due together keep FIFO order)

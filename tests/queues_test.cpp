@@ -263,6 +263,42 @@ ASYNCIO_TEST(QueueGet, TimedOutGetterIsNotHeld) {
     EXPECT_EQ(q.get_nowait(), 7);
 }
 
+// Not in test_queues.py: a getter woken for an item that another task takes first waits
+// again (CPython's `while self.empty()` loop), at the back of the line; the item put next
+// goes to whichever getter runs first. Same order of events as CPython 3.11 gives.
+ASYNCIO_TEST(QueueGet, GetterRobbedOfItsItemWaitsAgain) {
+    Queue<std::string> q;
+    std::vector<std::pair<std::string, std::string>> log;
+    auto getter = [&](std::string name) -> Coro<void> {
+        std::string v = co_await q.get();
+        log.emplace_back(name, v);
+    };
+    Task<void> a = asyncio::create_task(getter("a"));
+    Task<void> c = asyncio::create_task(getter("c"));
+    co_await asyncio::sleep(0);
+    q.put_nowait("x");                     // wakes a
+    log.emplace_back("b", q.get_nowait());  // b takes x before a runs
+    q.put_nowait("y");                     // wakes c
+    co_await asyncio::sleep(0);
+    using Log = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}}));  // a found y; c found nothing and waits again
+    EXPECT_FALSE(c.done());
+    q.put_nowait("z");
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}, {"c", "z"}}));
+    EXPECT_TRUE(c.done());
+}
+
+// Not in test_queues.py: q.get() as the body of a timeout (the awaiter moves into it).
+ASYNCIO_TEST(QueueGet, GetAsATimeoutBody) {
+    Queue<int> q;
+    EXPECT_THROW(co_await asyncio::timeout(50ms, q.get()), asyncio::TimeoutError);
+    EXPECT_EQ(elapsed(), 50ms);
+    q.put_nowait(3);
+    EXPECT_EQ(q.qsize(), 1u);  // the timed-out getter is gone and took nothing
+    EXPECT_EQ(co_await asyncio::timeout(50ms, q.get()), 3);
+}
+
 // ---------------------------------------------------------------------------------------
 // QueuePutTests
 
@@ -377,6 +413,30 @@ ASYNCIO_TEST(QueuePut, PutCancelDrop) {
     EXPECT_TRUE(cancelled);
     EXPECT_EQ(q.get_nowait(), 2);
     EXPECT_EQ(q.qsize(), 0u);
+}
+
+// Not in test_queues.py: a putter woken for a free slot that another task fills first waits
+// again; the next free slot goes to whichever putter runs first (as in CPython 3.11).
+ASYNCIO_TEST(QueuePut, PutterRobbedOfItsSlotWaitsAgain) {
+    Queue<int> q(1);
+    q.put_nowait(1);
+    Strings log;
+    auto putter = [&](std::string name, int v) -> Coro<void> {
+        co_await q.put(v);
+        log.push_back(name);
+    };
+    Task<void> p = asyncio::create_task(putter("p", 2));
+    Task<void> r = asyncio::create_task(putter("r", 3));
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(q.get_nowait(), 1);  // frees the slot: wakes p
+    q.put_nowait(9);               // someone else fills it
+    EXPECT_EQ(q.get_nowait(), 9);  // frees it again: wakes r
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(log, (Strings{"p"}));  // p found the slot free; r waits again
+    EXPECT_EQ(q.get_nowait(), 2);
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(log, (Strings{"p", "r"}));
+    EXPECT_EQ(q.get_nowait(), 3);
 }
 
 // test_queues: QueuePutTests.test_nonblocking_put_exception

@@ -95,6 +95,25 @@ ASYNCIO_TEST(Task, MoveOnlyResult) {
     EXPECT_EQ(*p, 3);
 }
 
+// Not in CPython (Rust's `handle.await` consumes the JoinHandle): `co_await std::move(t)`
+// uses the handle up, so a task nobody else holds is freed, value and all, by the await.
+ASYNCIO_TEST(Task, AwaitingAMovedHandleUsesItUp) {
+    Counted::reset();
+    auto make = []() -> Coro<Counted> { co_return Counted(); };
+    auto t = asyncio::create_task(make());
+    Task<Counted> copy = t;
+    {
+        Counted c = co_await std::move(t);
+        EXPECT_FALSE(t);                    // NOLINT(bugprone-use-after-move): the point
+        EXPECT_EQ(Counted::alive(), 2);     // c, and the value the task still holds for `copy`
+    }
+    copy = {};
+    EXPECT_EQ(Counted::alive(), 0);  // the last handle took the task and its value along
+    auto u = asyncio::create_task(make());
+    Counted d = co_await std::move(u);
+    EXPECT_EQ(Counted::alive(), 1);  // only d: the await freed the task
+}
+
 // test_tasks: test_task_add_done_callback (scheduled with call_soon, get the task)
 ASYNCIO_TEST(Task, DoneCallbacksRunSoonAfterCompletionInOrder) {
     auto t = asyncio::create_task(value_after(1s, 4));

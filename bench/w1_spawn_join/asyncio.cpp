@@ -17,7 +17,7 @@ asyncio::Coro<int> amain(std::int64_t n) {
     tasks.reserve(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(value(i)));
     std::int64_t sum = 0;
-    for (auto& task : tasks) sum += co_await task;
+    for (auto& task : tasks) sum += co_await std::move(task);  // consumes the handle, as Tokio's handle.await does
 
     std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
     if (sum != n * (n - 1) / 2) {

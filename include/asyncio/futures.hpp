@@ -40,10 +40,17 @@ public:
 
 // Awaiting a Future or a Task from a task: register in its done-callback list (no
 // allocation: this node lives in the awaiting frame) and sleep until it completes.
+struct AdoptRef {
+    explicit AdoptRef() = default;
+};
+inline constexpr AdoptRef adopt_ref{};
+
 template <class T, class State>
 class FutureAwaiter final : public DoneNode, public Waiter {
 public:
     explicit FutureAwaiter(State* s) noexcept : state_(s) { state_->add_ref(); }
+    // Takes over a reference the caller gave up (`co_await std::move(task)`).
+    FutureAwaiter(State* s, AdoptRef) noexcept : state_(s) {}
     FutureAwaiter(const FutureAwaiter&) = delete;
     FutureAwaiter& operator=(const FutureAwaiter&) = delete;
     ~FutureAwaiter() {

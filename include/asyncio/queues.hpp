@@ -147,61 +147,89 @@ class BasicQueue;
 
 // put()/get(): the common case (room, or an item) completes in await_ready, without
 // suspending or allocating; otherwise a coroutine runs CPython's wait loop.
+// `co_await q.get()`: takes an item at once if there is one; else waits in the getters'
+// queue, and if another task took the item it was woken for, waits again (wait_again) --
+// all in this awaiter, without a coroutine frame.
 template <class Q>
-class QueueGet {
+class QueueGet final : public WaitNode {
 public:
     using T = typename Q::value_type;
     explicit QueueGet(Q& q) noexcept : q_(q) {}
+    // Movable until awaited (to be passed as a timeout body, say).
+    QueueGet(QueueGet&& o) noexcept : q_(o.q_) {}
+
     bool await_ready() {
-        if (q_.qsize() > 0) {
+        if (!q_.empty()) {
             item_.emplace(q_.get_nowait());
             return true;
         }
-        Coro<T> slow = q_.get_slow();
-        slow_.emplace(CoroAccess::release(slow));
+        if (q_.is_shut_down()) throw QueueShutDown();
         return false;
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        slow_->await_suspend(h);
+        enqueue_rechecking(h, q_.getters_);
     }
     T await_resume() {
         if (item_) return std::move(*item_);
-        return slow_->await_resume();
+        settle();
+        if (cancelled()) {
+            // Woken for an item, then cancelled: the item is for the next getter.
+            if (granted() && !q_.empty()) q_.getters_.grant_first();
+            throw CancelledError(cancel_message());
+        }
+        return q_.get_nowait();  // QueueShutDown if it was shut down and is empty
+    }
+    bool wait_again() override {
+        if (cancelled() || task()->cancel_pending() || !q_.empty() || q_.is_shut_down()) return false;
+        requeue(q_.getters_);
+        return true;
     }
 
 private:
     Q& q_;
     std::optional<T> item_;
-    std::optional<CoroAwaiter<T>> slow_;
 };
 
+// `co_await q.put(item)`: the mirror image of QueueGet.
 template <class Q>
-class QueuePut {
+class QueuePut final : public WaitNode {
 public:
     using T = typename Q::value_type;
     QueuePut(Q& q, T item) : q_(q), item_(std::move(item)) {}
+    // Movable until awaited.
+    QueuePut(QueuePut&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : q_(o.q_), item_(std::move(o.item_)) {}
+
     bool await_ready() {
         if (!q_.full() || q_.is_shut_down()) {
             q_.put_nowait(std::move(item_));  // raises QueueShutDown once shut down
             return true;
         }
-        Coro<void> slow = q_.put_slow(std::move(item_));
-        slow_.emplace(CoroAccess::release(slow));
         return false;
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        slow_->await_suspend(h);
+        enqueue_rechecking(h, q_.putters_);
     }
     void await_resume() {
-        if (slow_) slow_->await_resume();
+        if (!task()) return;  // put at once
+        settle();
+        if (cancelled()) {
+            // Woken for a free slot, then cancelled: the slot is for the next putter.
+            if (granted() && !q_.full()) q_.putters_.grant_first();
+            throw CancelledError(cancel_message());
+        }
+        q_.put_nowait(std::move(item_));  // QueueShutDown if it was shut down meanwhile
+    }
+    bool wait_again() override {
+        if (cancelled() || task()->cancel_pending() || !q_.full() || q_.is_shut_down()) return false;
+        requeue(q_.putters_);
+        return true;
     }
 
 private:
     Q& q_;
     T item_;
-    std::optional<CoroAwaiter<void>> slow_;
 };
 
 // The queue proper; Queue, PriorityQueue and LifoQueue differ only in their storage.
@@ -300,32 +328,6 @@ public:
 private:
     friend class QueueGet<BasicQueue>;
     friend class QueuePut<BasicQueue>;
-
-    Coro<T> get_slow() {
-        while (empty()) {
-            if (shutdown_) throw QueueShutDown();
-            WaitOn w(getters_);
-            co_await w;
-            if (w.cancelled()) {
-                // Woken for an item, then cancelled: the item is for the next getter.
-                if (w.granted() && !empty()) getters_.grant_first();
-                throw CancelledError(w.cancel_message());
-            }
-        }
-        co_return get_nowait();
-    }
-    Coro<void> put_slow(T item) {
-        while (full()) {
-            if (shutdown_) throw QueueShutDown();
-            WaitOn w(putters_);
-            co_await w;
-            if (w.cancelled()) {
-                if (w.granted() && !full()) putters_.grant_first();
-                throw CancelledError(w.cancel_message());
-            }
-        }
-        put_nowait(std::move(item));
-    }
 
     Storage items_;
     std::size_t maxsize_;

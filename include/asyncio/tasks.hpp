@@ -117,8 +117,14 @@ public:
     ///
     /// Python: `await task`
     /// Cancellation: cancelling the awaiting task cancels this one too (DESIGN §3).
-    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() const noexcept {
+    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() const& noexcept {
         return detail::FutureAwaiter<void, detail::TaskCore>(core_);
+    }
+    /// `co_await std::move(task)`: the same, and the handle is used up (its reference ends
+    /// with the await), as Rust's `handle.await` consumes a JoinHandle: a task nobody else
+    /// holds is freed as soon as its result is taken.
+    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() && noexcept {
+        return detail::FutureAwaiter<void, detail::TaskCore>(std::exchange(core_, nullptr), detail::adopt_ref);
     }
 
     friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.core_ == b.core_; }
@@ -176,8 +182,12 @@ public:
     ///
     /// Python: `await task`
     /// Cancellation: cancelling the awaiting task cancels this one too.
-    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() const noexcept {
+    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() const& noexcept {
         return detail::FutureAwaiter<T, detail::TaskState<T>>(state());
+    }
+    /// `co_await std::move(task)`: the same, and the handle is used up (see AnyTask).
+    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() && noexcept {
+        return detail::FutureAwaiter<T, detail::TaskState<T>>(static_cast<detail::TaskState<T>*>(std::exchange(core_, nullptr)), detail::adopt_ref);
     }
 
     static Task from_core(detail::FutureCore* core) noexcept {

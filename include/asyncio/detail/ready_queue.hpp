@@ -1,9 +1,12 @@
 // asyncio/detail/ready_queue.hpp: Runnable and the loop's FIFO ready queue (CPython's
-// `loop._ready` deque): a list of 4 KiB blocks of pointers. No allocation per push in steady
-// state (an emptied block is kept for the next), and growing never copies or touches more
-// memory than the items queued, as a doubling ring would (a million tasks spawned at once
-// queue a million pointers: 8 MB here, 16 MB touched and 8 MB copied by a ring).
+// `loop._ready` deque): a list of 1 KiB blocks of pointers from the frame pool. No allocation
+// per push in steady state (an emptied block is kept for the next), and growing never copies
+// or touches more memory than the items queued, as a doubling ring would (a million tasks
+// spawned at once queue a million pointers: 8 MB here, 16 MB touched and 8 MB copied by a
+// ring).
 #pragma once
+
+#include <asyncio/detail/frame_pool.hpp>
 
 #include <cstddef>
 
@@ -28,9 +31,9 @@ public:
     ~ReadyQueue() {
         while (Block* b = head_) {
             head_ = b->next;
-            delete b;
+            free_block(b);
         }
-        delete spare_;
+        if (spare_) free_block(spare_);
     }
 
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
@@ -53,14 +56,16 @@ public:
     }
 
 private:
-    static constexpr std::size_t block_items = 511;  // with the link: one 4 KiB block
+    static constexpr std::size_t block_items = 127;  // with the link: one 1 KiB block
     struct Block {
         Runnable* items[block_items];
         Block* next;
     };
+    static_assert(sizeof(Block) <= frame_pool_max);
+    static void free_block(Block* b) noexcept { pool_deallocate(b, sizeof(Block)); }
 
     void add_block() {
-        Block* b = spare_ ? spare_ : new Block;
+        Block* b = spare_ ? spare_ : static_cast<Block*>(pool_allocate(sizeof(Block)));
         spare_ = nullptr;
         b->next = nullptr;
         if (tail_)
@@ -75,7 +80,7 @@ private:
         head_ = b->next;
         head_pos_ = 0;
         if (spare_)
-            delete b;
+            free_block(b);
         else
             spare_ = b;
     }

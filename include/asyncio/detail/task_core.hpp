@@ -41,6 +41,13 @@ public:
         if (must_cancel() && w && w->cancel_wait(cancel_message())) set_flag(must_cancel_bit, false);
     }
 
+    // Like suspend(), and before resuming, the step asks `w->wait_again()` (see Waiter).
+    void suspend_rechecking(std::coroutine_handle<> h, Waiter* w) {
+        set_flag(recheck_bit, true);
+        suspend(h, w);
+    }
+    [[nodiscard]] bool cancel_pending() const noexcept { return must_cancel(); }
+
     // Called by every awaiter as it resumes: throws CancelledError if the wait was cancelled
     // or a cancellation is pending (CPython throws it into the coroutine in __step).
     void throw_if_cancelled(bool wait_cancelled) {
@@ -107,7 +114,8 @@ private:
     // resumption; the first step has run; the cancel message is kept from the first request
     // until the task next runs, so that cancel("a"); cancel("b") delivers "a", as CPython's
     // future-carried message does.
-    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4 };
+    // recheck_bit: see suspend_rechecking().
+    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8 };
     [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
     void set_flag(std::uint8_t bit, bool on) noexcept {

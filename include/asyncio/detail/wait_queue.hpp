@@ -25,6 +25,9 @@ public:
     // Suspends `h`'s task at the back of `q`.
     template <class P>
     void enqueue(std::coroutine_handle<P> h, WaitQueue& q);
+    // The same, asking wait_again() before the task resumes (TaskCore::suspend_rechecking).
+    template <class P>
+    void enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q);
     // On resumption: consumes a pending cancellation request into `cancelled`.
     void settle() noexcept {
         if (task_ && task_->take_must_cancel()) cancelled_ = true;
@@ -39,6 +42,8 @@ public:
 protected:
     WaitNode() = default;
     virtual ~WaitNode();  // virtual only to satisfy -Wnon-virtual-dtor; never deleted by base
+    // From wait_again(): the grant came to nothing; back of the queue, still suspended.
+    void requeue(WaitQueue& q) noexcept;
 
 private:
     friend class WaitQueue;
@@ -106,6 +111,18 @@ void WaitNode::enqueue(std::coroutine_handle<P> h, WaitQueue& q) {
     task_ = task_of(h);
     q.push_back(this);
     task_->suspend(h, this);
+}
+
+template <class P>
+void WaitNode::enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q) {
+    task_ = task_of(h);
+    q.push_back(this);
+    task_->suspend_rechecking(h, this);
+}
+
+inline void WaitNode::requeue(WaitQueue& q) noexcept {
+    granted_ = false;
+    q.push_back(this);
 }
 
 inline bool WaitNode::cancel_wait(const std::string&) {

@@ -12,6 +12,12 @@ struct Waiter {
     // Abort the wait and make sure the task is woken with a cancellation; false if the wait
     // already completed (the task is scheduled or will be).
     virtual bool cancel_wait(const std::string& msg) = 0;
+    // Asked by the task's step before it resumes a waiter that suspended with
+    // TaskCore::suspend_rechecking(): true if what it was woken for is gone (another task took
+    // the item or the free slot first) and it queued itself again, so the task stays
+    // suspended. This is CPython's `while self.empty(): await getter` loop without a
+    // coroutine frame for the loop.
+    virtual bool wait_again() { return false; }
 
 protected:
     ~Waiter() = default;
