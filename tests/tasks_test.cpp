@@ -5,8 +5,11 @@
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -57,6 +60,29 @@ ASYNCIO_TEST(Task, NamesDefaultToACountAndCanBeSet) {
     co_await t1;
     co_await t2;
     co_await t3;
+}
+
+// Not in CPython: names stay unique with loops on several threads (each thread numbers its
+// tasks from a block of the global counter, docs/differences.md).
+TEST(Task, NamesAreUniqueAcrossThreads) {
+    auto names_of_ten = [](std::vector<std::string>& out) {
+        asyncio::run([](std::vector<std::string>& names) -> Coro<void> {
+            for (int i = 0; i < 10; ++i) {
+                auto t = asyncio::create_task(value_after(0s, i));
+                names.push_back(t.get_name());
+                co_await t;
+            }
+        }(out));
+    };
+    std::vector<std::string> a, b;
+    std::thread ta(names_of_ten, std::ref(a)), tb(names_of_ten, std::ref(b));
+    ta.join();
+    tb.join();
+    std::set<std::string> all(a.begin(), a.end());
+    all.insert(b.begin(), b.end());
+    EXPECT_EQ(all.size(), 20u);
+    for (std::size_t i = 1; i < a.size(); ++i)  // consecutive within a thread, as in CPython
+        EXPECT_EQ(std::stoul(a[i].substr(5)), std::stoul(a[i - 1].substr(5)) + 1);
 }
 
 // test_tasks: test_task_result_pending / test_exception (InvalidStateError while pending)

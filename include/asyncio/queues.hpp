@@ -46,7 +46,8 @@ public:
 
 namespace detail {
 
-// FIFO storage: a growable ring, so that steady-state put/get allocate nothing.
+// FIFO storage: a growable ring (its capacity a power of two, so that wrapping is a mask, not
+// a division), so that steady-state put/get allocate nothing.
 template <class T>
 class FifoStorage {
 public:
@@ -60,14 +61,14 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     void push(T v) {
         if (size_ == cap_) grow();
-        std::construct_at(buf_ + (head_ + size_) % cap_, std::move(v));
+        std::construct_at(buf_ + ((head_ + size_) & (cap_ - 1)), std::move(v));
         ++size_;
     }
     T pop() {
         T* p = buf_ + head_;
         T v = std::move(*p);
         std::destroy_at(p);
-        head_ = (head_ + 1) % cap_;
+        head_ = (head_ + 1) & (cap_ - 1);
         --size_;
         return v;
     }
@@ -77,7 +78,7 @@ private:
         std::size_t cap = cap_ ? cap_ * 2 : 16;
         T* fresh = std::allocator<T>().allocate(cap);
         for (std::size_t i = 0; i < size_; ++i) {
-            T* p = buf_ + (head_ + i) % cap_;
+            T* p = buf_ + ((head_ + i) & (cap_ - 1));
             std::construct_at(fresh + i, std::move(*p));
             std::destroy_at(p);
         }
@@ -146,7 +147,7 @@ template <class T, class Storage>
 class BasicQueue;
 
 // put()/get(): the common case (room, or an item) completes in await_ready, without
-// suspending or allocating; otherwise a coroutine runs CPython's wait loop.
+// suspending or allocating; otherwise the awaiter itself waits, as below.
 // `co_await q.get()`: takes an item at once if there is one; else waits in the getters'
 // queue, and if another task took the item it was woken for, waits again (wait_again) --
 // all in this awaiter, without a coroutine frame.
