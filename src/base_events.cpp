@@ -96,13 +96,7 @@ std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept { return l
 
 }  // namespace detail
 
-Delay::Delay(double seconds) {
-    using namespace std::chrono;
-    if (std::isnan(seconds)) throw ValueError("delay must not be NaN");
-    constexpr double century = 100.0 * 365 * 24 * 3600;
-    seconds = std::clamp(seconds, -century, century);
-    value = duration_cast<steady_clock::duration>(duration<double>(seconds));
-}
+void Delay::throw_nan() { throw ValueError("delay must not be NaN"); }
 
 EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) { detail::t_live_loops.push_back(this); }
 

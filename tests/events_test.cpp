@@ -5,8 +5,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +95,59 @@ TEST(EventLoop, NegativeDelayRunsLikeCallSoon) {
     run_briefly(*loop);
     EXPECT_EQ(order, (std::vector<int>{2, 1}));  // -2 s is the earlier deadline
     EXPECT_EQ(loop->time() - EventLoop::time_point{}, 0s);
+}
+
+// Not in CPython: timers scheduled in deadline order take a FIFO run, the others a heap
+// (detail/timer_heap.hpp). Mixed at random, with ties, and with a third cancelled (some while
+// others fire), they must still fire in (deadline, scheduling order), each exactly once.
+TEST(EventLoop, TimersFireInOrderWhateverOrderTheyWereScheduledIn) {
+    auto loop = virtual_loop();
+    std::mt19937 rng(20261130);
+    struct Timer {
+        EventLoop::time_point when;
+        int id;
+        asyncio::TimerHandle handle;
+        bool cancelled = false;
+    };
+    std::vector<Timer> timers;
+    std::vector<int> fired;
+    EventLoop::time_point rising = loop->time();
+    for (int id = 0; id < 3000; ++id) {
+        EventLoop::time_point when;
+        if (rng() % 4 != 0) {  // mostly in deadline order, with ties
+            rising += std::chrono::milliseconds(rng() % 3);
+            when = rising;
+        } else {
+            when = loop->time() + std::chrono::milliseconds(rng() % 2000);
+        }
+        timers.push_back({when, id, loop->call_at(when, [&fired, id] { fired.push_back(id); })});
+    }
+    // A third are cancelled: half now, half from a timer in the middle of the run.
+    std::vector<std::size_t> doomed;
+    for (std::size_t i = 0; i < timers.size(); ++i)
+        if (rng() % 3 == 0) doomed.push_back(i);
+    for (std::size_t k = 0; k < doomed.size(); k += 2) {
+        timers[doomed[k]].handle.cancel();
+        timers[doomed[k]].cancelled = true;
+    }
+    loop->call_at(loop->time() + 1s, [&] {
+        for (std::size_t k = 1; k < doomed.size(); k += 2) {
+            Timer& t = timers[doomed[k]];
+            if (t.when > loop->time()) {  // not due yet: the cancellation takes
+                t.handle.cancel();
+                t.cancelled = true;
+            }
+        }
+    });
+    std::vector<const Timer*> expected;
+    loop->call_at(loop->time() + 1h, [&] { loop->stop(); });
+    loop->run_forever();
+    for (const Timer& t : timers)
+        if (!t.cancelled) expected.push_back(&t);
+    std::stable_sort(expected.begin(), expected.end(), [](const Timer* a, const Timer* b) { return a->when < b->when; });
+    ASSERT_EQ(fired.size(), expected.size());
+    for (std::size_t i = 0; i < fired.size(); ++i) ASSERT_EQ(fired[i], expected[i]->id) << "at " << i;
+    EXPECT_EQ(asyncio::testing::scheduled_timers(*loop), 0u);
 }
 
 TEST(EventLoop, NanDelayRaisesValueError) {

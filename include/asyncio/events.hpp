@@ -101,12 +101,20 @@ auto bind_callback(F&& f, A&&... args) {
 struct Delay {
     std::chrono::steady_clock::duration value;
 
-    Delay(double seconds);  // NOLINT(google-explicit-constructor): sleep(0.5) must work
+    // Implicit, so that sleep(0.5) works; inline, because sleep(0) is a hot path.
+    Delay(double seconds) {  // NOLINT(google-explicit-constructor)
+        constexpr double century = 100.0 * 365 * 24 * 3600;
+        if (std::isnan(seconds)) throw_nan();
+        if (seconds > century) seconds = century;
+        if (seconds < -century) seconds = -century;
+        value = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+    }
     template <class Rep, class Period>
     Delay(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
         : value(clamp(d)) {}
 
 private:
+    [[noreturn]] static void throw_nan();
     template <class Rep, class Period>
     static std::chrono::steady_clock::duration clamp(std::chrono::duration<Rep, Period> d) {
         using namespace std::chrono;
