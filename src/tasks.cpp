@@ -80,8 +80,6 @@ void TaskCore::run() {
     } else {
         set_flag(message_locked_bit, false);
     }
-    TaskCore*& current = LoopAccess::current_task(*loop_);
-    current = this;
     t_running = this;
     std::coroutine_handle<> h = resume_point_;
     do {
@@ -90,7 +88,6 @@ void TaskCore::run() {
         h = t_next;
     } while (h);
     t_running = nullptr;
-    current = nullptr;
     if (root_.done()) {
         if (exception_) {
             finish_root(std::exchange(exception_, nullptr));
@@ -103,6 +100,15 @@ void TaskCore::run() {
         }
     }
 }
+
+}  // namespace detail
+
+detail::TaskCore* detail::LoopAccess::current_task(const EventLoop& l) noexcept {
+    TaskCore* t = TaskCore::running();
+    return t && t->loop() == &l ? t : nullptr;
+}
+
+namespace detail {
 
 void TaskCore::unlink_from_loop() noexcept {
     TaskCore*& head = LoopAccess::tasks(*loop_);

@@ -363,7 +363,6 @@ private:
     std::unique_ptr<detail::LoopIo> io_;
     ExceptionHandler exception_handler_;
 
-    detail::TaskCore* current_task_ = nullptr;
     detail::TaskCore* tasks_ = nullptr;  // unfinished tasks, an intrusive list (all_tasks())
     std::function<void()> on_interrupt_;  // set by Runner: what SIGINT does
     std::atomic<bool> interrupted_{false};
@@ -393,7 +392,8 @@ namespace detail {
 struct LoopAccess {
     static ReadyQueue& ready(EventLoop& l) noexcept { return l.ready_; }
     static TimerHeap& timers(EventLoop& l) noexcept { return l.timers_; }
-    static TaskCore*& current_task(EventLoop& l) noexcept { return l.current_task_; }
+    // The task whose step runs on this thread, if it belongs to `l` (tasks.cpp).
+    static TaskCore* current_task(const EventLoop& l) noexcept;
     static TaskCore*& tasks(EventLoop& l) noexcept { return l.tasks_; }
     static void check_open(const EventLoop& l) { l.check_open(); }
     static bool closing(const EventLoop& l) noexcept { return l.closing_; }
