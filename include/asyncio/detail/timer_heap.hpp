@@ -115,7 +115,7 @@ private:
     void run_regrow() {
         std::size_t capacity = 16;
         while (capacity < run_live_ + run_live_ / 2 + 1) capacity *= 2;
-        auto fresh = std::make_unique<TimerNode*[]>(capacity);
+        auto fresh = std::make_unique_for_overwrite<TimerNode*[]>(capacity);  // slots past the tail are written before read
         std::size_t j = 0;
         for (std::size_t i = run_head_; i != run_tail_; ++i) {
             if (TimerNode* n = run_[i & run_mask()]) {
