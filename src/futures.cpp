@@ -55,7 +55,7 @@ FutureCore::Extras& FutureCore::extras() {
     ExtrasTable& t = extras_table();
     std::lock_guard lock(t.mutex);
     Extras& e = t.map[this];
-    has_extras_ = true;
+    future_flags_ |= has_extras_bit;
     return e;
 }
 
@@ -70,7 +70,28 @@ void FutureCore::drop_extras() noexcept {
     ExtrasTable& t = extras_table();
     std::lock_guard lock(t.mutex);
     t.map.erase(this);
-    has_extras_ = false;
+    future_flags_ &= static_cast<std::uint8_t>(~(has_extras_bit | has_exception_bit));
+}
+
+std::exception_ptr FutureCore::exception() {
+    if (state_ != State::finished) throw_not_finished();
+    future_flags_ |= retrieved_bit;
+    return has_exception() ? find_extras()->exception : nullptr;
+}
+
+void FutureCore::rethrow_stored() {
+    future_flags_ |= retrieved_bit;
+    std::rethrow_exception(find_extras()->exception);
+}
+
+void FutureCore::store_exception(std::exception_ptr e) {
+    extras().exception = std::move(e);
+    future_flags_ |= has_exception_bit;
+}
+
+std::exception_ptr FutureCore::take_exception() noexcept {
+    future_flags_ &= static_cast<std::uint8_t>(~has_exception_bit);
+    return std::exchange(find_extras()->exception, nullptr);
 }
 
 void FutureCore::throw_not_finished() const {
@@ -79,9 +100,9 @@ void FutureCore::throw_not_finished() const {
 }
 
 void FutureCore::last_release() noexcept {
-    if (state_ == State::finished && exception_ && !retrieved_) {
+    if (state_ == State::finished && has_exception() && !(future_flags_ & retrieved_bit)) {
         std::string name = report_name();
-        ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", exception_, name};
+        ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", find_extras()->exception, name};
         if (loop_alive(loop_))
             loop_->call_exception_handler(ctx);
         else

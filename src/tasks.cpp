@@ -30,7 +30,7 @@ std::uint64_t next_task_id() noexcept {
 }  // namespace
 
 TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
-    : FutureCore(loop), root_(root), resume_point_(root), id_(next_task_id()) {
+    : FutureCore(loop), root_(root), wait_{root.address(), nullptr}, id_(next_task_id()) {
     TaskCore*& head = LoopAccess::tasks(*loop);
     next_task = head;
     if (head) head->prev_task = this;
@@ -39,7 +39,7 @@ TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
 }
 
 std::string TaskCore::name() const {
-    if (has_extras_) {
+    if (has_extras()) {
         const Extras* e = find_extras();
         if (!e->name.empty()) return e->name;
     }
@@ -57,17 +57,18 @@ bool TaskCore::cancel(const std::string& msg) {
     // Interrupt the wait if possible: sleep drops its timer, an awaited task or future is
     // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
     // cancel() must reach it again (CPython keeps _fut_waiter the same way).
-    if (waiter_ && waiter_->cancel_wait(msg)) return true;
+    // (Not once the root returned: its value took the waiter's place, and nothing waits.)
+    if (!flag(returned_bit) && wait_.waiter && wait_.waiter->cancel_wait(msg)) return true;
     set_flag(must_cancel_bit, true);
     return true;
 }
 
 void TaskCore::run() {
     if (flag(recheck_bit)) {
-        if (waiter_->wait_again()) return;  // queued again: stays suspended
+        if (wait_.waiter->wait_again()) return;  // queued again: stays suspended
         set_flag(recheck_bit, false);
     }
-    waiter_ = nullptr;
+    wait_.waiter = nullptr;
     if (!flag(started_bit)) [[unlikely]] {
         if (must_cancel()) {
             // Cancelled before its first step: the body never runs (CPython throws into a
@@ -81,7 +82,7 @@ void TaskCore::run() {
         set_flag(message_locked_bit, false);
     }
     t_running = this;
-    std::coroutine_handle<> h = resume_point_;
+    std::coroutine_handle<> h = std::coroutine_handle<>::from_address(wait_.resume_point);
     do {
         t_next = nullptr;
         h.resume();
@@ -89,8 +90,14 @@ void TaskCore::run() {
     } while (h);
     t_running = nullptr;
     if (root_.done()) {
-        if (exception_) {
-            finish_root(std::exchange(exception_, nullptr));
+        if (must_cancel() && !has_exception()) [[unlikely]] {
+            // Cancelled right before the coroutine stopped (from a destructor that ran after
+            // co_return, say): CPython's __step ends such a task cancelled, value discarded.
+            set_flag(must_cancel_bit, false);
+            if (flag(returned_bit)) discard_value();
+            finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
+        } else if (has_exception()) {
+            finish_root(take_exception());
         } else {
             root_.destroy();
             root_ = {};

@@ -7,7 +7,9 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -310,4 +312,52 @@ ASYNCIO_TEST(Cancel, CancelledFdWaitLeavesNoRegistration) {
     EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
     ::close(fds[0]);
     ::close(fds[1]);
+}
+
+namespace {
+
+// Cancels the task it lives in when destroyed: in a coroutine, that is after `co_return v`
+// has handed over the value and before the coroutine stops.
+struct CancelOnExit {
+    CancelOnExit() = default;
+    CancelOnExit(const CancelOnExit&) = delete;
+    CancelOnExit& operator=(const CancelOnExit&) = delete;
+    ~CancelOnExit() { asyncio::current_task()->cancel("late"); }
+};
+
+}  // namespace
+
+// test_tasks: as CPython's __step, a task cancelled right before its coroutine stops ends
+// cancelled, and the value it returned is discarded (checked against CPython 3.11).
+ASYNCIO_TEST(Cancel, CancelledRightBeforeReturningEndsCancelled) {
+    Counted::reset();
+    auto body = []() -> Coro<Counted> {
+        CancelOnExit guard;
+        co_return Counted();
+    };
+    Task<Counted> t = asyncio::create_task(body());
+    try {
+        co_await t;
+        ADD_FAILURE() << "the task should have ended cancelled";
+    } catch (const asyncio::CancelledError& e) {
+        EXPECT_EQ(e.message(), "late");
+    }
+    EXPECT_TRUE(t.cancelled());
+    EXPECT_EQ(Counted::alive(), 0);  // the returned value was destroyed
+}
+
+// The value a task returns shares its bytes with what the task waited on; a cancel() that
+// arrives after the value is in place (a 16-byte value whose second half would be taken for
+// the waiter) must not touch the waiter.
+ASYNCIO_TEST(Cancel, CancelAfterTheValueIsInPlaceDoesNotTouchTheWait) {
+    using Pair = std::pair<std::uintptr_t, std::uintptr_t>;
+    auto body = []() -> Coro<Pair> {
+        co_await asyncio::sleep(1s);  // a real wait first, so the waiter was set once
+        CancelOnExit guard;
+        co_return Pair{0x1234, 0x5678};
+    };
+    Task<Pair> t = asyncio::create_task(body());
+    EXPECT_THROW(co_await t, asyncio::CancelledError);
+    EXPECT_TRUE(t.cancelled());
+    EXPECT_EQ(elapsed(), 1s);
 }

@@ -8,6 +8,8 @@
 
 #include <coroutine>
 #include <exception>
+#include <memory>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -76,7 +78,7 @@ struct CoroPromise : CoroPromiseCommon<T> {
         if (this->link)
             this->link->value.emplace(std::forward<U>(v));
         else
-            static_cast<TaskState<T>*>(TaskCore::running())->slot.set(std::forward<U>(v));
+            static_cast<TaskState<T>*>(TaskCore::running())->set_value(std::forward<U>(v));
     }
 };
 
@@ -86,18 +88,65 @@ struct CoroPromise<void> : CoroPromiseCommon<void> {
     void return_void() noexcept {}
 };
 
-// The state of a task whose root coroutine returns T: the untyped TaskCore and the value.
+// The state of a task whose root coroutine returns T: the untyped TaskCore and the value,
+// which lives in TaskCore's 16 bytes that hold the wait while the task runs if it fits there
+// (most results do: numbers, pointers, handles, a std::unique_ptr), else beside them.
+template <class T>
+constexpr bool fits_in_task() {
+    if constexpr (std::is_void_v<T>)
+        return true;
+    else
+        return sizeof(T) <= TaskCore::inline_result_size && alignof(T) <= 8;
+}
+
 template <class T>
 class TaskState final : public TaskCore {
+    static constexpr bool value_inside = fits_in_task<T>();
+
 public:
     using Root = std::coroutine_handle<CoroPromise<T>>;
     TaskState(EventLoop* loop, Root root) : TaskCore(loop, root) {}
     TaskState(const TaskState&) = delete;
     TaskState& operator=(const TaskState&) = delete;
     ~TaskState() override {
-        if (has_value()) slot.destroy();
+        if constexpr (!std::is_void_v<T>)
+            if (has_value()) std::destroy_at(value_ptr());
     }
-    [[no_unique_address]] ResultSlot<T> slot;
+
+    // The root's `co_return v`.
+    template <class U>
+    void set_value(U&& v) {
+        if constexpr (value_inside) {
+            mark_returned();
+            std::construct_at(reinterpret_cast<T*>(result_), std::forward<U>(v));
+        } else {
+            mark_returned();
+            slot_.set(std::forward<U>(v));
+        }
+    }
+    // Copies the value out when the type allows it (several awaiters may read one task),
+    // else moves it out. Precondition: has_value().
+    T value() {
+        if constexpr (!std::is_void_v<T>) {
+            if constexpr (std::is_copy_constructible_v<T>)
+                return *value_ptr();
+            else
+                return std::move(*value_ptr());
+        }
+    }
+
+private:
+    void discard_value() noexcept override {
+        if constexpr (!std::is_void_v<T>) std::destroy_at(value_ptr());
+    }
+    T* value_ptr() noexcept {
+        if constexpr (value_inside)
+            return std::launder(reinterpret_cast<T*>(result_));
+        else
+            return &slot_.value;
+    }
+    struct Nothing {};
+    [[no_unique_address]] std::conditional_t<value_inside, Nothing, ResultSlot<T>> slot_;
 };
 
 // Awaiting a Coro: start it inline in the awaiting task, through the trampoline.

@@ -35,6 +35,11 @@ public:
     ~FutureState() override {
         if (has_value()) slot.destroy();
     }
+    template <class U>
+    void set_value(U&& v) {
+        slot.set(std::forward<U>(v));
+    }
+    T value() { return slot.get(); }
     [[no_unique_address]] ResultSlot<T> slot;
 };
 
@@ -70,7 +75,7 @@ public:
     T await_resume() {
         if (task_) task_->throw_if_cancelled(false);
         state_->check_result();
-        if constexpr (!std::is_void_v<T>) return state_->slot.get();
+        if constexpr (!std::is_void_v<T>) return state_->value();
     }
 
     void on_done(FutureCore&) override { task_->wake(); }
@@ -140,7 +145,7 @@ public:
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
     T result() {
         state_->check_result();
-        return state_->slot.get();
+        return state_->value();
     }
     /// The exception set, or null.
     ///
@@ -156,7 +161,7 @@ public:
         requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>)
     void set_result(U&& value) const {
         state_->check_pending("set_result");
-        state_->slot.set(std::forward<U>(value));
+        state_->set_value(std::forward<U>(value));
         state_->finish_ok();
     }
     /// Python: `fut.set_result(None)`

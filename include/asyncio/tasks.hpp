@@ -163,7 +163,7 @@ public:
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
     T result() const {
         core_->check_result();
-        return state()->slot.get();
+        return state()->value();
     }
 
     /// Schedules `f(task)` once the task is done.

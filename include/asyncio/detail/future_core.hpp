@@ -36,8 +36,10 @@ protected:
 };
 
 // What few futures carry, kept aside (src/futures.cpp) from the first use until the future
-// is destroyed, so that the common task does not pay 8 bytes for a pointer to them.
+// is destroyed, so that the common task, which succeeds unnamed and uncancelled, pays nothing
+// for them: 16 bytes less per task than a pointer and an exception_ptr.
 struct FutureExtras {
+    std::exception_ptr exception;  // what the future or task failed with
     std::string cancel_msg;
     std::string name;            // tasks only; empty: "Task-<id>"
     std::uint32_t cancels = 0;  // tasks only: Task.cancelling()
@@ -54,7 +56,7 @@ public:
     FutureCore& operator=(const FutureCore&) = delete;
     virtual ~FutureCore() {
         if (head_) discard_callbacks();
-        if (has_extras_) drop_extras();
+        if (has_extras()) drop_extras();
     }
 
     // Not atomic: futures and tasks belong to their loop's thread.
@@ -98,25 +100,18 @@ public:
     // pending, CancelledError if cancelled, the stored exception if any (marking it retrieved).
     void check_result() {
         if (state_ != State::finished) throw_not_finished();
-        if (exception_) {
-            retrieved_ = true;
-            std::rethrow_exception(exception_);
-        }
+        if (has_exception()) rethrow_stored();
     }
     // Future.exception(): the stored exception or null; throws like result() otherwise.
-    std::exception_ptr exception() {
-        if (state_ != State::finished) throw_not_finished();
-        retrieved_ = true;
-        return exception_;
-    }
-    [[nodiscard]] std::string cancel_message() const { return has_extras_ ? find_extras()->cancel_msg : std::string(); }
+    std::exception_ptr exception();
+    [[nodiscard]] std::string cancel_message() const { return has_extras() ? find_extras()->cancel_msg : std::string(); }
     void set_cancel_message(const std::string& msg) {
-        if (!msg.empty() || has_extras_) extras().cancel_msg = msg;
+        if (!msg.empty() || has_extras()) extras().cancel_msg = msg;
     }
 
     // Completion. The caller checked the state is pending.
     void finish_with_exception(std::exception_ptr e) {
-        exception_ = std::move(e);
+        store_exception(std::move(e));
         state_ = State::finished;
         schedule_callbacks();
     }
@@ -132,7 +127,7 @@ public:
         if (state_ != State::pending) throw InvalidStateError(std::string(what) + ": invalid state (already done)");
     }
     // Whether a value was stored: finished, and not with an exception (see ResultSlot).
-    [[nodiscard]] bool has_value() const noexcept { return state_ == State::finished && !exception_; }
+    [[nodiscard]] bool has_value() const noexcept { return state_ == State::finished && !has_exception(); }
     // Unlinks every node without running it (loop teardown).
     void discard_callbacks() noexcept;
 
@@ -141,6 +136,11 @@ public:
 
 protected:
     [[noreturn]] void throw_not_finished() const;
+    [[noreturn]] void rethrow_stored();  // the exception; marks it retrieved
+    // The exception lives with the extras; the flag says whether there is one.
+    [[nodiscard]] bool has_exception() const noexcept { return (future_flags_ & has_exception_bit) != 0; }
+    void store_exception(std::exception_ptr e);
+    std::exception_ptr take_exception() noexcept;  // and forget it
     using Extras = FutureExtras;
     Extras& extras();                           // creates them on first use
     [[nodiscard]] Extras* find_extras() const;  // null if there are none
@@ -153,14 +153,16 @@ protected:
         }
     }
 
+    // retrieved: the exception was looked at (CPython's inverse __log_traceback).
+    enum : std::uint8_t { retrieved_bit = 1, has_extras_bit = 2, has_exception_bit = 4 };
+    [[nodiscard]] bool has_extras() const noexcept { return (future_flags_ & has_extras_bit) != 0; }
+
     EventLoop* loop_;
     std::uint32_t refs_ = 1;
     State state_ = State::pending;
-    bool retrieved_ = false;  // the exception was looked at (CPython's inverse __log_traceback)
-    bool has_extras_ = false;
+    std::uint8_t future_flags_ = 0;
     // TaskCore's flags, kept here where they fill what would be padding.
     std::uint8_t task_flags_ = 0;
-    std::exception_ptr exception_;
     DoneNode* head_ = nullptr;
 
 private:

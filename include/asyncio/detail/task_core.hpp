@@ -6,6 +6,7 @@
 #include <asyncio/detail/waiter.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +15,9 @@ namespace asyncio::detail {
 
 class TaskCore : public FutureCore {
 public:
+    // The largest task value kept inside the task state (see result_).
+    static constexpr std::size_t inline_result_size = 16;
+
     TaskCore(EventLoop* loop, std::coroutine_handle<> root);
     ~TaskCore() override {
         if (root_) root_.destroy();
@@ -36,8 +40,8 @@ public:
     // The innermost coroutine `h` suspends, waiting on `w` (null: nothing to interrupt, as
     // for sleep(0)). A cancellation requested while the task ran is delivered now.
     void suspend(std::coroutine_handle<> h, Waiter* w) {
-        resume_point_ = h;
-        waiter_ = w;
+        wait_.resume_point = h.address();
+        wait_.waiter = w;
         if (must_cancel() && w && w->cancel_wait(cancel_message())) set_flag(must_cancel_bit, false);
     }
 
@@ -72,14 +76,14 @@ public:
     // their task here instead of carrying a pointer in every frame.
     static TaskCore* running() noexcept { return t_running; }
 
-    // The root coroutine ended with an exception: kept here until the step ends and the
-    // task completes with it (the state is still pending, so nobody can see it early).
-    void set_root_exception(std::exception_ptr e) noexcept { exception_ = std::move(e); }
+    // The root coroutine ended with an exception: kept until the step ends and the task
+    // completes with it (the state is still pending, so nobody can see it early).
+    void set_root_exception(std::exception_ptr e) { store_exception(std::move(e)); }
 
     // The count lives with the extras: most tasks are never cancelled.
-    [[nodiscard]] std::uint32_t cancelling() const { return has_extras_ ? find_extras()->cancels : 0; }
+    [[nodiscard]] std::uint32_t cancelling() const { return has_extras() ? find_extras()->cancels : 0; }
     std::uint32_t uncancel() {
-        if (!has_extras_) return 0;
+        if (!has_extras()) return 0;
         std::uint32_t& n = find_extras()->cancels;
         if (n > 0 && --n == 0) set_flag(must_cancel_bit, false);
         return n;
@@ -102,7 +106,22 @@ public:
 protected:
     // Ends the task with the root frame's outcome (null: success).
     void finish_root(std::exception_ptr e) noexcept;
+    // The root returned a value, which goes into result_ (TaskState): wait_ is dead from here.
+    void mark_returned() noexcept { set_flag(returned_bit, true); }
+    // Destroys the value the root returned (a task cancelled right before it stopped).
+    virtual void discard_value() noexcept {}
+
     std::coroutine_handle<> root_;
+    // While the task waits: the innermost suspended coroutine and what it waits on (null:
+    // nothing to interrupt). Once the root returns, the same 16 bytes hold the task's value
+    // (TaskState<T>, for a T that fits): a task needs the one or the other, never both.
+    union {
+        struct {
+            void* resume_point;
+            Waiter* waiter;
+        } wait_;
+        alignas(8) unsigned char result_[inline_result_size];
+    };
 
 private:
     void unlink_from_loop() noexcept;
@@ -114,16 +133,14 @@ private:
     // resumption; the first step has run; the cancel message is kept from the first request
     // until the task next runs, so that cancel("a"); cancel("b") delivers "a", as CPython's
     // future-carried message does.
-    // recheck_bit: see suspend_rechecking().
-    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8 };
+    // recheck_bit: see suspend_rechecking(); returned_bit: see mark_returned().
+    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8, returned_bit = 16 };
     [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
     void set_flag(std::uint8_t bit, bool on) noexcept {
         task_flags_ = static_cast<std::uint8_t>(on ? task_flags_ | bit : task_flags_ & ~bit);
     }
 
-    std::coroutine_handle<> resume_point_;
-    Waiter* waiter_ = nullptr;
     std::uint64_t id_;
 };
 
