@@ -115,11 +115,12 @@ protected:
     // While the task waits: the innermost suspended coroutine and what it waits on (null:
     // nothing to interrupt). Once the root returns, the same 16 bytes hold the task's value
     // (TaskState<T>, for a T that fits): a task needs the one or the other, never both.
+    struct Wait {
+        void* resume_point;  // a coroutine_handle's address
+        Waiter* waiter;
+    };
     union {
-        struct {
-            void* resume_point;
-            Waiter* waiter;
-        } wait_;
+        Wait wait_;
         alignas(8) unsigned char result_[inline_result_size];
     };
 
