@@ -346,6 +346,24 @@ ASYNCIO_TEST(Cancel, CancelledRightBeforeReturningEndsCancelled) {
     EXPECT_EQ(Counted::alive(), 0);  // the returned value was destroyed
 }
 
+// The same with a value too big to share the task's 16 bytes (it lives beside them).
+ASYNCIO_TEST(Cancel, CancelledRightBeforeReturningDiscardsABigValueToo) {
+    Counted::reset();
+    struct Big {
+        Counted c;
+        char pad[40] = {};
+    };
+    static_assert(sizeof(Big) > asyncio::detail::TaskCore::inline_result_size);
+    auto body = []() -> Coro<Big> {
+        CancelOnExit guard;
+        co_return Big{};
+    };
+    Task<Big> t = asyncio::create_task(body());
+    EXPECT_THROW(co_await t, asyncio::CancelledError);
+    EXPECT_TRUE(t.cancelled());
+    EXPECT_EQ(Counted::alive(), 0);
+}
+
 // The value a task returns shares its bytes with what the task waited on; a cancel() that
 // arrives after the value is in place (a 16-byte value whose second half would be taken for
 // the waiter) must not touch the waiter.
