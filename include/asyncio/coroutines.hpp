@@ -116,23 +116,15 @@ public:
     // The root's `co_return v`.
     template <class U>
     void set_value(U&& v) {
-        if constexpr (value_inside) {
-            mark_returned();
+        mark_returned();
+        if constexpr (value_inside)
             std::construct_at(reinterpret_cast<T*>(result_), std::forward<U>(v));
-        } else {
-            mark_returned();
+        else
             slot_.set(std::forward<U>(v));
-        }
     }
-    // Copies the value out when the type allows it (several awaiters may read one task),
-    // else moves it out. Precondition: has_value().
+    // Precondition: has_value() (see copy_or_move).
     T value() {
-        if constexpr (!std::is_void_v<T>) {
-            if constexpr (std::is_copy_constructible_v<T>)
-                return *value_ptr();
-            else
-                return std::move(*value_ptr());
-        }
+        if constexpr (!std::is_void_v<T>) return copy_or_move(*value_ptr());
     }
 
 private:

@@ -43,12 +43,14 @@ public:
     [[no_unique_address]] ResultSlot<T> slot;
 };
 
-// Awaiting a Future or a Task from a task: register in its done-callback list (no
-// allocation: this node lives in the awaiting frame) and sleep until it completes.
+// Tag for FutureAwaiter: take over the caller's reference instead of adding one.
 struct AdoptRef {
     explicit AdoptRef() = default;
 };
 inline constexpr AdoptRef adopt_ref{};
+
+// Awaiting a Future or a Task from a task: register in its done-callback list (no
+// allocation: this node lives in the awaiting frame) and sleep until it completes.
 
 template <class T, class State>
 class FutureAwaiter final : public DoneNode, public Waiter {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace asyncio::detail {
@@ -169,6 +169,16 @@ private:
     void last_release() noexcept;  // reports an unretrieved exception, then deletes
 };
 
+// How a finished future or task hands out its value: a copy when the type allows it (several
+// awaiters may read one task), else the value itself, moved out.
+template <class T>
+T copy_or_move(T& v) {
+    if constexpr (std::is_copy_constructible_v<T>)
+        return v;
+    else
+        return std::move(v);
+}
+
 // The value a Future<T> or Task<T> finished with. Raw storage, no "engaged" flag (8 bytes
 // less than std::optional for most T): the value exists exactly when the owner finished
 // without an exception, and the owner destroys it then (FutureCore::has_value()).
@@ -186,13 +196,7 @@ struct ResultSlot {
     void set(U&& v) {
         std::construct_at(&value, std::forward<U>(v));
     }
-    // Copy out when the type allows it (several awaiters may read one task), else move out.
-    T get() {
-        if constexpr (std::is_copy_constructible_v<T>)
-            return value;
-        else
-            return std::move(value);
-    }
+    T get() { return copy_or_move(value); }
     void destroy() noexcept { std::destroy_at(&value); }
 };
 template <>

@@ -50,7 +50,8 @@ public:
         set_flag(recheck_bit, true);
         suspend(h, w);
     }
-    [[nodiscard]] bool cancel_pending() const noexcept { return must_cancel(); }
+    // A cancellation requested while the wait could not be interrupted, not yet delivered.
+    [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
 
     // Called by every awaiter as it resumes: throws CancelledError if the wait was cancelled
     // or a cancellation is pending (CPython throws it into the coroutine in __step).
@@ -137,7 +138,6 @@ private:
     // recheck_bit: see suspend_rechecking(); returned_bit: see mark_returned().
     enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8, returned_bit = 16 };
     [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
-    [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
     void set_flag(std::uint8_t bit, bool on) noexcept {
         task_flags_ = static_cast<std::uint8_t>(on ? task_flags_ | bit : task_flags_ & ~bit);
     }
