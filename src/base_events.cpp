@@ -102,6 +102,7 @@ EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) { detail::t_liv
 
 EventLoop::~EventLoop() {
     if (!closed_ && !running_) close();
+    detail::FutureCore::detach_all(*this);
     auto& live = detail::t_live_loops;
     live.erase(std::remove(live.begin(), live.end(), this), live.end());
 }
@@ -265,8 +266,26 @@ bool EventLoop::clear_io_handle(int fd, bool write) {
     return true;
 }
 
+// Every pending task's frame is destroyed; done tasks and futures stay (handles hold them).
+// A frame's destructors may create, finish or free other tasks and futures, so each pass
+// holds a reference to the node it stands on and to the next, and passes repeat until one
+// finds nothing pending (a task created by a destructor is destroyed by the next pass).
 void EventLoop::destroy_pending_tasks() noexcept {
-    while (tasks_) tasks_->destroy_pending();
+    for (bool found = true; found;) {
+        found = false;
+        detail::FutureCore* c = cores_;
+        if (c) c->add_ref();
+        while (c) {
+            if (c->is_task() && !c->done()) {
+                found = true;
+                static_cast<detail::TaskCore*>(c)->destroy_pending();
+            }
+            detail::FutureCore* next = c->next_in_loop;
+            if (next) next->add_ref();
+            c->release();
+            c = next;
+        }
+    }
 }
 
 void EventLoop::close() {

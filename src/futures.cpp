@@ -17,9 +17,10 @@ bool FutureCore::cancel(const std::string& msg) {
     return true;
 }
 
-std::size_t FutureCore::remove_user_callback(std::uintptr_t id) noexcept {
+std::size_t FutureCore::remove_user_callback(std::uint64_t id) noexcept {
+    if (id == 0) return 0;
     for (DoneNode* n = head_; n; n = n->next) {
-        if (reinterpret_cast<std::uintptr_t>(n) == id && n->is_user_callback()) {
+        if (n->callback_id() == id) {
             remove_node(n);
             n->discard();
             return 1;
@@ -74,6 +75,7 @@ void FutureCore::drop_extras() noexcept {
 }
 
 std::exception_ptr FutureCore::exception() {
+    if (state_ == State::pending) throw InvalidStateError("Exception is not set.");
     if (state_ != State::finished) throw_not_finished();
     future_flags_ |= retrieved_bit;
     return has_exception() ? find_extras()->exception : nullptr;
@@ -99,11 +101,27 @@ void FutureCore::throw_not_finished() const {
     throw InvalidStateError("Result is not set.");
 }
 
+void throw_different_loop(const TaskCore& task, const FutureCore& fut) {
+    std::string what = fut.is_task() ? "Future <Task " + fut.report_name() + ">" : std::string("Future");
+    throw RuntimeError("Task " + task.name() + " got " + what + " attached to a different loop");
+}
+
+void FutureCore::throw_loop_gone() { throw RuntimeError("Event loop is closed"); }
+
+void FutureCore::detach_all(EventLoop& loop) noexcept {
+    FutureCore*& head = LoopAccess::cores(loop);
+    while (FutureCore* c = head) {
+        head = c->next_in_loop;
+        c->prev_in_loop = c->next_in_loop = nullptr;
+        c->loop_ = nullptr;
+    }
+}
+
 void FutureCore::last_release() noexcept {
     if (state_ == State::finished && has_exception() && !(future_flags_ & retrieved_bit)) {
         std::string name = report_name();
         ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", find_extras()->exception, name};
-        if (loop_alive(loop_))
+        if (loop_)
             loop_->call_exception_handler(ctx);
         else
             print_exception_context(ctx);

@@ -32,7 +32,8 @@ bool on_main_thread() { return ::getpid() == static_cast<pid_t>(::syscall(SYS_ge
 // CPython's _cancel_all_tasks: cancel what is left, let it finish, report real errors.
 void cancel_all_tasks(EventLoop& loop) {
     std::vector<AnyTask> tasks;
-    for (detail::TaskCore* t = detail::LoopAccess::tasks(loop); t; t = t->next_task) tasks.push_back(AnyTask::from_core(t));
+    for (detail::FutureCore* c = detail::LoopAccess::cores(loop); c; c = c->next_in_loop)
+        if (c->is_task() && !c->done()) tasks.push_back(AnyTask::from_core(c));
     if (tasks.empty()) return;
     auto remaining = std::make_shared<std::size_t>(tasks.size());
     for (AnyTask& t : tasks) {

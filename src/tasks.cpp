@@ -31,10 +31,7 @@ std::uint64_t next_task_id() noexcept {
 
 TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
     : FutureCore(loop), root_(root), wait_{root.address(), nullptr}, id_(next_task_id()) {
-    TaskCore*& head = LoopAccess::tasks(*loop);
-    next_task = head;
-    if (head) head->prev_task = this;
-    head = this;
+    future_flags_ |= is_task_bit;
     wake();
 }
 
@@ -101,7 +98,6 @@ void TaskCore::run() {
         } else {
             root_.destroy();
             root_ = {};
-            unlink_from_loop();
             finish_ok();
             release();  // the loop's reference
         }
@@ -117,19 +113,11 @@ detail::TaskCore* detail::LoopAccess::current_task(const EventLoop& l) noexcept 
 
 namespace detail {
 
-void TaskCore::unlink_from_loop() noexcept {
-    TaskCore*& head = LoopAccess::tasks(*loop_);
-    (prev_task ? prev_task->next_task : head) = next_task;
-    if (next_task) next_task->prev_task = prev_task;
-    prev_task = next_task = nullptr;
-}
-
 void TaskCore::finish_root(std::exception_ptr e) noexcept {
     if (root_) {
         root_.destroy();
         root_ = {};
     }
-    unlink_from_loop();
     if (!e) {
         finish_ok();
     } else {
@@ -147,7 +135,6 @@ void TaskCore::finish_root(std::exception_ptr e) noexcept {
 
 void TaskCore::destroy_pending() noexcept {
     add_ref();
-    unlink_from_loop();
     loop_->call_exception_handler({"Task was destroyed but it is pending!", nullptr, name()});
     state_ = State::cancelled;
     discard_callbacks();
@@ -225,7 +212,8 @@ std::optional<AnyTask> current_task() {
 
 std::unordered_set<AnyTask> all_tasks() {
     std::unordered_set<AnyTask> out;
-    for (detail::TaskCore* t = detail::LoopAccess::tasks(get_running_loop()); t; t = t->next_task) out.insert(AnyTask::from_core(t));
+    for (detail::FutureCore* c = detail::LoopAccess::cores(get_running_loop()); c; c = c->next_in_loop)
+        if (c->is_task() && !c->done()) out.insert(AnyTask::from_core(c));
     return out;
 }
 

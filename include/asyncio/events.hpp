@@ -31,6 +31,7 @@ template <class T>
 class Future;
 
 namespace detail {
+class FutureCore;
 class TaskCore;
 struct LoopAccess;
 struct LoopIo;  // reactor, fd table and the thread-safe queue: src/base_events.cpp
@@ -363,7 +364,7 @@ private:
     std::unique_ptr<detail::LoopIo> io_;
     ExceptionHandler exception_handler_;
 
-    detail::TaskCore* tasks_ = nullptr;  // unfinished tasks, an intrusive list (all_tasks())
+    detail::FutureCore* cores_ = nullptr;  // every future and task alive on the loop (FutureCore::prev_in_loop)
     std::function<void()> on_interrupt_;  // set by Runner: what SIGINT does
     std::atomic<bool> interrupted_{false};
 
@@ -394,7 +395,7 @@ struct LoopAccess {
     static TimerHeap& timers(EventLoop& l) noexcept { return l.timers_; }
     // The task whose step runs on this thread, if it belongs to `l` (tasks.cpp).
     static TaskCore* current_task(const EventLoop& l) noexcept;
-    static TaskCore*& tasks(EventLoop& l) noexcept { return l.tasks_; }
+    static FutureCore*& cores(EventLoop& l) noexcept { return l.cores_; }
     static void check_open(const EventLoop& l) { l.check_open(); }
     static bool closing(const EventLoop& l) noexcept { return l.closing_; }
     static void set_virtual_time(EventLoop& l) noexcept { l.virtual_time_ = true; }

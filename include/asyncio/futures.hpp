@@ -18,11 +18,12 @@
 
 namespace asyncio {
 
-/// Identifies a done callback for `remove_done_callback`.
+/// Identifies a done callback for `remove_done_callback`. Ids are never reused on a thread:
+/// a stale id (its callback removed or run) removes nothing.
 ///
 /// Differs from CPython: C++ callables cannot be compared, so `add_done_callback` returns
 ///   this id and `remove_done_callback` takes it.
-enum class DoneCallbackId : std::uintptr_t {};
+enum class DoneCallbackId : std::uint64_t {};
 
 namespace detail {
 
@@ -65,10 +66,17 @@ public:
         state_->release();
     }
 
-    bool await_ready() const noexcept { return state_->done(); }
+    // Awaited from another loop's task: not ready, so that await_suspend raises (without
+    // reading the other loop's state, which may belong to another thread).
+    bool await_ready() const noexcept {
+        TaskCore* t = TaskCore::running();
+        return (!t || t->loop() == state_->loop()) && state_->done();
+    }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
         task_ = task_of(h);
+        if (state_->loop() != task_->loop()) [[unlikely]]
+            throw_different_loop(*task_, *state_);
         if (static_cast<FutureCore*>(state_) == static_cast<FutureCore*>(task_))
             throw RuntimeError("Task cannot await on itself: " + task_->name());
         state_->add_node(this);
@@ -89,15 +97,18 @@ private:
     TaskCore* task_ = nullptr;
 };
 
+[[noreturn]] void throw_different_loop(const TaskCore& task, const FutureCore& fut);
+
 template <class H, class F>
 DoneCallbackId add_done_callback(FutureCore* core, F&& f) {
     static_assert(std::is_invocable_v<std::decay_t<F>&, H>, "the done callback must accept the future (or task) handle");
     auto* node = new CallbackNode<H, std::decay_t<F>>(std::forward<F>(f));
+    auto id = static_cast<DoneCallbackId>(node->callback_id());
     if (core->done())
         node->on_done(*core);  // CPython: a callback added to a done future is scheduled at once
     else
         core->add_node(node);
-    return static_cast<DoneCallbackId>(reinterpret_cast<std::uintptr_t>(static_cast<DoneNode*>(node)));
+    return id;
 }
 
 }  // namespace detail
@@ -122,7 +133,9 @@ public:
     Future() : Future(&get_running_loop()) {}
     /// A pending Future on `loop`.
     explicit Future(EventLoop* loop) : state_(new State(loop)) {}
-    Future(const Future& o) noexcept : state_(o.state_) { state_->add_ref(); }
+    Future(const Future& o) noexcept : state_(o.state_) {
+        if (state_) state_->add_ref();
+    }
     Future(Future&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
     Future& operator=(Future o) noexcept {
         std::swap(state_, o.state_);
@@ -133,53 +146,56 @@ public:
     }
 
     /// Python: `fut.done()`
-    [[nodiscard]] bool done() const noexcept { return state_->done(); }
+    [[nodiscard]] bool done() const { return state()->done(); }
     /// Python: `fut.cancelled()`
-    [[nodiscard]] bool cancelled() const noexcept { return state_->cancelled(); }
+    [[nodiscard]] bool cancelled() const { return state()->cancelled(); }
     /// Cancels a pending future and schedules its callbacks; false if already done.
     ///
     /// Python: `fut.cancel(msg=None)`
-    bool cancel(const std::string& msg = {}) const { return state_->cancel(msg); }
+    bool cancel(const std::string& msg = {}) const { return state()->cancel(msg); }
 
     /// The value, or rethrows the exception set.
     ///
     /// Python: `fut.result()`
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
     T result() {
-        state_->check_result();
-        return state_->value();
+        state()->check_result();
+        return state()->value();
     }
     /// The exception set, or null.
     ///
     /// Python: `fut.exception()`
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
-    [[nodiscard]] std::exception_ptr exception() { return state_->exception(); }
+    [[nodiscard]] std::exception_ptr exception() { return state()->exception(); }
 
     /// Marks the future done with `value` and schedules its callbacks.
     ///
     /// Python: `fut.set_result(result)`
-    /// Throws: `InvalidStateError` if already done.
+    /// Throws: `InvalidStateError` if already done; `RuntimeError("Event loop is closed")` if
+    ///   callbacks are registered and the loop is closed or destroyed (the future is done all
+    ///   the same and the callbacks are dropped, as in CPython). The same for
+    ///   `set_exception` and `cancel`.
     template <class U = T>
         requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>)
     void set_result(U&& value) const {
-        state_->check_pending("set_result");
-        state_->set_value(std::forward<U>(value));
-        state_->finish_ok();
+        state()->check_pending("set_result");
+        state()->set_value(std::forward<U>(value));
+        state()->finish_ok();
     }
     /// Python: `fut.set_result(None)`
     void set_result() const
         requires std::is_void_v<T>
     {
-        state_->check_pending("set_result");
-        state_->finish_ok();
+        state()->check_pending("set_result");
+        state()->finish_ok();
     }
     /// Marks the future done with an exception.
     ///
     /// Python: `fut.set_exception(exception)`
     /// Throws: `InvalidStateError` if already done.
     void set_exception(std::exception_ptr e) const {
-        state_->check_pending("set_exception");
-        state_->finish_with_exception(std::move(e));
+        state()->check_pending("set_exception");
+        state()->finish_with_exception(std::move(e));
     }
     /// Convenience: `set_exception(std::make_exception_ptr(e))`.
     template <class E>
@@ -193,18 +209,25 @@ public:
     /// Python: `fut.add_done_callback(fn)`
     template <class F>
     DoneCallbackId add_done_callback(F&& f) const {
-        return detail::add_done_callback<Future>(state_, std::forward<F>(f));
+        return detail::add_done_callback<Future>(state(), std::forward<F>(f));
     }
     /// Removes a callback not yet scheduled; returns how many were removed (0 or 1).
     ///
     /// Python: `fut.remove_done_callback(fn)`
-    std::size_t remove_done_callback(DoneCallbackId id) const noexcept {
-        return state_->remove_user_callback(static_cast<std::uintptr_t>(id));
+    std::size_t remove_done_callback(DoneCallbackId id) const {
+        return state()->remove_user_callback(static_cast<std::uint64_t>(id));
     }
     /// Python: `fut.get_loop()`
-    [[nodiscard]] EventLoop& get_loop() const noexcept { return *state_->loop(); }
+    /// Throws: `RuntimeError("Event loop is closed")` once the loop was destroyed.
+    [[nodiscard]] EventLoop& get_loop() const { return state()->live_loop(); }
 
-    detail::FutureAwaiter<T, State> operator co_await() const noexcept { return detail::FutureAwaiter<T, State>(state_); }
+    /// Waits for the future; returns its value or rethrows its exception.
+    ///
+    /// Python: `await fut`
+    /// Throws: `RuntimeError(... attached to a different loop)` when awaited from a task of
+    ///   another loop.
+    /// Cancellation: cancelling the awaiting task cancels the future.
+    detail::FutureAwaiter<T, State> operator co_await() const { return detail::FutureAwaiter<T, State>(state()); }
 
     friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
 
@@ -219,6 +242,12 @@ private:
     friend struct std::hash<Future>;
     friend struct detail::FutureCoreAccess;
     Future(State* s, int) noexcept : state_(s) {}
+    // The state, or RuntimeError for a moved-from handle.
+    State* state() const {
+        if (!state_) [[unlikely]]
+            throw RuntimeError("Future handle is empty (moved from)");
+        return state_;
+    }
     State* state_;
 };
 

@@ -64,66 +64,80 @@ public:
     /// Whether this handle names a task.
     explicit operator bool() const noexcept { return core_ != nullptr; }
 
+    // Every member but `operator bool`, `==` and the hash throws
+    // `RuntimeError("Task handle is empty ...")` on an empty handle (default-constructed or
+    // moved from) instead of dereferencing null.
+
     /// Python: `task.get_name()` ("Task-N" unless named)
-    [[nodiscard]] std::string get_name() const { return core_->name(); }
+    [[nodiscard]] std::string get_name() const { return core()->name(); }
     /// Python: `task.set_name(value)`
-    void set_name(std::string name) const { core_->set_name(std::move(name)); }
+    void set_name(std::string name) const { core()->set_name(std::move(name)); }
     /// Python: `task.done()`
-    [[nodiscard]] bool done() const noexcept { return core_->done(); }
+    [[nodiscard]] bool done() const { return core()->done(); }
     /// Python: `task.cancelled()`
-    [[nodiscard]] bool cancelled() const noexcept { return core_->cancelled(); }
+    [[nodiscard]] bool cancelled() const { return core()->cancelled(); }
 
     /// Requests cancellation: CancelledError(msg) is thrown into the task at its current or
     /// next suspension point; an awaited task or future is cancelled too. False if done.
     ///
     /// Python: `task.cancel(msg=None)`
-    bool cancel(const std::string& msg = {}) const { return core_->cancel(msg); }
+    bool cancel(const std::string& msg = {}) const { return core()->cancel(msg); }
     /// The number of cancellation requests not yet withdrawn by `uncancel()`.
     ///
     /// Python: `task.cancelling()`
-    [[nodiscard]] int cancelling() const noexcept { return static_cast<int>(core_->cancelling()); }
+    [[nodiscard]] int cancelling() const { return static_cast<int>(core()->cancelling()); }
     /// Withdraws one cancellation request; returns the number left.
     ///
     /// Python: `task.uncancel()`
-    int uncancel() const noexcept { return static_cast<int>(core_->uncancel()); }
+    int uncancel() const { return static_cast<int>(core()->uncancel()); }
 
     /// Rethrows the task's exception; returns if it finished with a value.
     ///
     /// Python: `task.result()` (the value is only on `Task<T>::result()`)
     /// Throws: `InvalidStateError("Result is not set.")` while pending, `CancelledError` if
     ///   cancelled.
-    void result() const { core_->check_result(); }
+    void result() const { core()->check_result(); }
     /// The exception the task ended with, or null.
     ///
     /// Python: `task.exception()`
-    /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
-    [[nodiscard]] std::exception_ptr exception() const { return core_->exception(); }
+    /// Throws: `InvalidStateError("Exception is not set.")` while pending, `CancelledError`
+    ///   if cancelled.
+    [[nodiscard]] std::exception_ptr exception() const { return core()->exception(); }
 
     /// Schedules `f(task)` once the task is done (at once if it is).
     ///
     /// Python: `task.add_done_callback(fn)`
+    /// Throws: `RuntimeError("Event loop is closed")` if the task is done and its loop closed
+    ///   or destroyed, as CPython's call_soon raises.
     template <class F>
     DoneCallbackId add_done_callback(F&& f) const {
-        return detail::add_done_callback<AnyTask>(core_, std::forward<F>(f));
+        return detail::add_done_callback<AnyTask>(core(), std::forward<F>(f));
     }
     /// Python: `task.remove_done_callback(fn)`; returns how many were removed.
-    std::size_t remove_done_callback(DoneCallbackId id) const noexcept {
-        return core_->remove_user_callback(static_cast<std::uintptr_t>(id));
+    std::size_t remove_done_callback(DoneCallbackId id) const {
+        return core()->remove_user_callback(static_cast<std::uint64_t>(id));
     }
     /// Python: `task.get_loop()`
-    [[nodiscard]] EventLoop& get_loop() const noexcept { return *core_->loop(); }
+    /// Throws: `RuntimeError("Event loop is closed")` once the loop was destroyed (a closed
+    ///   loop that still exists is returned, as in CPython).
+    [[nodiscard]] EventLoop& get_loop() const { return core()->live_loop(); }
 
     /// Waits for the task; rethrows its exception.
     ///
     /// Python: `await task`
-    /// Cancellation: cancelling the awaiting task cancels this one too (DESIGN §3).
-    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() const& noexcept {
-        return detail::FutureAwaiter<void, detail::TaskCore>(core_);
+    /// Throws: `RuntimeError("Task ... got Future ... attached to a different loop")` if the
+    ///   task belongs to another loop than the awaiting task's (CPython raises it only for a
+    ///   pending task; here also for a done one, since reading another loop's task from a
+    ///   second thread would be a data race: docs/differences.md).
+    /// Cancellation: cancelling the awaiting task cancels this one too.
+    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() const& {
+        return detail::FutureAwaiter<void, detail::TaskCore>(core());
     }
     /// `co_await std::move(task)`: the same, and the handle is used up (its reference ends
     /// with the await), as Rust's `handle.await` consumes a JoinHandle: a task nobody else
     /// holds is freed as soon as its result is taken.
-    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() && noexcept {
+    detail::FutureAwaiter<void, detail::TaskCore> operator co_await() && {
+        core();
         return detail::FutureAwaiter<void, detail::TaskCore>(std::exchange(core_, nullptr), detail::adopt_ref);
     }
 
@@ -137,6 +151,13 @@ public:
 
 protected:
     explicit AnyTask(detail::TaskCore* core) noexcept : core_(core) {}
+    // The state, or RuntimeError for an empty handle.
+    detail::TaskCore* core() const {
+        if (!core_) [[unlikely]]
+            throw_empty();
+        return core_;
+    }
+    [[noreturn]] static void throw_empty() { throw RuntimeError("Task handle is empty (default-constructed or moved from)"); }
     detail::TaskCore* core_ = nullptr;
 
 private:
@@ -162,7 +183,7 @@ public:
     /// Python: `task.result()`
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
     T result() const {
-        core_->check_result();
+        core()->check_result();
         return state()->value();
     }
 
@@ -172,9 +193,9 @@ public:
     template <class F>
     DoneCallbackId add_done_callback(F&& f) const {
         if constexpr (std::is_invocable_v<std::decay_t<F>&, Task>)
-            return detail::add_done_callback<Task>(core_, std::forward<F>(f));
+            return detail::add_done_callback<Task>(core(), std::forward<F>(f));
         else
-            return detail::add_done_callback<AnyTask>(core_, std::forward<F>(f));
+            return detail::add_done_callback<AnyTask>(core(), std::forward<F>(f));
     }
 
     /// Waits for the task and returns its value (a copy, or the value itself if T is
@@ -182,11 +203,13 @@ public:
     ///
     /// Python: `await task`
     /// Cancellation: cancelling the awaiting task cancels this one too.
-    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() const& noexcept {
+    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() const& {
+        core();
         return detail::FutureAwaiter<T, detail::TaskState<T>>(state());
     }
     /// `co_await std::move(task)`: the same, and the handle is used up (see AnyTask).
-    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() && noexcept {
+    detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() && {
+        core();
         return detail::FutureAwaiter<T, detail::TaskState<T>>(static_cast<detail::TaskState<T>*>(std::exchange(core_, nullptr)), detail::adopt_ref);
     }
 

@@ -29,7 +29,11 @@ struct DoneNode {
     virtual void on_done(FutureCore& f) = 0;
     // The future is being destroyed (or its loop closed) with the node still registered.
     virtual void discard() noexcept {}
-    [[nodiscard]] virtual bool is_user_callback() const noexcept { return false; }
+    // A user callback's DoneCallbackId (0 for the library's own nodes). Ids are never reused
+    // on a thread, so a stale id cannot remove another callback (an address could).
+    [[nodiscard]] virtual std::uint64_t callback_id() const noexcept { return 0; }
+
+    static inline thread_local std::uint64_t t_last_callback_id = 0;
 
 protected:
     ~DoneNode() = default;
@@ -51,12 +55,19 @@ class FutureCore : public PoolAllocated, public Runnable {
 public:
     enum class State : std::uint8_t { pending, cancelled, finished };
 
-    explicit FutureCore(EventLoop* loop) noexcept : loop_(loop) {}
+    // Joins `loop`'s list of futures and tasks (see prev_in_loop).
+    explicit FutureCore(EventLoop* loop) noexcept : loop_(loop) {
+        FutureCore*& head = LoopAccess::cores(*loop);
+        next_in_loop = head;
+        if (head) head->prev_in_loop = this;
+        head = this;
+    }
     FutureCore(const FutureCore&) = delete;
     FutureCore& operator=(const FutureCore&) = delete;
     virtual ~FutureCore() {
         if (head_) discard_callbacks();
         if (has_extras()) drop_extras();
+        if (loop_) unlink_from_loop();
     }
 
     // Not atomic: futures and tasks belong to their loop's thread.
@@ -65,7 +76,14 @@ public:
         if (--refs_ == 0) last_release();
     }
 
+    // Null once the loop was destroyed (EventLoop's destructor detaches what outlives it).
     [[nodiscard]] EventLoop* loop() const noexcept { return loop_; }
+    // The loop, or RuntimeError("Event loop is closed") if it was destroyed.
+    [[nodiscard]] EventLoop& live_loop() const {
+        if (!loop_) throw_loop_gone();
+        return *loop_;
+    }
+    [[nodiscard]] bool is_task() const noexcept { return (future_flags_ & is_task_bit) != 0; }
     [[nodiscard]] bool done() const noexcept { return state_ != State::pending; }
     [[nodiscard]] bool cancelled() const noexcept { return state_ == State::cancelled; }
 
@@ -94,7 +112,7 @@ public:
         n->linked = false;
     }
     // Removes the user callback registered under `id`; returns how many were removed.
-    std::size_t remove_user_callback(std::uintptr_t id) noexcept;
+    std::size_t remove_user_callback(std::uint64_t id) noexcept;
 
     // Throws what result() throws when there is no value to return: InvalidStateError if
     // pending, CancelledError if cancelled, the stored exception if any (marking it retrieved).
@@ -134,8 +152,25 @@ public:
     // For reports: "Task-3", or empty for a plain future.
     [[nodiscard]] virtual std::string report_name() const { return {}; }
 
+    // The loop's list of every future and task alive on it, pending or done (CPython's
+    // _all_tasks holds every task too, and all_tasks() filters the pending ones). What it
+    // buys: a future or task handle kept after its loop was destroyed finds loop() null
+    // (EventLoop's destructor walks the list) instead of a dangling pointer. Linked at
+    // construction, unlinked at destruction: no list work when a task finishes.
+    FutureCore* prev_in_loop = nullptr;
+    FutureCore* next_in_loop = nullptr;
+    // EventLoop's destructor: every future and task still alive forgets the loop.
+    static void detach_all(EventLoop& loop) noexcept;
+
 protected:
     [[noreturn]] void throw_not_finished() const;
+    [[noreturn]] static void throw_loop_gone();
+    void unlink_from_loop() noexcept {
+        FutureCore*& head = LoopAccess::cores(*loop_);
+        (prev_in_loop ? prev_in_loop->next_in_loop : head) = next_in_loop;
+        if (next_in_loop) next_in_loop->prev_in_loop = prev_in_loop;
+        prev_in_loop = next_in_loop = nullptr;
+    }
     [[noreturn]] void rethrow_stored();  // the exception; marks it retrieved
     // The exception lives with the extras; the flag says whether there is one.
     [[nodiscard]] bool has_exception() const noexcept { return (future_flags_ & has_exception_bit) != 0; }
@@ -154,7 +189,8 @@ protected:
     }
 
     // retrieved: the exception was looked at (CPython's inverse __log_traceback).
-    enum : std::uint8_t { retrieved_bit = 1, has_extras_bit = 2, has_exception_bit = 4 };
+    // is_task: this is a TaskCore (all_tasks() filters the loop's list with it).
+    enum : std::uint8_t { retrieved_bit = 1, has_extras_bit = 2, has_exception_bit = 4, is_task_bit = 8 };
     [[nodiscard]] bool has_extras() const noexcept { return (future_flags_ & has_extras_bit) != 0; }
 
     EventLoop* loop_;
@@ -209,18 +245,25 @@ struct ResultSlot<void> {
 template <class H, class F>
 class CallbackNode final : public DoneNode, public Runnable {
 public:
-    explicit CallbackNode(F f) : f_(std::move(f)) {}
+    explicit CallbackNode(F f) : f_(std::move(f)), id_(++t_last_callback_id) {}
 
+    // CPython's __schedule_callbacks goes through loop.call_soon, which raises once the loop
+    // is closed: so does this (the node is gone, as CPython's list is emptied first).
     void on_done(FutureCore& fut) override {
+        EventLoop* loop = fut.loop();
+        if (!loop || loop->is_closed()) {
+            delete this;
+            throw RuntimeError("Event loop is closed");
+        }
         fut_ = &fut;
         fut.add_ref();
-        LoopAccess::ready(*fut.loop()).push(this);
+        LoopAccess::ready(*loop).push(this);
     }
     void run() override {
         try {
             f_(H::from_core(fut_));
         } catch (...) {
-            fut_->loop()->call_exception_handler({"Exception in done callback", std::current_exception(), fut_->report_name()});
+            fut_->loop()->call_exception_handler({"Exception in callback", std::current_exception(), fut_->report_name()});
         }
         drop();
     }
@@ -229,11 +272,12 @@ public:
         delete this;
     }
     void discard() noexcept override { delete this; }
-    [[nodiscard]] bool is_user_callback() const noexcept override { return true; }
+    [[nodiscard]] std::uint64_t callback_id() const noexcept override { return id_; }
 
 private:
     F f_;
     FutureCore* fut_ = nullptr;
+    std::uint64_t id_;
 };
 
 }  // namespace asyncio::detail

@@ -96,10 +96,6 @@ public:
     }
     [[nodiscard]] std::string report_name() const override { return name(); }
 
-    // The loop's list of unfinished tasks.
-    TaskCore* prev_task = nullptr;
-    TaskCore* next_task = nullptr;
-
     // Loop teardown: destroy the frame without running it further and mark the task
     // cancelled; its done callbacks are discarded.
     void destroy_pending() noexcept;
@@ -126,8 +122,6 @@ protected:
     };
 
 private:
-    void unlink_from_loop() noexcept;
-
     static inline thread_local std::coroutine_handle<> t_next;
     static inline thread_local TaskCore* t_running = nullptr;
 
