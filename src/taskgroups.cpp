@@ -1,6 +1,8 @@
 // src/taskgroups.cpp: TaskGroup's bookkeeping and exit (Lib/asyncio/taskgroups.py).
 #include <asyncio/taskgroups.hpp>
 
+#include <new>
+
 namespace asyncio {
 
 // One unfinished child: its done callback, linked in the group's list.
@@ -12,6 +14,46 @@ struct TaskGroup::Child final : detail::DoneNode {
     Child(TaskGroup* g, AnyTask t) : group(g), task(std::move(t)) {}
     void on_done(detail::FutureCore&) override { group->on_task_done(this); }
 };
+
+// Holds the group for a task created while it was open that outlived it.
+struct TaskGroup::KeepAlive final : detail::DoneNode {
+    TaskGroup* group;
+    explicit KeepAlive(TaskGroup* g) noexcept : group(g) { ++g->refs_; }
+    void on_done(detail::FutureCore&) override { discard(); }
+    void discard() noexcept override {
+        group->release();
+        delete this;
+    }
+};
+
+TaskGroup::Scope::Scope() : group(new TaskGroup) {}
+
+TaskGroup::Scope::~Scope() {
+    group->keep_alive_for_late_tasks();
+    group->release();
+}
+
+void TaskGroup::release() noexcept {
+    if (--refs_ == 0) delete this;
+}
+
+// The tasks created while the group was open sit at the front of the loop's list (newest
+// first); those still pending may hold `&tg`: each keeps the group until it finishes. No
+// allocation unless there are such tasks.
+void TaskGroup::keep_alive_for_late_tasks() noexcept {
+    if (!loop_ || loop_->is_closed()) return;
+    for (detail::FutureCore* c = detail::LoopAccess::cores(*loop_); c; c = c->next_in_loop) {
+        if (!c->is_task()) continue;
+        auto* t = static_cast<detail::TaskCore*>(c);
+        if (t->id() <= opened_after_) break;
+        if (t->done()) continue;
+        try {
+            t->add_node(new KeepAlive(this));
+        } catch (const std::bad_alloc&) {
+            return;  // out of memory: that task must not touch the group (as before)
+        }
+    }
+}
 
 namespace {
 bool is_cancellation(const std::exception_ptr& e) { return ExceptionGroup::is_a<CancelledError>(e); }
@@ -33,6 +75,7 @@ TaskGroup::~TaskGroup() {
 
 void TaskGroup::enter() {
     loop_ = &get_running_loop();
+    opened_after_ = detail::TaskCore::last_id();
     parent_ = detail::LoopAccess::current_task(*loop_);
     if (!parent_) throw RuntimeError("TaskGroup cannot determine the parent task");
 }

@@ -35,6 +35,8 @@ TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
     wake();
 }
 
+std::uint64_t TaskCore::last_id() noexcept { return t_next_id == 0 ? 0 : t_next_id - 1; }
+
 std::string TaskCore::name() const {
     if (has_extras()) {
         const Extras* e = find_extras();

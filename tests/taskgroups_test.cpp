@@ -1489,3 +1489,30 @@ ASYNCIO_TEST(TaskGroupLifetime, BodyErrorWithoutChildrenIsGrouped) {
     }));
     EXPECT_EQ(error_types(eg), "{MyExc}");
 }
+
+// A free task created in the body captured the group and uses it after run() returned:
+// CPython's RuntimeError, not freed memory (the group lives until that task finishes).
+ASYNCIO_TEST(TaskGroup, AFreeTaskUsingTheGroupAfterItsScopeGetsRuntimeError) {
+    std::string what;
+    bool cancel_returned = false;
+    Task<void> free_task;
+    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
+        free_task = asyncio::create_task([](TaskGroup& g, std::string& out, bool& cancelled) -> Coro<void> {
+            co_await asyncio::sleep(5s);
+            g.cancel();  // a no-op on a finished group
+            cancelled = true;
+            try {
+                g.create_task(asyncio::sleep(1s));
+            } catch (const asyncio::RuntimeError& e) {
+                out = e.what();
+            }
+        }(tg, what, cancel_returned));
+        tg.create_task(asyncio::sleep(1s));
+        co_return;
+    });
+    EXPECT_EQ(elapsed(), 1s);
+    co_await free_task;
+    EXPECT_TRUE(cancel_returned);
+    EXPECT_NE(what.find("is finished"), std::string::npos) << what;
+    EXPECT_EQ(elapsed(), 5s);
+}

@@ -2,6 +2,7 @@
 // new_event_loop. Mirrors Lib/asyncio/events.py (the loop itself is src/base_events.cpp).
 #pragma once
 
+#include <asyncio/detail/awaitable.hpp>
 #include <asyncio/detail/ready_queue.hpp>
 #include <asyncio/detail/timer_heap.hpp>
 #include <asyncio/exceptions.hpp>
@@ -297,6 +298,20 @@ public:
     /// Python: `loop.create_task(coro, name=name)`
     template <class T>
     Task<T> create_task(Coro<T> coro, std::string name);
+    /// Wraps one of the library's other awaitables (`asyncio::sleep(1)`, `q.get()`,
+    /// `lock.acquire()`: coroutines in CPython) in a Task. Defined in tasks.hpp.
+    ///
+    /// Python: `loop.create_task(asyncio.sleep(1))`
+    template <detail::PlainAwaitable Aw>
+    auto create_task(Aw aw);
+    /// Calls `f(args...)` inside a new Task, keeping `f` and the arguments alive in the task
+    /// until it ends: a coroutine lambda with captures is safe here even if the lambda object
+    /// is a temporary. Defined in tasks.hpp.
+    ///
+    /// Python: `loop.create_task(f(*args))` (Python closures keep their captures alive)
+    template <class F, class... A>
+        requires detail::CoroutineCallable<F, A...>
+    auto create_task(F&& f, A&&... args);
 
     /// A new pending Future bound to this loop. Defined in futures.hpp.
     ///

@@ -125,6 +125,7 @@ template <class T = void>
 class Future {
 public:
     using State = detail::FutureState<T>;
+    using value_type = T;
 
     /// A pending Future on the running loop.
     ///
@@ -158,7 +159,7 @@ public:
     ///
     /// Python: `fut.result()`
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
-    T result() {
+    T result() const {
         state()->check_result();
         return state()->value();
     }
@@ -166,7 +167,7 @@ public:
     ///
     /// Python: `fut.exception()`
     /// Throws: `InvalidStateError` while pending, `CancelledError` if cancelled.
-    [[nodiscard]] std::exception_ptr exception() { return state()->exception(); }
+    [[nodiscard]] std::exception_ptr exception() const { return state()->exception(); }
 
     /// Marks the future done with `value` and schedules its callbacks.
     ///

@@ -310,6 +310,8 @@ template <class Prim, class R>
 class AcquireAwaiter final : public WaitNode {
 public:
     explicit AcquireAwaiter(Prim& p) noexcept : prim_(p) {}
+    // Movable until awaited (to be passed to create_task or wait_for, say).
+    AcquireAwaiter(AcquireAwaiter&& o) noexcept : prim_(o.prim_) {}
 
     bool await_ready() const noexcept { return false; }
     template <class P>

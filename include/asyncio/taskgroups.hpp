@@ -7,6 +7,7 @@
 #include <asyncio/exceptions.hpp>
 #include <asyncio/tasks.hpp>
 
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
@@ -34,8 +35,12 @@ namespace asyncio {
 /// Cancellation: if the task running the group is cancelled, the children are cancelled and
 ///   awaited, then `CancelledError` (not a group) propagates. `cancel()` (3.15) ends the
 ///   group early without an error.
-/// Differs from CPython: a scoped form (C++ has no async destructors, DESIGN §4): the body
-///   is a coroutine lambda that receives the group. With g++ 12, a body lambda that captures
+/// Differs from CPython: a scoped form (C++ has no async destructors, docs/python-to-cpp.md):
+///   the body is a coroutine lambda that receives the group. The group outlives the scope
+///   for as long as a task created while it was open is still pending, so that such a task
+///   (a free task that captured `&tg`) gets CPython's `RuntimeError("TaskGroup is
+///   finished")` instead of touching freed memory; a reference kept anywhere else (a
+///   callback, a Coro not yet started) must not be used after `run()` returned. With g++ 12, a body lambda that captures
 ///   by value an object with a destructor must be named before the `co_await` (a compiler
 ///   bug destroys such temporaries twice); `[&]` captures are safe.
 /// Example: examples/tutorial/07_taskgroup.cpp
@@ -61,6 +66,29 @@ public:
         adopt(task);
         return task;
     }
+    /// Starts one of the library's other awaitables (`asyncio::sleep(1)`, `q.get()`) as a
+    /// child task.
+    ///
+    /// Python: `tg.create_task(asyncio.sleep(1))`
+    template <detail::PlainAwaitable Aw>
+    auto create_task(Aw aw) {
+        check_can_create();
+        auto task = loop_->create_task(std::move(aw));
+        adopt(task);
+        return task;
+    }
+    /// Runs `f(args...)` as a child task, keeping the callable and copies of the arguments
+    /// alive in the task (see asyncio::create_task(f, args...)).
+    ///
+    /// Python: `tg.create_task(f(*args))`
+    template <class F, class... A>
+        requires detail::CoroutineCallable<F, A...>
+    auto create_task(F&& f, A&&... args) {
+        check_can_create();
+        auto task = loop_->create_task(std::forward<F>(f), std::forward<A>(args)...);
+        adopt(task);
+        return task;
+    }
 
     /// Cancels the children and the body; the group then ends without raising
     /// CancelledError (errors of children still raise the group).
@@ -70,7 +98,18 @@ public:
 
 private:
     struct Child;
+    struct KeepAlive;
+    // run()'s reference to the group, which lives on the heap (see Differs above).
+    struct Scope {
+        TaskGroup* group;
+        Scope();
+        Scope(const Scope&) = delete;
+        Scope& operator=(const Scope&) = delete;
+        ~Scope();
+    };
     TaskGroup();
+    void release() noexcept;
+    void keep_alive_for_late_tasks() noexcept;
     void enter();
     Coro<void> exit(std::exception_ptr error);
     void check_can_create() const;
@@ -80,6 +119,8 @@ private:
 
     EventLoop* loop_ = nullptr;
     detail::TaskCore* parent_ = nullptr;
+    std::uint64_t opened_after_ = 0;  // tasks with a higher id were created while it was open
+    std::uint32_t refs_ = 1;
     Child* children_ = nullptr;  // unfinished children, an intrusive list
     std::size_t n_children_ = 0;
     std::vector<std::exception_ptr> errors_;
@@ -93,7 +134,8 @@ private:
 template <class F>
 Coro<typename std::invoke_result_t<F&, TaskGroup&>::value_type> TaskGroup::run(F body) {
     using T = typename std::invoke_result_t<F&, TaskGroup&>::value_type;
-    TaskGroup tg;
+    Scope scope;
+    TaskGroup& tg = *scope.group;
     tg.enter();
     std::exception_ptr error;
     std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;

@@ -256,6 +256,88 @@ Task<T> create_task(Coro<T> coro, std::string name) {
     return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 
+namespace detail {
+
+// Awaits `aw` in a coroutine of its own (what a library awaiter needs to become a task).
+template <class Aw>
+Coro<awaiter_result_t<Aw>> await_inline(Aw aw) {
+    co_return co_await std::move(aw);
+}
+
+// Keeps the callable and its arguments in this frame while the coroutine it returns runs.
+template <class F, class... A>
+std::invoke_result_t<F&, A&...> call_kept(F f, A... args) {
+    co_return co_await std::invoke(f, args...);
+}
+
+}  // namespace detail
+
+template <detail::PlainAwaitable Aw>
+auto EventLoop::create_task(Aw aw) {
+    return create_task(detail::await_inline(std::move(aw)));
+}
+
+template <class F, class... A>
+    requires detail::CoroutineCallable<F, A...>
+auto EventLoop::create_task(F&& f, A&&... args) {
+    return create_task(detail::call_kept(std::decay_t<F>(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(args))...));
+}
+
+/// Wraps one of the library's other awaitables in a task: `create_task(asyncio::sleep(5))`,
+/// `create_task(q.get())`.
+///
+/// Python: `asyncio.create_task(asyncio.sleep(5))` (a coroutine there)
+template <detail::PlainAwaitable Aw>
+auto create_task(Aw aw) {
+    return get_running_loop().create_task(std::move(aw));
+}
+
+/// Runs `f(args...)` as a new task, keeping the callable (a coroutine lambda and its
+/// captures) and copies of the arguments alive in the task until it ends. Prefer it to
+/// `create_task(lambda())` whenever the lambda has captures and is a temporary: there the
+/// lambda object dies at the end of the statement and its captures dangle.
+///
+/// Python: `asyncio.create_task(f(*args))` (closures keep their captures alive in Python)
+/// Example: `asyncio::create_task([name](int n) -> Coro<> { ... }, 3);`
+template <class F, class... A>
+    requires detail::CoroutineCallable<F, A...>
+auto create_task(F&& f, A&&... args) {
+    return get_running_loop().create_task(std::forward<F>(f), std::forward<A>(args)...);
+}
+
+/// A Task or Future is already scheduled: create_task() takes a coroutine.
+///
+/// Python: `asyncio.create_task(fut)` raises TypeError("a coroutine was expected")
+template <class H>
+    requires(detail::IsHandle<std::remove_cvref_t<H>>::value && !detail::IsCoro<std::remove_cvref_t<H>>::value)
+void create_task(H&&) {
+    static_assert(!sizeof(H*), "create_task() takes a coroutine: a Task or Future is already scheduled (CPython: TypeError)");
+}
+
+/// A Task for a Coro or another awaitable (scheduled now), the same Task, or the same
+/// Future.
+///
+/// Python: `asyncio.ensure_future(obj)`
+template <class T>
+Task<T> ensure_future(Coro<T> coro) {
+    return create_task(std::move(coro));
+}
+/// Python: `asyncio.ensure_future(task)` returns the task itself.
+template <class T>
+Task<T> ensure_future(Task<T> task) {
+    return task;
+}
+/// Python: `asyncio.ensure_future(fut)` returns the future itself.
+template <class T>
+Future<T> ensure_future(Future<T> fut) {
+    return fut;
+}
+/// Python: `asyncio.ensure_future(asyncio.sleep(1))`
+template <detail::PlainAwaitable Aw>
+auto ensure_future(Aw aw) {
+    return create_task(std::move(aw));
+}
+
 /// The task running now, or nothing when called from a plain callback.
 ///
 /// Python: `asyncio.current_task()`
@@ -355,11 +437,11 @@ struct FutureCoreAccess {
 template <class Aw>
 auto EventLoop::run_until_complete(Aw&& aw) {
     using A = std::remove_cvref_t<Aw>;
-    if constexpr (iscoroutine<A>) {
+    if constexpr (iscoroutine<A> || detail::PlainAwaitable<A>) {
         auto task = create_task(std::move(aw));
         return run_until_complete(task);
     } else {
-        static_assert(std::is_base_of_v<AnyTask, A> || isfuture<A>, "run_until_complete takes a Coro, a Task or a Future");
+        static_assert(std::is_base_of_v<AnyTask, A> || isfuture<A>, "run_until_complete takes a Coro, a Task, a Future or an awaitable");
         A handle = aw;
         detail::run_until_done(*this, detail::FutureCoreAccess::core(handle));
         return handle.result();
@@ -430,26 +512,33 @@ struct AwaitableTraits<Task<T>> {
     static constexpr bool task_like = true;
     using result = T;
 };
+template <class T>
+struct AwaitableTraits<Future<T>> {
+    static constexpr bool task_like = true;
+    using result = T;
+};
+template <class A>
+    requires PlainAwaitable<A>
+struct AwaitableTraits<A> {
+    static constexpr bool task_like = true;
+    using result = awaiter_result_t<A>;
+};
 
-// A Coro or a Task: what gather, wait_for and shield accept (CPython's ensure_future).
+// A Coro, a Task, a Future or another awaitable: what gather, wait_for and shield accept
+// (CPython's ensure_future).
 template <class A>
 concept TaskLike = AwaitableTraits<std::remove_cvref_t<A>>::task_like;
 template <class A>
 using result_of_t = typename AwaitableTraits<std::remove_cvref_t<A>>::result;
+// The handle ensure_future gives for A: a Task, or the Future itself.
+template <class A>
+using future_of_t = decltype(asyncio::ensure_future(std::declval<std::remove_cvref_t<A>>()));
 template <class A>
 using gather_value_t = std::conditional_t<std::is_void_v<result_of_t<A>>, std::monostate, result_of_t<A>>;
 
-template <class T>
-Task<T> ensure_task(Coro<T>&& c) {
-    return create_task(std::move(c));
-}
-template <class T>
-Task<T> ensure_task(Task<T> t) {
-    return t;
-}
-
-template <class T>
-auto gather_value(const Task<T>& t) {
+template <class H>
+auto gather_value(const H& t) {
+    using T = typename H::value_type;
     if constexpr (std::is_void_v<T>) {
         t.result();
         return std::monostate{};
@@ -457,8 +546,9 @@ auto gather_value(const Task<T>& t) {
         return t.result();
     }
 }
-template <class T>
-Outcome<T> gather_outcome(const Task<T>& t) {
+template <class H>
+Outcome<typename H::value_type> gather_outcome(const H& t) {
+    using T = typename H::value_type;
     if (t.cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError(FutureCoreAccess::core(t)->cancel_message())));
     if (std::exception_ptr e = t.exception()) return Outcome<T>(e);
     return Outcome<T>(gather_value(t));
@@ -500,7 +590,7 @@ Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
     } else {
-        std::tuple<Task<detail::result_of_t<Aw>>...> tasks{detail::ensure_task(std::move(aws))...};
+        std::tuple<detail::future_of_t<Aw>...> tasks{asyncio::ensure_future(std::move(aws))...};
         std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
         co_await detail::gather_wait(std::move(cores), false);
         co_return std::apply([](const auto&... t) { return std::tuple<detail::gather_value_t<Aw>...>(detail::gather_value(t)...); }, tasks);
@@ -518,7 +608,7 @@ Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, A
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
     } else {
-        std::tuple<Task<detail::result_of_t<Aw>>...> tasks{detail::ensure_task(std::move(aws))...};
+        std::tuple<detail::future_of_t<Aw>...> tasks{asyncio::ensure_future(std::move(aws))...};
         std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
         co_await detail::gather_wait(std::move(cores), true);
         co_return std::apply([](const auto&... t) { return std::tuple<Outcome<detail::result_of_t<Aw>>...>(detail::gather_outcome(t)...); }, tasks);
@@ -532,17 +622,16 @@ Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, A
 template <std::ranges::input_range R>
     requires(detail::TaskLike<detail::range_element_t<R>>)
 Coro<std::vector<detail::gather_value_t<detail::range_element_t<R>>>> gather(R aws) {
-    using T = detail::result_of_t<detail::range_element_t<R>>;
-    std::vector<Task<T>> tasks;
+    std::vector<detail::future_of_t<detail::range_element_t<R>>> tasks;
     std::vector<detail::FutureCore*> cores;
     for (auto&& a : aws) {
-        tasks.push_back(detail::ensure_task(std::move(a)));
+        tasks.push_back(asyncio::ensure_future(std::move(a)));
         cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
     }
     if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), false);
     std::vector<detail::gather_value_t<detail::range_element_t<R>>> out;
     out.reserve(tasks.size());
-    for (const Task<T>& t : tasks) out.push_back(detail::gather_value(t));
+    for (const auto& t : tasks) out.push_back(detail::gather_value(t));
     co_return out;
 }
 
@@ -553,16 +642,16 @@ template <std::ranges::input_range R>
     requires(detail::TaskLike<detail::range_element_t<R>>)
 Coro<std::vector<Outcome<detail::result_of_t<detail::range_element_t<R>>>>> gather(ReturnExceptions, R aws) {
     using T = detail::result_of_t<detail::range_element_t<R>>;
-    std::vector<Task<T>> tasks;
+    std::vector<detail::future_of_t<detail::range_element_t<R>>> tasks;
     std::vector<detail::FutureCore*> cores;
     for (auto&& a : aws) {
-        tasks.push_back(detail::ensure_task(std::move(a)));
+        tasks.push_back(asyncio::ensure_future(std::move(a)));
         cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
     }
     if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), true);
     std::vector<Outcome<T>> out;
     out.reserve(tasks.size());
-    for (const Task<T>& t : tasks) out.push_back(detail::gather_outcome(t));
+    for (const auto& t : tasks) out.push_back(detail::gather_outcome(t));
     co_return out;
 }
 
@@ -653,9 +742,8 @@ Coro<T> await_task(Task<T> t) {
 template <class Aw>
     requires detail::TaskLike<Aw>
 Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
-    using T = detail::result_of_t<Aw>;
     if (timeout && timeout->value <= EventLoop::duration::zero()) {
-        Task<T> t = detail::ensure_task(std::move(aw));
+        auto t = asyncio::ensure_future(std::move(aw));
         if (!t.done()) {
             t.cancel();
             co_await detail::wait_done(detail::FutureCoreAccess::core(t));
@@ -663,20 +751,20 @@ Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
         if (t.cancelled()) throw TimeoutError();
         co_return t.result();
     }
-    if constexpr (iscoroutine<Aw>)
-        co_return co_await asyncio::timeout(timeout, std::move(aw));
-    else
+    if constexpr (std::is_base_of_v<AnyTask, Aw>)
         co_return co_await asyncio::timeout(timeout, detail::await_task(std::move(aw)));
+    else  // a Coro or another awaitable runs inline; a Future is awaited (and cancelled)
+        co_return co_await asyncio::timeout(timeout, std::move(aw));
 }
 
 namespace detail {
 
 // shield(): like awaiting the task, but a cancellation of the waiting task only stops the
 // waiting; the task goes on.
-template <class T>
+template <class T, class H = Task<T>>
 class ShieldAwaiter final : public DoneNode, public Waiter {
 public:
-    explicit ShieldAwaiter(Task<T> t) noexcept : task_handle_(std::move(t)), target_(FutureCoreAccess::core(task_handle_)) {}
+    explicit ShieldAwaiter(H t) noexcept : task_handle_(std::move(t)), target_(FutureCoreAccess::core(task_handle_)) {}
     ShieldAwaiter(const ShieldAwaiter&) = delete;
     ShieldAwaiter& operator=(const ShieldAwaiter&) = delete;
     ~ShieldAwaiter() { target_->remove_node(this); }
@@ -702,7 +790,7 @@ public:
     }
 
 private:
-    Task<T> task_handle_;
+    H task_handle_;
     FutureCore* target_;
     TaskCore* waiter_ = nullptr;
     bool cancelled_ = false;
@@ -720,8 +808,8 @@ private:
 ///   keep a Task handle if you need its result after a cancellation.
 template <class Aw>
     requires detail::TaskLike<Aw>
-[[nodiscard]] detail::ShieldAwaiter<detail::result_of_t<Aw>> shield(Aw aw) {
-    return detail::ShieldAwaiter<detail::result_of_t<Aw>>(detail::ensure_task(std::move(aw)));
+[[nodiscard]] detail::ShieldAwaiter<detail::result_of_t<Aw>, detail::future_of_t<Aw>> shield(Aw aw) {
+    return detail::ShieldAwaiter<detail::result_of_t<Aw>, detail::future_of_t<Aw>>(asyncio::ensure_future(std::move(aw)));
 }
 
 // ---------------------------------------------------------------------------------------

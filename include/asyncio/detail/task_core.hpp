@@ -95,6 +95,10 @@ public:
         extras().name = std::move(name);
     }
     [[nodiscard]] std::string report_name() const override { return name(); }
+    // The task's number ("Task-<id>"); ids grow on each thread.
+    [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+    // The id of the last task created on this thread (0: none yet).
+    static std::uint64_t last_id() noexcept;
 
     // Loop teardown: destroy the frame without running it further and mark the task
     // cancelled; its done callbacks are discarded.
