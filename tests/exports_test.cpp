@@ -19,6 +19,7 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(std::is_base_of_v<asyncio::AnyTask, asyncio::Task<int>>);
     [[maybe_unused]] auto create = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto create_named = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto ensure = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::ensure_future<int>);
     [[maybe_unused]] auto current = &asyncio::current_task;
     [[maybe_unused]] auto all = static_cast<std::unordered_set<asyncio::AnyTask> (*)()>(&asyncio::all_tasks);
     [[maybe_unused]] auto run = &asyncio::run<int>;

@@ -570,7 +570,8 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 
 }  // namespace detail
 
-/// Runs the awaitables (Coros are wrapped in tasks, Tasks are used as they are)
+/// Runs the awaitables (Coros and the library's awaiters are wrapped in tasks, Tasks and
+/// Futures are used as they are)
 /// concurrently and returns their results as a tuple, in argument order (a `void` one gives
 /// `std::monostate`). `gather()` of nothing returns an empty tuple at once.
 ///
@@ -713,6 +714,46 @@ Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, ReturnWhen return_whe
 template <std::ranges::input_range R>
 Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, Delay timeout, ReturnWhen return_when = ALL_COMPLETED) {
     return detail::wait_impl(std::move(tasks), get_running_loop().time() + timeout.value, return_when);
+}
+
+namespace detail {
+
+// The element type of wait(a, b, ...): the tasks' own type if they all share it, else AnyTask.
+template <class First, class... Rest>
+struct CommonTask {
+    using type = std::conditional_t<(std::is_same_v<std::remove_cvref_t<First>, std::remove_cvref_t<Rest>> && ...), std::remove_cvref_t<First>, AnyTask>;
+};
+template <class... Ts>
+using common_task_t = typename CommonTask<Ts...>::type;
+
+template <class E, class... Ts>
+std::vector<E> task_vector(const Ts&... tasks) {
+    std::vector<E> v;  // filled one by one: g++ 12 cannot keep a braced list in a coroutine
+    v.reserve(sizeof...(Ts));
+    (v.push_back(tasks), ...);
+    return v;
+}
+
+}  // namespace detail
+
+/// `wait(a, b, ...)`: the tasks as arguments instead of a range, so that no braced
+/// temporary appears in the `co_await` (g++ 12 rejects `co_await wait(std::vector{a, b})`
+/// and `co_await wait({a, b})` with "array used as initializer": docs/differences.md).
+///
+/// Python: `await asyncio.wait([a, b])`
+template <class... Ts>
+    requires(sizeof...(Ts) > 0 && (std::is_base_of_v<AnyTask, std::remove_cvref_t<Ts>> && ...))
+Coro<WaitResult<detail::common_task_t<Ts...>>> wait(const Ts&... tasks) {
+    return detail::wait_impl(detail::task_vector<detail::common_task_t<Ts...>>(tasks...), std::nullopt, ALL_COMPLETED);
+}
+
+/// `wait(return_when, a, b, ...)`.
+///
+/// Python: `await asyncio.wait([a, b], return_when=return_when)`
+template <class... Ts>
+    requires(sizeof...(Ts) > 0 && (std::is_base_of_v<AnyTask, std::remove_cvref_t<Ts>> && ...))
+Coro<WaitResult<detail::common_task_t<Ts...>>> wait(ReturnWhen return_when, const Ts&... tasks) {
+    return detail::wait_impl(detail::task_vector<detail::common_task_t<Ts...>>(tasks...), std::nullopt, return_when);
 }
 
 // ---------------------------------------------------------------------------------------
