@@ -36,41 +36,56 @@ void FutureCore::discard_callbacks() noexcept {
     }
 }
 
-namespace {
-
-// The extras of every future that has some. Futures of several threads' loops share it, hence
-// the lock; the entries themselves are only touched by their future's thread. References stay
-// valid until their entry is erased (unordered_map never moves its nodes).
+// The extras of the futures that have some: one table per loop, touched only on the loop's
+// thread (futures belong to it), so no lock. A future that outlives its loop takes its
+// extras to the orphans' table, which is shared by every thread and locked; only futures
+// kept past their loop's destruction use it.
 struct ExtrasTable {
-    std::mutex mutex;
     std::unordered_map<const FutureCore*, FutureExtras> map;
 };
-ExtrasTable& extras_table() {
-    static ExtrasTable* table = new ExtrasTable;  // never destroyed: futures may outlive statics
-    return *table;
+
+namespace {
+
+struct OrphanTable {
+    std::mutex mutex;
+    ExtrasTable table;
+};
+OrphanTable& orphans() {
+    static OrphanTable* t = new OrphanTable;  // never destroyed: futures may outlive statics
+    return *t;
+}
+
+// Calls f(table) with the table that holds (or will hold) `c`'s extras. References into a
+// table stay valid until their entry is erased (unordered_map never moves its nodes).
+template <class F>
+decltype(auto) with_table(EventLoop* loop, F&& f) {
+    if (loop) {
+        ExtrasTable*& t = LoopAccess::extras(*loop);
+        if (!t) t = new ExtrasTable;
+        return f(*t);
+    }
+    OrphanTable& o = orphans();
+    std::lock_guard lock(o.mutex);
+    return f(o.table);
 }
 
 }  // namespace
 
 FutureCore::Extras& FutureCore::extras() {
-    ExtrasTable& t = extras_table();
-    std::lock_guard lock(t.mutex);
-    Extras& e = t.map[this];
+    Extras& e = with_table(loop_, [this](ExtrasTable& t) -> Extras& { return t.map[this]; });
     future_flags_ |= has_extras_bit;
     return e;
 }
 
 FutureCore::Extras* FutureCore::find_extras() const {
-    ExtrasTable& t = extras_table();
-    std::lock_guard lock(t.mutex);
-    auto it = t.map.find(this);
-    return it == t.map.end() ? nullptr : &it->second;
+    return with_table(loop_, [this](ExtrasTable& t) -> Extras* {
+        auto it = t.map.find(this);
+        return it == t.map.end() ? nullptr : &it->second;
+    });
 }
 
 void FutureCore::drop_extras() noexcept {
-    ExtrasTable& t = extras_table();
-    std::lock_guard lock(t.mutex);
-    t.map.erase(this);
+    with_table(loop_, [this](ExtrasTable& t) { t.map.erase(this); });
     future_flags_ &= static_cast<std::uint8_t>(~(has_extras_bit | has_exception_bit));
 }
 
@@ -110,11 +125,23 @@ void FutureCore::throw_loop_gone() { throw RuntimeError("Event loop is closed");
 
 void FutureCore::detach_all(EventLoop& loop) noexcept {
     FutureCore*& head = LoopAccess::cores(loop);
+    ExtrasTable* table = std::exchange(LoopAccess::extras(loop), nullptr);
     while (FutureCore* c = head) {
         head = c->next_in_loop;
         c->prev_in_loop = c->next_in_loop = nullptr;
         c->loop_ = nullptr;
+        if (c->has_extras() && table) {
+            auto node = table->map.extract(c);
+            OrphanTable& o = orphans();
+            std::lock_guard lock(o.mutex);
+            try {
+                o.table.map.insert(std::move(node));  // moves no element; may rehash
+            } catch (...) {                            // out of memory: the extras are lost
+                c->future_flags_ &= static_cast<std::uint8_t>(~(has_extras_bit | has_exception_bit));
+            }
+        }
     }
+    delete table;
 }
 
 void FutureCore::last_release() noexcept {

@@ -322,3 +322,68 @@ TEST(Messages, ADoneCallbackThatRaisesIsReportedAsACallback) {
     loop->run_until_complete([]() -> Coro<void> { co_await asyncio::sleep(0); }());
     EXPECT_EQ(g_handled, std::vector<std::string>{"Exception in callback"});
 }
+
+// Names, exceptions and cancel messages live in a table of the loop's: a task that outlives
+// its loop takes them along.
+TEST(HandleAfterLoop, NameExceptionAndCancelMessageSurviveTheLoop) {
+    Task<int> named, failed, cancelled;
+    {
+        auto loop = asyncio::testing::new_event_loop();
+        named = loop->create_task(five(), "named");
+        failed = loop->create_task([]() -> Coro<int> {
+            co_await asyncio::sleep(0);
+            throw asyncio::ValueError("kept");
+        }());
+        cancelled = loop->create_task(forever());
+        loop->run_until_complete(named);
+        cancelled.cancel("the message");
+        auto wait_all = [&]() -> Coro<void> {
+            (void)co_await asyncio::gather(asyncio::return_exceptions, failed, cancelled);
+        };
+        loop->run_until_complete(wait_all());
+    }
+    EXPECT_EQ(named.get_name(), "named");
+    try {
+        failed.result();
+        ADD_FAILURE() << "no exception";
+    } catch (const asyncio::ValueError& e) {
+        EXPECT_STREQ(e.what(), "kept");
+    }
+    try {
+        cancelled.result();
+        ADD_FAILURE() << "no exception";
+    } catch (const asyncio::CancelledError& e) {
+        EXPECT_EQ(e.message(), "the message");
+    }
+    named.set_name("renamed");  // extras made after the loop died
+    EXPECT_EQ(named.get_name(), "renamed");
+}
+
+// Each loop's table is its own: loops on several threads name and cancel tasks at once.
+TEST(HandleAfterLoop, LoopsOnSeveralThreadsKeepTheirOwnExtras) {
+    std::vector<std::thread> threads;
+    std::vector<int> ok(4, 0);
+    for (std::size_t i = 0; i < ok.size(); ++i) {
+        threads.emplace_back([i, &ok] {
+            auto loop = asyncio::testing::new_event_loop();
+            auto body = [](std::size_t k) -> Coro<int> {
+                int good = 0;
+                for (int n = 0; n < 200; ++n) {
+                    std::string name = "t" + std::to_string(k) + "-" + std::to_string(n);
+                    Task<int> t = asyncio::create_task(forever(), name);
+                    co_await asyncio::sleep(0);
+                    t.cancel(name);
+                    try {
+                        co_await t;
+                    } catch (const asyncio::CancelledError& e) {
+                        if (e.message() == name && t.get_name() == name) ++good;
+                    }
+                }
+                co_return good;
+            };
+            ok[i] = loop->run_until_complete(body(i));
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, std::vector<int>(4, 200));
+}

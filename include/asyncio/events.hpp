@@ -34,6 +34,7 @@ class Future;
 namespace detail {
 class FutureCore;
 class TaskCore;
+struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
 struct LoopIo;  // reactor, fd table and the thread-safe queue: src/base_events.cpp
 
@@ -380,6 +381,7 @@ private:
     ExceptionHandler exception_handler_;
 
     detail::FutureCore* cores_ = nullptr;  // every future and task alive on the loop (FutureCore::prev_in_loop)
+    detail::ExtrasTable* extras_ = nullptr;  // made on first use, freed by ~EventLoop (src/futures.cpp)
     std::function<void()> on_interrupt_;  // set by Runner: what SIGINT does
     std::atomic<bool> interrupted_{false};
 
@@ -411,6 +413,7 @@ struct LoopAccess {
     // The task whose step runs on this thread, if it belongs to `l` (tasks.cpp).
     static TaskCore* current_task(const EventLoop& l) noexcept;
     static FutureCore*& cores(EventLoop& l) noexcept { return l.cores_; }
+    static ExtrasTable*& extras(EventLoop& l) noexcept { return l.extras_; }
     static void check_open(const EventLoop& l) { l.check_open(); }
     static bool closing(const EventLoop& l) noexcept { return l.closing_; }
     static void set_virtual_time(EventLoop& l) noexcept { l.virtual_time_ = true; }
