@@ -33,7 +33,7 @@ bool on_main_thread() { return ::getpid() == static_cast<pid_t>(::syscall(SYS_ge
 void cancel_all_tasks(EventLoop& loop) {
     std::vector<AnyTask> tasks;
     for (detail::FutureCore* c = detail::LoopAccess::cores(loop); c; c = c->next_in_loop)
-        if (c->is_task() && !c->done()) tasks.push_back(AnyTask::from_core(c));
+        if (c->is_task() && !c->done()) tasks.push_back(detail::FutureCoreAccess::share<AnyTask>(c));
     if (tasks.empty()) return;
     auto remaining = std::make_shared<std::size_t>(tasks.size());
     for (AnyTask& t : tasks) {

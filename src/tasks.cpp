@@ -209,13 +209,13 @@ void run_until_done(EventLoop& loop, FutureCore* core) {
 std::optional<AnyTask> current_task() {
     detail::TaskCore* t = detail::LoopAccess::current_task(get_running_loop());
     if (!t) return std::nullopt;
-    return AnyTask::from_core(t);
+    return detail::FutureCoreAccess::share<AnyTask>(t);
 }
 
 std::unordered_set<AnyTask> all_tasks() {
     std::unordered_set<AnyTask> out;
     for (detail::FutureCore* c = detail::LoopAccess::cores(get_running_loop()); c; c = c->next_in_loop)
-        if (c->is_task() && !c->done()) out.insert(AnyTask::from_core(c));
+        if (c->is_task() && !c->done()) out.insert(detail::FutureCoreAccess::share<AnyTask>(c));
     return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <asyncio/detail/awaitable.hpp>
 #include <asyncio/detail/ready_queue.hpp>
+#include <asyncio/detail/ref.hpp>
 #include <asyncio/detail/timer_heap.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -136,18 +137,6 @@ private:
 class Handle {
 public:
     Handle() = default;
-    explicit Handle(detail::HandleCore* core) noexcept : core_(core) {}
-    Handle(const Handle& o) noexcept : core_(o.core_) {
-        if (core_) core_->add_ref();
-    }
-    Handle(Handle&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
-    Handle& operator=(Handle o) noexcept {
-        std::swap(core_, o.core_);
-        return *this;
-    }
-    ~Handle() {
-        if (core_) core_->release();
-    }
 
     /// Stops the callback from running; a no-op once it ran. A timer leaves the heap at once.
     ///
@@ -161,7 +150,10 @@ public:
     [[nodiscard]] bool cancelled() const noexcept { return core_ && core_->cancelled(); }
 
 protected:
-    detail::HandleCore* core_ = nullptr;
+    friend class EventLoop;
+    // Takes over the reference `core` was created with.
+    explicit Handle(detail::HandleCore* core) noexcept : core_(core, detail::adopt_ref) {}
+    detail::Ref<detail::HandleCore> core_;
 };
 
 /// A callback scheduled for a point in time with `call_later` or `call_at`.
@@ -169,11 +161,15 @@ protected:
 /// Python: `asyncio.TimerHandle`
 class TimerHandle : public Handle {
 public:
-    using Handle::Handle;
+    TimerHandle() = default;
     /// The loop time at which the callback is due.
     ///
     /// Python: `TimerHandle.when()` (a float there, a time_point here)
     [[nodiscard]] std::chrono::steady_clock::time_point when() const noexcept { return core_ ? core_->when : std::chrono::steady_clock::time_point{}; }
+
+private:
+    friend class EventLoop;
+    explicit TimerHandle(detail::HandleCore* core) noexcept : Handle(core) {}
 };
 
 /// What the loop's exception handler receives.

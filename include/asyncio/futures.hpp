@@ -44,27 +44,18 @@ public:
     [[no_unique_address]] ResultSlot<T> slot;
 };
 
-// Tag for FutureAwaiter: take over the caller's reference instead of adding one.
-struct AdoptRef {
-    explicit AdoptRef() = default;
-};
-inline constexpr AdoptRef adopt_ref{};
-
 // Awaiting a Future or a Task from a task: register in its done-callback list (no
 // allocation: this node lives in the awaiting frame) and sleep until it completes.
 
 template <class T, class State>
 class FutureAwaiter final : public DoneNode, public Waiter {
 public:
-    explicit FutureAwaiter(State* s) noexcept : state_(s) { state_->add_ref(); }
+    explicit FutureAwaiter(State* s) noexcept : state_(s) {}
     // Takes over a reference the caller gave up (`co_await std::move(task)`).
-    FutureAwaiter(State* s, AdoptRef) noexcept : state_(s) {}
+    FutureAwaiter(State* s, AdoptRef) noexcept : state_(s, adopt_ref) {}
     FutureAwaiter(const FutureAwaiter&) = delete;
     FutureAwaiter& operator=(const FutureAwaiter&) = delete;
-    ~FutureAwaiter() {
-        state_->remove_node(this);
-        state_->release();
-    }
+    ~FutureAwaiter() { state_->remove_node(this); }  // then state_ lets its reference go
 
     // Awaited from another loop's task: not ready, so that await_suspend raises (without
     // reading the other loop's state, which may belong to another thread).
@@ -76,8 +67,8 @@ public:
     void await_suspend(std::coroutine_handle<P> h) {
         task_ = task_of(h);
         if (state_->loop() != task_->loop()) [[unlikely]]
-            throw_different_loop(*task_, *state_);
-        if (static_cast<FutureCore*>(state_) == static_cast<FutureCore*>(task_))
+            throw_different_loop(*task_, *state_.get());
+        if (static_cast<FutureCore*>(state_.get()) == static_cast<FutureCore*>(task_))
             throw RuntimeError("Task cannot await on itself: " + task_->name());
         state_->add_node(this);
         task_->suspend(h, this);
@@ -93,7 +84,7 @@ public:
     bool cancel_wait(const std::string& msg) override { return state_->cancel(msg); }
 
 private:
-    State* state_;
+    Ref<State> state_;
     TaskCore* task_ = nullptr;
 };
 
@@ -133,18 +124,7 @@ public:
     /// Throws: `RuntimeError("no running event loop")`.
     Future() : Future(&get_running_loop()) {}
     /// A pending Future on `loop`.
-    explicit Future(EventLoop* loop) : state_(new State(loop)) {}
-    Future(const Future& o) noexcept : state_(o.state_) {
-        if (state_) state_->add_ref();
-    }
-    Future(Future&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
-    Future& operator=(Future o) noexcept {
-        std::swap(state_, o.state_);
-        return *this;
-    }
-    ~Future() {
-        if (state_) state_->release();
-    }
+    explicit Future(EventLoop* loop) : core_(new State(loop), detail::adopt_ref) {}
 
     /// Python: `fut.done()`
     [[nodiscard]] bool done() const { return state()->done(); }
@@ -230,26 +210,21 @@ public:
     /// Cancellation: cancelling the awaiting task cancels the future.
     detail::FutureAwaiter<T, State> operator co_await() const { return detail::FutureAwaiter<T, State>(state()); }
 
-    friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
-
-    // For done callbacks: a new handle to the state.
-    static Future from_core(detail::FutureCore* core) noexcept {
-        auto* s = static_cast<State*>(core);
-        s->add_ref();
-        return Future(s, 0);
-    }
+    friend bool operator==(const Future& a, const Future& b) noexcept { return a.core_ == b.core_; }
 
 private:
     friend struct std::hash<Future>;
     friend struct detail::FutureCoreAccess;
-    Future(State* s, int) noexcept : state_(s) {}
+    // Shares `s`.
+    Future(State* s, int) noexcept : core_(s) {}
+    static Future from_core(detail::FutureCore* core) noexcept { return Future(static_cast<State*>(core), 0); }
     // The state, or RuntimeError for a moved-from handle.
     State* state() const {
-        if (!state_) [[unlikely]]
+        if (!core_) [[unlikely]]
             throw RuntimeError("Future handle is empty (moved from)");
-        return state_;
+        return core_.get();
     }
-    State* state_;
+    detail::Ref<State> core_;
 };
 
 template <class T>
@@ -269,5 +244,5 @@ inline constexpr bool isfuture<Future<T>> = true;
 
 template <class T>
 struct std::hash<asyncio::Future<T>> {
-    std::size_t operator()(const asyncio::Future<T>& f) const noexcept { return std::hash<const void*>()(f.state_); }
+    std::size_t operator()(const asyncio::Future<T>& f) const noexcept { return std::hash<const void*>()(f.core_.get()); }
 };

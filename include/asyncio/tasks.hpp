@@ -47,22 +47,16 @@ class AnyTask {
 public:
     /// An empty handle.
     AnyTask() noexcept = default;
-    AnyTask(const AnyTask& o) noexcept : core_(o.core_) {
-        if (core_) core_->add_ref();
-    }
-    AnyTask(AnyTask&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
-    AnyTask& operator=(AnyTask o) noexcept {
-        std::swap(core_, o.core_);
-        return *this;
-    }
     /// Dropping the last handle never cancels or destroys an unfinished task: the loop keeps
     /// it. A task that failed and whose exception nobody retrieved is reported here.
-    ~AnyTask() {
-        if (core_) core_->release();
-    }
+    ~AnyTask() = default;
+    AnyTask(const AnyTask&) noexcept = default;
+    AnyTask(AnyTask&&) noexcept = default;
+    AnyTask& operator=(const AnyTask&) noexcept = default;
+    AnyTask& operator=(AnyTask&&) noexcept = default;
 
     /// Whether this handle names a task.
-    explicit operator bool() const noexcept { return core_ != nullptr; }
+    explicit operator bool() const noexcept { return static_cast<bool>(core_); }
 
     // Every member but `operator bool`, `==` and the hash throws
     // `RuntimeError("Task handle is empty ...")` on an empty handle (default-constructed or
@@ -138,31 +132,27 @@ public:
     /// holds is freed as soon as its result is taken.
     detail::FutureAwaiter<void, detail::TaskCore> operator co_await() && {
         core();
-        return detail::FutureAwaiter<void, detail::TaskCore>(std::exchange(core_, nullptr), detail::adopt_ref);
+        return detail::FutureAwaiter<void, detail::TaskCore>(core_.leak(), detail::adopt_ref);
     }
 
     friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.core_ == b.core_; }
 
-    static AnyTask from_core(detail::FutureCore* core) noexcept {
-        auto* t = static_cast<detail::TaskCore*>(core);
-        t->add_ref();
-        return AnyTask(t);
-    }
-
 protected:
+    // Shares `core`.
     explicit AnyTask(detail::TaskCore* core) noexcept : core_(core) {}
     // The state, or RuntimeError for an empty handle.
     detail::TaskCore* core() const {
         if (!core_) [[unlikely]]
             throw_empty();
-        return core_;
+        return core_.get();
     }
     [[noreturn]] static void throw_empty() { throw RuntimeError("Task handle is empty (default-constructed or moved from)"); }
-    detail::TaskCore* core_ = nullptr;
+    detail::Ref<detail::TaskCore> core_;
 
 private:
     friend struct std::hash<AnyTask>;
     friend struct detail::FutureCoreAccess;
+    static AnyTask from_core(detail::FutureCore* core) noexcept { return AnyTask(static_cast<detail::TaskCore*>(core)); }
 };
 
 /// A scheduled coroutine, run by the loop concurrently with others; a copyable handle.
@@ -210,19 +200,16 @@ public:
     /// `co_await std::move(task)`: the same, and the handle is used up (see AnyTask).
     detail::FutureAwaiter<T, detail::TaskState<T>> operator co_await() && {
         core();
-        return detail::FutureAwaiter<T, detail::TaskState<T>>(static_cast<detail::TaskState<T>*>(std::exchange(core_, nullptr)), detail::adopt_ref);
-    }
-
-    static Task from_core(detail::FutureCore* core) noexcept {
-        auto* t = static_cast<detail::TaskState<T>*>(core);
-        t->add_ref();
-        return Task(t);
+        return detail::FutureAwaiter<T, detail::TaskState<T>>(static_cast<detail::TaskState<T>*>(core_.leak()), detail::adopt_ref);
     }
 
 private:
     friend class EventLoop;
+    friend struct detail::FutureCoreAccess;
+    // Shares `s`.
     explicit Task(detail::TaskState<T>* s) noexcept : AnyTask(s) {}
-    detail::TaskState<T>* state() const noexcept { return static_cast<detail::TaskState<T>*>(core_); }
+    static Task from_core(detail::FutureCore* core) noexcept { return Task(static_cast<detail::TaskState<T>*>(core)); }
+    detail::TaskState<T>* state() const noexcept { return static_cast<detail::TaskState<T>*>(core_.get()); }
 };
 
 template <class T>
@@ -230,8 +217,7 @@ Task<T> EventLoop::create_task(Coro<T> coro) {
     check_open();
     if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
     auto* state = new detail::TaskState<T>(this, detail::CoroAccess::release(coro));
-    state->add_ref();  // the caller's handle; the loop holds the first reference until done
-    return Task<T>(state);
+    return Task<T>(state);  // a second reference: the loop holds the first until done
 }
 
 template <class T>
@@ -423,16 +409,6 @@ template <class T>
 [[nodiscard]] detail::SleepAwaiter<std::decay_t<T>> sleep(Delay delay, T&& result) {
     return detail::SleepAwaiter<std::decay_t<T>>(delay.value, std::forward<T>(result));
 }
-
-namespace detail {
-struct FutureCoreAccess {
-    static FutureCore* core(const AnyTask& t) noexcept { return t.core_; }
-    template <class T>
-    static FutureCore* core(const Future<T>& f) noexcept {
-        return f.state_;
-    }
-};
-}  // namespace detail
 
 template <class Aw>
 auto EventLoop::run_until_complete(Aw&& aw) {
@@ -967,7 +943,7 @@ template <std::ranges::input_range R>
 
 template <>
 struct std::hash<asyncio::AnyTask> {
-    std::size_t operator()(const asyncio::AnyTask& t) const noexcept { return std::hash<const void*>()(t.core_); }
+    std::size_t operator()(const asyncio::AnyTask& t) const noexcept { return std::hash<const void*>()(t.core_.get()); }
 };
 template <class T>
 struct std::hash<asyncio::Task<T>> {

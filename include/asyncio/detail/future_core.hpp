@@ -3,6 +3,7 @@
 #pragma once
 
 #include <asyncio/detail/frame_pool.hpp>
+#include <asyncio/detail/ref.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -16,7 +17,19 @@
 namespace asyncio::detail {
 
 class FutureCore;
-struct FutureCoreAccess;  // tasks.hpp: the state behind a Task or Future handle
+
+// The state behind a Task, AnyTask or Future handle, and a new handle to a state (for done
+// callbacks and all_tasks()): kept out of the handles' public surface.
+struct FutureCoreAccess {
+    template <class H>
+    static FutureCore* core(const H& h) noexcept {
+        return h.core_.get();
+    }
+    template <class H>
+    static H share(FutureCore* core) noexcept {
+        return H::from_core(core);
+    }
+};
 
 // One entry of a future's done-callback list, in registration order: a task awaiting the
 // future (no allocation: the node lives in the awaiting frame) or a user callback.
@@ -261,7 +274,7 @@ public:
     }
     void run() override {
         try {
-            f_(H::from_core(fut_));
+            f_(FutureCoreAccess::share<H>(fut_));
         } catch (...) {
             fut_->loop()->call_exception_handler({"Exception in callback", std::current_exception(), fut_->report_name()});
         }
