@@ -16,10 +16,14 @@
 namespace asyncio {
 namespace detail {
 
+// What the loop knows of one fd: the add_reader/add_writer callbacks (level-triggered), or
+// one IoWatcher (edge-triggered, both directions), never both.
 struct FdEntry {
     HandleCore* reader = nullptr;
     HandleCore* writer = nullptr;
+    IoWatcher* watcher = nullptr;
     [[nodiscard]] std::uint32_t events() const noexcept {
+        if (watcher) return io_readable | io_writable | io_edge;
         return (reader ? io_readable : 0u) | (writer ? io_writable : 0u);
     }
 };
@@ -171,6 +175,10 @@ void EventLoop::poll_io(int timeout_ms) {
     for (const detail::IoEvent& ev : io.events) {
         if (static_cast<std::size_t>(ev.fd) >= io.fds.size()) continue;
         detail::FdEntry& e = io.fds[static_cast<std::size_t>(ev.fd)];
+        if (e.watcher) {
+            e.watcher->io_ready(ev.events);  // may (un)watch fds: `e` is not used after it
+            continue;
+        }
         if ((ev.events & detail::io_readable) && e.reader) {
             e.reader->add_ref();
             ready_.push(e.reader);
@@ -240,6 +248,7 @@ void EventLoop::set_io_handle(int fd, bool write, detail::HandleCore* h) {
     auto& io = *io_;
     if (static_cast<std::size_t>(fd) >= io.fds.size()) io.fds.resize(static_cast<std::size_t>(fd) + 1);
     detail::FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    if (e.watcher) throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by transport");
     std::uint32_t old_events = e.events();
     detail::HandleCore*& slot = write ? e.writer : e.reader;
     std::uint32_t new_events = old_events | (write ? detail::io_writable : detail::io_readable);
@@ -263,6 +272,33 @@ bool EventLoop::clear_io_handle(int fd, bool write) {
     h->cancel();  // a run already queued for this iteration must not happen
     h->release();
     io.reactor->watch(fd, old_events, new_events);
+    return true;
+}
+
+void detail::LoopAccess::watch_io(EventLoop& l, int fd, IoWatcher* w) {
+    l.check_open();
+    if (fd < 0) throw ValueError("Invalid file descriptor: " + std::to_string(fd));
+    auto& io = *l.io_;
+    if (static_cast<std::size_t>(fd) >= io.fds.size()) io.fds.resize(static_cast<std::size_t>(fd) + 1);
+    FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    if (e.watcher || e.reader || e.writer) throw RuntimeError("File descriptor " + std::to_string(fd) + " is already watched");
+    io.reactor->watch(fd, 0, io_readable | io_writable | io_edge);
+    e.watcher = w;
+    ++io.registered;
+}
+
+bool detail::LoopAccess::unwatch_io(EventLoop& l, int fd) noexcept {
+    if (l.closed_ || fd < 0) return false;
+    auto& io = *l.io_;
+    if (static_cast<std::size_t>(fd) >= io.fds.size()) return false;
+    FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    if (!e.watcher) return false;
+    e.watcher = nullptr;
+    --io.registered;
+    try {
+        io.reactor->watch(fd, io_readable | io_writable | io_edge, 0);
+    } catch (...) {  // the fd is gone already (closed): nothing to forget
+    }
     return true;
 }
 
@@ -300,6 +336,7 @@ void EventLoop::close() {
     for (detail::FdEntry& e : io.fds) {
         if (e.reader) std::exchange(e.reader, nullptr)->release();
         if (e.writer) std::exchange(e.writer, nullptr)->release();
+        e.watcher = nullptr;  // its owner unwatches later: a no-op on a closed loop
     }
     io.fds.clear();
     io.registered = 0;

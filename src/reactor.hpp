@@ -2,6 +2,8 @@
 // io_uring later, chosen at run time). Never installed.
 #pragma once
 
+#include <asyncio/detail/io_watcher.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -9,8 +11,10 @@
 
 namespace asyncio::detail {
 
-inline constexpr std::uint32_t io_readable = 1;
-inline constexpr std::uint32_t io_writable = 2;
+// io_readable, io_writable: asyncio/detail/io_watcher.hpp.
+// Interest flag for watch(): edge-triggered (an IoWatcher) instead of level-triggered (the
+// add_reader/add_writer callbacks, as CPython's selectors).
+inline constexpr std::uint32_t io_edge = 4;
 
 struct IoEvent {
     int fd;
@@ -20,7 +24,8 @@ struct IoEvent {
 class Reactor {
 public:
     virtual ~Reactor() = default;
-    // Changes the interest set of `fd` from `old_events` to `new_events` (0: forget it).
+    // Changes the interest set of `fd` from `old_events` to `new_events` (0: forget it);
+    // io_edge in new_events asks for edge-triggered reports.
     // Throws std::system_error when the kernel refuses.
     virtual void watch(int fd, std::uint32_t old_events, std::uint32_t new_events) = 0;
     // Waits up to `timeout_ms` (-1: forever, 0: not at all) and appends the ready fds.

@@ -1,5 +1,5 @@
 // src/reactor_epoll.cpp: the epoll backend of the reactor, level-triggered as CPython's
-// selectors are, with an eventfd for wake-ups from other threads and signal handlers.
+// selectors are (edge-triggered for IoWatchers), with an eventfd for wake-ups from other threads and signal handlers.
 #include "reactor.hpp"
 
 #include <sys/epoll.h>
@@ -47,6 +47,7 @@ public:
         ev.data.fd = fd;
         if (new_events & io_readable) ev.events |= EPOLLIN;
         if (new_events & io_writable) ev.events |= EPOLLOUT;
+        if (new_events & io_edge) ev.events |= EPOLLET | EPOLLRDHUP;
         int op = old_events == 0 ? EPOLL_CTL_ADD : new_events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
         syscalls_.fetch_add(1, std::memory_order_relaxed);
         if (::epoll_ctl(epfd_, op, fd, &ev) < 0) {
@@ -73,7 +74,7 @@ public:
                 continue;
             }
             std::uint32_t e = 0;
-            if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) e |= io_readable;
+            if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e |= io_readable;
             if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) e |= io_writable;
             out.push_back({ev.data.fd, e});
         }

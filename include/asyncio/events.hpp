@@ -35,6 +35,7 @@ class Future;
 namespace detail {
 class FutureCore;
 class TaskCore;
+struct IoWatcher;    // detail/io_watcher.hpp
 struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
 struct LoopIo;  // reactor, fd table and the thread-safe queue: src/base_events.cpp
@@ -320,8 +321,9 @@ public:
     /// reader registered before.
     ///
     /// Python: `loop.add_reader(fd, callback, *args)`
-    /// Throws: `RuntimeError` if closed, `ValueError` for a negative fd, `std::system_error`
-    ///   if epoll refuses the fd (a regular file, for one).
+    /// Throws: `RuntimeError` if closed or if a transport of the library owns the fd ("File
+    ///   descriptor N is used by transport", as CPython), `ValueError` for a negative fd,
+    ///   `std::system_error` if epoll refuses the fd (a regular file, for one).
     template <class F, class... A>
     void add_reader(int fd, F&& f, A&&... args) {
         check_open();
@@ -415,6 +417,13 @@ struct LoopAccess {
     static void set_virtual_time(EventLoop& l) noexcept { l.virtual_time_ = true; }
     static void set_on_interrupt(EventLoop& l, std::function<void()> f) { l.on_interrupt_ = std::move(f); }
     static void interrupt_from_signal(EventLoop& l) noexcept;  // async-signal-safe
+    // The door for I/O objects (detail/io_watcher.hpp): `w` is told of `fd`'s readiness,
+    // edge-triggered, until unwatch_io. Throws RuntimeError if the loop is closed or the fd
+    // already has a watcher, reader or writer; ValueError for a negative fd;
+    // std::system_error if epoll refuses it.
+    static void watch_io(EventLoop& l, int fd, IoWatcher* w);
+    // False if `fd` had no watcher (or the loop is closed).
+    static bool unwatch_io(EventLoop& l, int fd) noexcept;
     static std::size_t registered_fds(const EventLoop& l) noexcept;
     static std::size_t reactor_syscalls(const EventLoop& l) noexcept;
 };
