@@ -11,3 +11,4 @@
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
 #include <asyncio/timeouts.hpp>
+#include <asyncio/version.hpp>

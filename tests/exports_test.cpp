@@ -74,3 +74,10 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     EXPECT_TRUE(q.empty());
     EXPECT_FALSE(lock.locked());
 }
+
+// <asyncio/version.hpp>, generated from the one version in CMakeLists.txt.
+TEST(Exports, VersionMatchesItsParts) {
+    std::string expected = std::to_string(ASYNCIO_VERSION_MAJOR) + "." + std::to_string(ASYNCIO_VERSION_MINOR) + "." + std::to_string(ASYNCIO_VERSION_PATCH);
+    EXPECT_EQ(std::string(asyncio::version), expected);
+    EXPECT_EQ(std::string(ASYNCIO_VERSION_STRING), expected);
+}
