@@ -1,4 +1,5 @@
 // src/testing.cpp: asyncio::testing, the virtual-clock loop and the loop probes for tests.
+#include <asyncio/tasks.hpp>
 #include <asyncio/testing.hpp>
 
 namespace asyncio::testing {
@@ -7,6 +8,19 @@ std::unique_ptr<EventLoop> new_event_loop() {
     auto loop = std::make_unique<EventLoop>();
     detail::LoopAccess::set_virtual_time(*loop);
     return loop;
+}
+
+Coro<void> run_until_idle() {
+    EventLoop& loop = get_running_loop();
+    // When this task resumes from sleep(0), anything still or newly ready (queued before it
+    // in this iteration, or by what ran before it) shows in the ready queue.
+    auto busy = [&loop] {
+        detail::TimerHeap& timers = detail::LoopAccess::timers(loop);
+        return !detail::LoopAccess::ready(loop).empty() || (!timers.empty() && timers.top()->when <= loop.time());
+    };
+    do {
+        co_await asyncio::sleep(0);
+    } while (busy());
 }
 
 std::size_t scheduled_timers(EventLoop& loop) noexcept { return detail::LoopAccess::timers(loop).size(); }

@@ -55,3 +55,37 @@ TEST(VirtualClock, ProbesCountTimersAndFds) {
     EXPECT_EQ(asyncio::testing::scheduled_timers(*loop), 0u);
     EXPECT_EQ(asyncio::testing::registered_fds(*loop), 0u);
 }
+
+// run_until_idle: everything that can happen without time passing has happened.
+ASYNCIO_TEST(RunUntilIdle, RunsEveryoneUntilBlockedWithoutMovingTime) {
+    std::vector<std::string> log;
+    asyncio::Event ev;
+    asyncio::Queue<int> q;
+    auto chain = [&](int depth) -> asyncio::Coro<void> {
+        for (int i = 0; i < depth; ++i) co_await asyncio::sleep(0);
+        log.push_back("chain " + std::to_string(depth));
+        q.put_nowait(depth);
+    };
+    auto waiter = [&]() -> asyncio::Coro<void> {
+        co_await ev.wait();
+        log.push_back("event");
+    };
+    auto sleeper = [&]() -> asyncio::Coro<void> {
+        co_await asyncio::sleep(1);
+        log.push_back("slept");
+    };
+    asyncio::Task<void> a = asyncio::create_task(chain(7));
+    asyncio::Task<void> b = asyncio::create_task(chain(3));
+    asyncio::Task<void> w = asyncio::create_task(waiter());
+    asyncio::Task<void> s = asyncio::create_task(sleeper());
+    asyncio::get_running_loop().call_soon([&] { ev.set(); });
+    co_await asyncio::testing::run_until_idle();
+    EXPECT_EQ(log, (std::vector<std::string>{"event", "chain 3", "chain 7"}));
+    EXPECT_EQ(q.qsize(), 2u);
+    EXPECT_EQ(asyncio_test::elapsed(), std::chrono::nanoseconds(0));
+    EXPECT_FALSE(s.done());
+    co_await s;
+    EXPECT_EQ(log.back(), "slept");
+    co_await asyncio::testing::run_until_idle();  // nothing left: returns after one step
+    EXPECT_EQ(asyncio_test::elapsed(), std::chrono::seconds(1));
+}

@@ -26,6 +26,15 @@ T run(Coro<T> main) {
     return asyncio::run(std::move(main), &testing::new_event_loop);
 }
 
+/// Lets every other task and callback run until none can make progress without time passing
+/// or I/O arriving, then resumes the caller: the state a test asserts on after "everything
+/// that was going to happen now has happened". Virtual time does not move (a timer due now
+/// still runs first). Use it instead of counting `sleep(0)`s.
+///
+/// Python: none (trio.testing.wait_all_tasks_blocked is the model).
+/// Cancellation: cancel-safe, as `sleep(0)`.
+[[nodiscard]] Coro<void> run_until_idle();
+
 /// How many timers (sleeps, call_later handles, timeouts) the loop holds; a cancelled
 /// sleep leaves none behind.
 [[nodiscard]] std::size_t scheduled_timers(EventLoop& loop) noexcept;
