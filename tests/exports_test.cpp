@@ -1,6 +1,7 @@
 // Every row of docs/python-to-cpp.md, named through <asyncio.hpp> alone (trio's
 // test_exports): a missing or misspelled export fails to compile.
 #include <asyncio.hpp>
+#include <asyncio/testing.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(std::is_base_of_v<asyncio::AnyTask, asyncio::Task<int>>);
     [[maybe_unused]] auto create = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto create_named = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto idle = &asyncio::testing::run_until_idle;
     [[maybe_unused]] auto ensure = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::ensure_future<int>);
     [[maybe_unused]] auto current = &asyncio::current_task;
     [[maybe_unused]] auto all = static_cast<std::unordered_set<asyncio::AnyTask> (*)()>(&asyncio::all_tasks);
