@@ -150,16 +150,15 @@ void EventLoop::drain_threadsafe() {
 
 void EventLoop::enqueue_threadsafe(detail::HandleCore* h) {
     auto& io = *io_;
-    bool was_empty;
-    {
-        std::lock_guard lock(io.ts_mutex);
-        if (io.ts_closed) throw RuntimeError("Event loop is closed");
-        h->add_ref();
-        was_empty = io.ts_queue.empty();
-        io.ts_queue.push_back(h);
-        io.ts_pending.store(true, std::memory_order_release);
-    }
-    // One wake-up per batch: the loop empties the whole queue when it wakes.
+    std::lock_guard lock(io.ts_mutex);
+    if (io.ts_closed) throw RuntimeError("Event loop is closed");
+    bool was_empty = io.ts_queue.empty();
+    io.ts_queue.push_back(h);
+    h->add_ref();
+    io.ts_pending.store(true, std::memory_order_release);
+    // One wake-up per batch: the loop empties the whole queue when it wakes. Under the
+    // mutex: once the sender lets go of it, the loop may run the callback, close and be
+    // destroyed, eventfd and all; close() takes the mutex, so no wake-up comes after it.
     if (was_empty) io.reactor->wake();
 }
 
