@@ -203,6 +203,10 @@ void EventLoop::run_once() {
         }
     }
 
+    // Nothing to run now: a moment to give back the pool's empty arenas after a burst
+    // (a test of one thread-local counter when there is nothing to give back).
+    if (ready_.empty() && !stopping_) detail::pool_trim();
+
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
     if (timeout_ms != 0 || have_fds) {

@@ -92,6 +92,7 @@ void Runner::close_loop() {
     }
     if (sigint_installed_) g_sigint_loop.store(nullptr, std::memory_order_release);
     loop_.reset();
+    detail::pool_trim();  // the frames of the run are all free now: their arenas go back
 }
 
 void Runner::close() {

@@ -167,3 +167,77 @@ TEST(Teardown, DestructorThrowingDuringCloseIsReported) {
     EXPECT_EQ(count("Exception in a destructor of a pending task's frame | c | asyncio::ValueError: inner"), 1);
     EXPECT_EQ(reports.size(), 6u);  // and four "Task was destroyed but it is pending!"
 }
+
+// ---------------------------------------------------------------- the frame pool gives back
+
+namespace {
+
+using asyncio::detail::pool_arena_bytes;
+
+constexpr std::size_t MiB = std::size_t{1} << 20;
+
+Coro<int> value_of(int i) { co_return i; }
+
+// `n` tasks made at once and then awaited: a burst. Returns the pool's bytes at its peak.
+Coro<std::size_t> burst(int n) {
+    std::vector<asyncio::Task<int>> tasks;
+    tasks.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(value_of(i)));
+    std::size_t peak = pool_arena_bytes();
+    long sum = 0;
+    for (auto& t : tasks) sum += co_await std::move(t);
+    EXPECT_EQ(sum, static_cast<long>(n) * (n - 1) / 2);
+    co_return peak;
+}
+
+// Runs `f` on a fresh thread, whose pool starts empty.
+template <class F>
+void on_fresh_thread(F f) {
+    std::thread t(f);
+    t.join();
+}
+
+}  // namespace
+
+// After asyncio::run, the arenas a burst of 200,000 tasks needed go back to the system, but
+// for the one the pool carves from (at most 2 MiB).
+TEST(FramePool, BurstIsGivenBackWhenTheRunEnds) {
+    on_fresh_thread([] {
+        EXPECT_EQ(pool_arena_bytes(), 0u);
+        std::size_t peak = asyncio::testing::run(burst(200'000));
+        EXPECT_GT(peak, 20 * MiB);
+        EXPECT_LE(pool_arena_bytes(), 2 * MiB);
+    });
+}
+
+// Inside a run that goes on, the loop gives the empty arenas back (beyond a cache of
+// 4 MiB) when it next has nothing to run.
+TEST(FramePool, BurstIsGivenBackWhileTheLoopRunsOn) {
+    on_fresh_thread([] {
+        auto main = []() -> Coro<void> {
+            std::size_t peak = co_await burst(200'000);
+            EXPECT_GT(peak, 20 * MiB);
+            co_await asyncio::sleep(1s);  // the loop waits: nothing is ready
+            // Still held: the arenas with live blocks in them (the main task's frame and
+            // state, the ready queue's spare block), the one being carved, and the cache.
+            EXPECT_LE(pool_arena_bytes(), asyncio::detail::frame_pool_cache + 4 * MiB);
+            // A second burst reuses the cache, then gives back again.
+            co_await burst(200'000);
+            co_await asyncio::sleep(1s);
+            EXPECT_LE(pool_arena_bytes(), asyncio::detail::frame_pool_cache + 6 * MiB);
+        };
+        asyncio::testing::run(main());
+    });
+}
+
+// A small program keeps a small pool: nothing is given back that will be needed at once.
+TEST(FramePool, SmallRunsKeepTheirArena) {
+    on_fresh_thread([] {
+        asyncio::testing::run(burst(100));
+        std::size_t after_first = pool_arena_bytes();
+        EXPECT_GT(after_first, 0u);
+        EXPECT_LE(after_first, 64u << 10);
+        asyncio::testing::run(burst(100));
+        EXPECT_EQ(pool_arena_bytes(), after_first);
+    });
+}
