@@ -203,9 +203,10 @@ void EventLoop::run_once() {
         }
     }
 
-    // Nothing to run now: a moment to give back the pool's empty arenas after a burst
-    // (a test of one thread-local counter when there is nothing to give back).
-    if (ready_.empty() && !stopping_) detail::pool_trim();
+    // About to wait a while (10 ms or more, or any jump of the virtual clock): a moment to
+    // give back the pool's empty arenas after a burst (one thread-local test when there is
+    // nothing to give back; never between timers due in quick succession).
+    if (ready_.empty() && !stopping_ && (virtual_time_ || timeout_ms < 0 || timeout_ms >= 10)) detail::pool_trim();
 
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
