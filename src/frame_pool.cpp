@@ -90,7 +90,7 @@ void collect_remote(FramePool& pool) noexcept {
         std::size_t cls = list->cls;
         PoolArena* a = arena_of(list);
         push_free(pool, list, cls);
-        if (--a->live == 0) ++pool.emptied;
+        --a->live;
         list = next;
     }
 }
@@ -102,7 +102,6 @@ void forget_arenas(FramePool& pool) noexcept {
     pool.current = nullptr;
     pool.arenas = nullptr;
     pool.bytes = 0;
-    pool.emptied = 0;
 }
 
 // At the thread's end: empty arenas are unmapped; the others become orphans, unmapped by
@@ -203,7 +202,6 @@ void pool_deallocate_remote(void* p, std::size_t size) noexcept {
 void pool_trim_slow() noexcept {
     FramePool& pool = t_frame_pool;
     collect_remote(pool);
-    pool.emptied = 0;
     bool all_empty = true;
     bool any = false;
     std::size_t kept = 0;

@@ -8,7 +8,7 @@
 // header by masking its address). A block freed on another thread goes back to its owner;
 // when a thread ends, its empty arenas are unmapped and the others are orphaned, unmapped
 // when their last block comes back; after a burst, empty arenas beyond a small cache are
-// unmapped when the loop has nothing to run (pool_trim).
+// unmapped when the loop is about to wait, and when asyncio::run ends (pool_trim).
 #pragma once
 
 #include <atomic>
@@ -70,8 +70,6 @@ struct FramePool {
     // The arena being carved (src/frame_pool.cpp refills it).
     char* arena_next = nullptr;
     char* arena_end = nullptr;  // the end of its populated part
-    // Arenas that became empty since the last trim (a hint for pool_trim).
-    std::size_t emptied = 0;
 
     // Slow paths only.
     char* arena_limit = nullptr;  // the end of the arena being carved
@@ -121,15 +119,15 @@ inline void pool_deallocate(void* p, std::size_t size) noexcept {
     b->next = head;
     head = b;
     ASYNCIO_POISON(b, size);
-    if (--arena->live == 0) [[unlikely]]
-        ++pool.emptied;
+    --arena->live;
 }
 
-// Unmaps the empty arenas of this thread's pool beyond a small cache (after a burst).
-// Cheap when nothing became empty since the last call.
+// Unmaps the empty arenas of this thread's pool beyond a small cache (after a burst). A
+// look at each arena's header when none can go; the free lists are walked only when some
+// can (or not at all, when every arena is empty).
 void pool_trim_slow() noexcept;
 inline void pool_trim() noexcept {
-    if (t_frame_pool.emptied != 0 || t_frame_pool.has_remote.load(std::memory_order_relaxed)) pool_trim_slow();
+    if (t_frame_pool.arenas) pool_trim_slow();
 }
 // The empty arenas this thread's pool keeps for reuse, at most.
 inline constexpr std::size_t frame_pool_cache = std::size_t{4} << 20;
