@@ -43,14 +43,27 @@ static_assert(sizeof(RemoteBlock) <= frame_pool_granule);
 // pages are not asked for: on this kind of virtual machine a huge page always comes from
 // memory the host has taken back and is slower to fault in than recycled small pages
 // (docs/benchmarks.md).
-PoolArena* new_arena(std::size_t size) {
-    std::size_t span = size + frame_pool_arena_align;
-    void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    auto raw = reinterpret_cast<std::uintptr_t>(p);
-    std::uintptr_t start = (raw + frame_pool_arena_align - 1) & ~(frame_pool_arena_align - 1);
-    if (start > raw) ::munmap(p, start - raw);
-    if (raw + span > start + size) ::munmap(reinterpret_cast<void*>(start + size), raw + span - (start + size));
+PoolArena* new_arena(std::size_t size, PoolArena* previous) {
+    std::uintptr_t start = 0;
+    if (previous) {
+        // The kernel maps downwards: the aligned slot below the last arena is usually free,
+        // and then one system call does (a hint, not MAP_FIXED: nothing is replaced).
+        auto hint = reinterpret_cast<std::uintptr_t>(previous) - frame_pool_arena_align;
+        void* p = ::mmap(reinterpret_cast<void*>(hint), size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED && reinterpret_cast<std::uintptr_t>(p) == hint)
+            start = hint;
+        else if (p != MAP_FAILED)
+            ::munmap(p, size);
+    }
+    if (!start) {
+        std::size_t span = size + frame_pool_arena_align;
+        void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        auto raw = reinterpret_cast<std::uintptr_t>(p);
+        start = (raw + frame_pool_arena_align - 1) & ~(frame_pool_arena_align - 1);
+        if (start > raw) ::munmap(p, start - raw);
+        if (raw + span > start + size) ::munmap(reinterpret_cast<void*>(start + size), raw + span - (start + size));
+    }
     auto* a = reinterpret_cast<PoolArena*>(start);
     a->owner.store(nullptr, std::memory_order_relaxed);
     a->live = 0;
@@ -155,7 +168,7 @@ void* pool_allocate_slow(std::size_t size) {
     if (static_cast<std::size_t>(a.arena_limit - a.arena_next) < rounded) {
         t_reaper.armed = true;  // registers the thread's end
         std::size_t next_size = a.arena_size ? std::min(a.arena_size * 2, max_arena_size) : first_arena_size;
-        PoolArena* arena = new_arena(next_size);
+        PoolArena* arena = new_arena(next_size, a.current);
         arena->owner.store(&a, std::memory_order_relaxed);
         arena->next = a.arenas;
         a.arenas = arena;
@@ -166,7 +179,9 @@ void* pool_allocate_slow(std::size_t size) {
         a.arena_limit = reinterpret_cast<char*>(arena) + next_size;
     }
     if (static_cast<std::size_t>(a.arena_end - a.arena_next) < rounded) {
-        char* from = a.arena_end;
+        // From a page boundary (the first step starts at the header): the kernel refuses
+        // an unaligned range.
+        char* from = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(a.arena_end) & ~std::uintptr_t{4095});
         a.arena_end = std::min(from + populate_step, a.arena_limit);
         // A hint: where unsupported, the pages fault in one by one.
         ::madvise(from, static_cast<std::size_t>(a.arena_end - from), MADV_POPULATE_WRITE);
