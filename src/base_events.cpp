@@ -155,16 +155,15 @@ void EventLoop::drain_threadsafe() {
 
 void EventLoop::enqueue_threadsafe(detail::HandleCore* h) {
     auto& io = *io_;
-    bool was_empty;
-    {
-        std::lock_guard lock(io.ts_mutex);
-        if (io.ts_closed) throw RuntimeError("Event loop is closed");
-        h->add_ref();
-        was_empty = io.ts_queue.empty();
-        io.ts_queue.push_back(h);
-        io.ts_pending.store(true, std::memory_order_release);
-    }
-    // One wake-up per batch: the loop empties the whole queue when it wakes.
+    std::lock_guard lock(io.ts_mutex);
+    if (io.ts_closed) throw RuntimeError("Event loop is closed");
+    bool was_empty = io.ts_queue.empty();
+    io.ts_queue.push_back(h);
+    h->add_ref();
+    io.ts_pending.store(true, std::memory_order_release);
+    // One wake-up per batch: the loop empties the whole queue when it wakes. Under the
+    // mutex: once the sender lets go of it, the loop may run the callback, close and be
+    // destroyed, eventfd and all; close() takes the mutex, so no wake-up comes after it.
     if (was_empty) io.reactor->wake();
 }
 
@@ -212,6 +211,11 @@ void EventLoop::run_once() {
             timeout_ms = delta <= duration::zero() ? 0 : static_cast<int>(std::min<long long>(ceil<milliseconds>(delta).count(), 24 * 3600 * 1000));
         }
     }
+
+    // About to wait a while (10 ms or more, or any jump of the virtual clock): a moment to
+    // give back the pool's empty arenas after a burst (one thread-local test when there is
+    // nothing to give back; never between timers due in quick succession).
+    if (ready_.empty() && !stopping_ && (virtual_time_ || timeout_ms < 0 || timeout_ms >= 10)) detail::pool_trim();
 
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).

@@ -14,18 +14,23 @@ namespace {
 
 // The loop a SIGINT should interrupt. Atomics: read from the signal handler.
 std::atomic<EventLoop*> g_sigint_loop{nullptr};
+// Ctrl-Cs not yet picked up by the loop (Runner's on_interrupt resets it).
 std::atomic<int> g_sigint_count{0};
 
 extern "C" void on_sigint(int) {
     if (g_sigint_count.fetch_add(1, std::memory_order_relaxed) >= 1) {
-        // A second Ctrl-C while the first is being handled: end the process as an
-        // unhandled SIGINT would (CPython raises KeyboardInterrupt wherever it lands).
+        // The loop has not picked up the one before: it is stuck in a callback or a task
+        // step, and only this can end it. End the process as an unhandled SIGINT would
+        // (CPython raises KeyboardInterrupt wherever the signal lands).
         ::signal(SIGINT, SIG_DFL);
         ::raise(SIGINT);
         return;
     }
     if (EventLoop* loop = g_sigint_loop.load(std::memory_order_acquire)) detail::LoopAccess::interrupt_from_signal(*loop);
 }
+
+// The loop picked up the Ctrl-C: the next one is again the first.
+void picked_up() noexcept { g_sigint_count.store(0, std::memory_order_relaxed); }
 
 bool on_main_thread() { return ::getpid() == static_cast<pid_t>(::syscall(SYS_gettid)); }
 
@@ -54,7 +59,16 @@ void cancel_all_tasks(EventLoop& loop) {
 
 Runner::Runner(LoopFactory loop_factory) : loop_factory_(std::move(loop_factory)) {}
 
-Runner::~Runner() { close(); }
+Runner::~Runner() {
+    try {
+        close();
+    } catch (const KeyboardInterrupt&) {
+        // A destructor cannot raise it (see the doc comment): the loop is closed, so end the
+        // process the way the Ctrl-C would have without a handler.
+        ::signal(SIGINT, SIG_DFL);
+        ::raise(SIGINT);
+    }
+}
 
 EventLoop& Runner::get_loop() {
     if (closed_) throw RuntimeError("Runner is closed");
@@ -71,28 +85,50 @@ void Runner::check_can_run() {
     interrupt_count_ = 0;
 }
 
-void Runner::close() noexcept {
-    if (closed_) return;
-    closed_ = true;
-    if (!loop_) return;
-    try {
-        cancel_all_tasks(*loop_);
-    } catch (...) {
-        loop_->call_exception_handler({"error while cancelling the remaining tasks", std::current_exception(), {}});
-    }
+// Destroys what is left of the loop; our handler, if installed, stays, with no loop to wake.
+void Runner::close_loop() {
     try {
         loop_->close();
     } catch (...) {  // close() only throws while running, which cannot be the case here
     }
+    if (sigint_installed_) g_sigint_loop.store(nullptr, std::memory_order_release);
     loop_.reset();
+    detail::pool_trim();  // the frames of the run are all free now: their arenas go back
 }
 
-Runner::RunGuard::RunGuard(Runner& r, AnyTask main) : runner_(r), main_(std::move(main)) {
-    EventLoop& loop = runner_.get_loop();
-    detail::LoopAccess::set_on_interrupt(loop, [this] {
-        ++runner_.interrupt_count_;
-        if (runner_.interrupt_count_ == 1 && !main_.done()) main_.cancel();
-    });
+void Runner::close() {
+    if (closed_) return;
+    closed_ = true;
+    if (!loop_) return;
+    bool interrupted = false;
+    {
+        SigintScope sigint(*this);
+        // Any Ctrl-C now ends the waiting for the tasks left (CPython's default handler
+        // raises KeyboardInterrupt in _cancel_all_tasks).
+        detail::LoopAccess::set_on_interrupt(*loop_, [] {
+            picked_up();
+            throw KeyboardInterrupt();
+        });
+        try {
+            cancel_all_tasks(*loop_);
+        } catch (const KeyboardInterrupt&) {
+            interrupted = true;
+        } catch (...) {
+            loop_->call_exception_handler({"error while cancelling the remaining tasks", std::current_exception(), {}});
+        }
+        close_loop();
+        // A Ctrl-C that came while the frames were destroyed, with no loop iteration after it.
+        if (sigint_installed_ && g_sigint_count.load(std::memory_order_relaxed) > 0) {
+            picked_up();
+            interrupted = true;
+        }
+    }
+    if (interrupted) throw KeyboardInterrupt();
+}
+
+Runner::SigintScope::SigintScope(Runner& r) : runner_(r) {
+    if (runner_.sigint_scopes_++ > 0) return;
+    EventLoop& loop = *runner_.loop_;
     struct sigaction current {};
     if (on_main_thread() && ::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler == SIG_DFL &&
         g_sigint_loop.load() == nullptr) {
@@ -101,16 +137,34 @@ Runner::RunGuard::RunGuard(Runner& r, AnyTask main) : runner_(r), main_(std::mov
         struct sigaction sa {};
         sa.sa_handler = on_sigint;
         sigemptyset(&sa.sa_mask);
-        installed_ = ::sigaction(SIGINT, &sa, nullptr) == 0;
-        if (!installed_) g_sigint_loop.store(nullptr);
+        runner_.sigint_installed_ = ::sigaction(SIGINT, &sa, nullptr) == 0;
+        if (!runner_.sigint_installed_) g_sigint_loop.store(nullptr);
     }
 }
 
+Runner::SigintScope::~SigintScope() {
+    if (--runner_.sigint_scopes_ > 0 || !runner_.sigint_installed_) return;
+    runner_.sigint_installed_ = false;
+    // As CPython, put the default back only if the handler is still ours.
+    struct sigaction current {};
+    if (::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler == on_sigint) ::signal(SIGINT, SIG_DFL);
+    g_sigint_loop.store(nullptr, std::memory_order_release);
+}
+
+Runner::RunGuard::RunGuard(Runner& r, AnyTask main) : runner_(r), main_(std::move(main)), sigint_(r) {
+    // CPython's Runner._on_sigint: the first Ctrl-C cancels the main task, the next raises.
+    detail::LoopAccess::set_on_interrupt(runner_.get_loop(), [this] {
+        picked_up();
+        ++runner_.interrupt_count_;
+        if (runner_.interrupt_count_ == 1 && !main_.done()) {
+            main_.cancel();
+            return;
+        }
+        throw KeyboardInterrupt();
+    });
+}
+
 Runner::RunGuard::~RunGuard() {
-    if (installed_) {
-        ::signal(SIGINT, SIG_DFL);
-        g_sigint_loop.store(nullptr, std::memory_order_release);
-    }
     if (runner_.loop_) detail::LoopAccess::set_on_interrupt(*runner_.loop_, {});
 }
 

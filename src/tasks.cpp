@@ -141,8 +141,13 @@ void TaskCore::destroy_pending() noexcept {
     state_ = State::cancelled;
     discard_callbacks();
     if (root_) {
-        root_.destroy();
+        // The chain of suspended frames, innermost first (never recursively: a chain may be a
+        // million deep). A destructor that throws is reported and the teardown goes on.
+        void* innermost = wait_.resume_point;
         root_ = {};
+        destroy_suspended_frames(innermost, [this](std::exception_ptr e) {
+            loop_->call_exception_handler({"Exception in a destructor of a pending task's frame", std::move(e), name()});
+        });
     }
     release();  // the loop's reference
     release();

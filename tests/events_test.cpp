@@ -6,11 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -261,40 +259,7 @@ TEST(EventLoop, ClosedLoopRefusesWork) {
     EXPECT_THROW(loop->run_forever(), asyncio::RuntimeError);
 }
 
-// test_base_events: test_call_soon_threadsafe (from another thread, wakes a blocked loop)
-TEST(EventLoop, CallSoonThreadsafeWakesTheLoop) {
-    auto loop = asyncio::new_event_loop();  // real clock: the loop really blocks in epoll
-    std::atomic<int> value{0};
-    std::thread other;
-    loop->call_soon([&] {
-        other = std::thread([&] {
-            loop->call_soon_threadsafe([&](int v) {
-                value = v;
-                loop->stop();
-            }, 7);
-        });
-    });
-    loop->run_forever();
-    other.join();
-    EXPECT_EQ(value.load(), 7);
-}
-
-TEST(EventLoop, CallSoonThreadsafeFromManyThreads) {
-    auto loop = asyncio::new_event_loop();
-    constexpr int threads = 4, per_thread = 1000;
-    int count = 0;
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
-            for (int i = 0; i < per_thread; ++i)
-                loop->call_soon_threadsafe([&] {
-                    if (++count == threads * per_thread) loop->stop();
-                });
-        });
-    loop->run_forever();
-    for (auto& t : pool) t.join();
-    EXPECT_EQ(count, threads * per_thread);
-}
+// The cross-thread tests of call_soon_threadsafe are in threadsafe_test.cpp (run under TSan too).
 
 // test_events: test_add_reader / test_remove_reader
 TEST(EventLoop, AddReaderCallsBackWhenPipeIsReadable) {

@@ -160,3 +160,130 @@ TEST(Runner, RunFromRunningLoopRaises) {
     };
     EXPECT_EQ(asyncio::testing::run(inner()), "Runner.run() cannot be called from a running event loop");
 }
+
+namespace {
+
+// Sets `*flag` when destroyed: the frame that holds it was destroyed.
+struct SetOnDestroy {
+    bool* flag;
+    explicit SetOnDestroy(bool* f) : flag(f) {}
+    SetOnDestroy(const SetOnDestroy&) = delete;
+    SetOnDestroy& operator=(const SetOnDestroy&) = delete;
+    ~SetOnDestroy() { *flag = true; }
+};
+
+// A leftover task whose cancellation cleanup presses Ctrl-C, then waits for longer than the
+// test would: only the interrupt can end the waiting for it.
+Coro<void> leftover_pressing_ctrl_c(bool* destroyed, std::vector<std::string>* log) {
+    SetOnDestroy guard(destroyed);
+    try {
+        co_await asyncio::sleep(100s);
+    } catch (const asyncio::CancelledError&) {
+        log->push_back("cleanup");
+        ::raise(SIGINT);
+    }
+    co_await asyncio::sleep(1000s);
+    log->push_back("cleanup finished");
+}
+
+void ignore_reports() {
+    asyncio::get_running_loop().set_exception_handler([](asyncio::EventLoop&, const asyncio::ExceptionContext&) {});
+}
+
+sighandler_t current_sigint_handler() {
+    struct sigaction now {};
+    ::sigaction(SIGINT, nullptr, &now);
+    return now.sa_handler;
+}
+
+}  // namespace
+
+// CPython's run() keeps its SIGINT handling until the runner is closed: a Ctrl-C while the
+// tasks left are finishing raises KeyboardInterrupt to run()'s caller (the process used to
+// die of it, the default action being back already), and their frames are destroyed.
+TEST(Run, SigintWhileFinishingLeftoverTasksRaisesKeyboardInterrupt) {
+    bool destroyed = false;
+    std::vector<std::string> log;
+    auto main = [&]() -> Coro<int> {
+        ignore_reports();
+        (void)asyncio::create_task(leftover_pressing_ctrl_c(&destroyed, &log));
+        co_await asyncio::sleep(1s);
+        co_return 3;
+    };
+    EXPECT_THROW(asyncio::testing::run(main()), asyncio::KeyboardInterrupt);
+    EXPECT_EQ(log, (std::vector<std::string>{"cleanup"}));
+    EXPECT_TRUE(destroyed);
+    EXPECT_EQ(current_sigint_handler(), SIG_DFL);
+}
+
+// The same after a first Ctrl-C cancelled the main task: the one during the shutdown is
+// delivered too (it used to be "the second Ctrl-C", which ended the process).
+TEST(Run, SigintAfterAnInterruptedMainRaisesKeyboardInterrupt) {
+    bool destroyed = false;
+    std::vector<std::string> log;
+    auto main = [&]() -> Coro<void> {
+        ignore_reports();
+        (void)asyncio::create_task(leftover_pressing_ctrl_c(&destroyed, &log));
+        co_await asyncio::sleep(1s);
+        ::raise(SIGINT);
+        co_await asyncio::sleep(10s);
+    };
+    EXPECT_THROW(asyncio::testing::run(main()), asyncio::KeyboardInterrupt);
+    EXPECT_EQ(log, (std::vector<std::string>{"cleanup"}));
+    EXPECT_TRUE(destroyed);
+    EXPECT_EQ(current_sigint_handler(), SIG_DFL);
+}
+
+// CPython's _on_sigint: a second Ctrl-C while the cancelled main task is still cleaning up
+// raises KeyboardInterrupt at once; the shutdown then cancels the main task again.
+TEST(Run, SecondSigintRaisesKeyboardInterruptAtOnce) {
+    std::vector<std::string> log;
+    auto main = [&]() -> Coro<void> {
+        ::raise(SIGINT);
+        try {
+            co_await asyncio::sleep(10s);
+        } catch (const asyncio::CancelledError&) {
+            log.push_back("cancelled");
+        }
+        ::raise(SIGINT);
+        try {
+            co_await asyncio::sleep(10s);
+        } catch (const asyncio::CancelledError&) {
+            log.push_back("cancelled again at t=" + std::to_string(asyncio_test::elapsed() / 1s));
+            throw;
+        }
+        log.push_back("not interrupted");
+    };
+    EXPECT_THROW(asyncio::testing::run(main()), asyncio::KeyboardInterrupt);
+    EXPECT_EQ(log, (std::vector<std::string>{"cancelled", "cancelled again at t=0"}));
+}
+
+// A Ctrl-C raised by a callback during Runner::close(): close() raises KeyboardInterrupt
+// after closing the loop; a second close() does nothing.
+TEST(Runner, CloseRaisesKeyboardInterruptAfterClosingTheLoop) {
+    bool destroyed = false;
+    std::vector<std::string> log;
+    asyncio::Runner runner(asyncio::testing::new_event_loop);
+    auto start = [&]() -> Coro<void> {
+        ignore_reports();
+        (void)asyncio::create_task([](bool* d, std::vector<std::string>* out) -> Coro<void> {
+            SetOnDestroy guard(d);
+            try {
+                co_await asyncio::sleep(100s);
+            } catch (const asyncio::CancelledError&) {
+                asyncio::get_running_loop().call_soon([] { ::raise(SIGINT); });
+                out->push_back("cleanup");
+            }
+            co_await asyncio::sleep(1000s);
+        }(&destroyed, &log));
+        co_return;
+    };
+    runner.run(start());
+    EXPECT_EQ(current_sigint_handler(), SIG_DFL);  // between runs, the default action
+    EXPECT_THROW(runner.close(), asyncio::KeyboardInterrupt);
+    EXPECT_EQ(log, (std::vector<std::string>{"cleanup"}));
+    EXPECT_TRUE(destroyed);
+    EXPECT_EQ(current_sigint_handler(), SIG_DFL);
+    EXPECT_NO_THROW(runner.close());
+    EXPECT_THROW(runner.get_loop(), asyncio::RuntimeError);
+}

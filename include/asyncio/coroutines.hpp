@@ -25,22 +25,43 @@ struct CoroAccess;
 
 template <class T>
 class TaskState;
+template <class T>
+struct CoroPromise;
 
 // Where an inline-awaited Coro leaves its outcome and whom it resumes: part of the awaiting
 // frame's CoroAwaiter, so the child frame carries only two pointers of bookkeeping (the
 // frame of `Coro<int> f(int i) { co_return i; }` is 48 bytes). A task's root has no link:
 // its outcome goes straight into the running task.
-template <class T>
-struct CoroLink {
+// The untyped part is what a task's teardown walks (destroy_suspended_frames): whom the
+// awaited frame resumes, and the awaited frame itself, which the awaiter owns.
+struct CoroLinkBase {
     std::coroutine_handle<> continuation;
+    std::coroutine_handle<> frame;
+};
+template <class T>
+struct CoroLink : CoroLinkBase {
     std::exception_ptr exception;
     std::optional<T> value;
 };
 template <>
-struct CoroLink<void> {
-    std::coroutine_handle<> continuation;
+struct CoroLink<void> : CoroLinkBase {
     std::exception_ptr exception;
 };
+
+// The first base of every Coro promise, the same for every T, so that a task's teardown
+// can follow the links of frames whose result types it does not know.
+struct CoroFrameHeader {
+    CoroLinkBase* link = nullptr;  // null: the root of a task (or not started yet)
+};
+
+// A teardown in progress on this thread (destroy_suspended_frames): a destructor that throws
+// while a suspended frame is destroyed sends the frame to unhandled_exception and then to its
+// final suspend point, alive; the teardown destroys it again from there and reports the error.
+struct FrameTeardown {
+    std::coroutine_handle<> landed;  // the frame that stopped at its final suspend point
+    std::exception_ptr error;
+};
+inline thread_local FrameTeardown* t_frame_teardown = nullptr;
 
 // At the end of a Coro, hand control back to the awaiting coroutine through the task's
 // trampoline; the root Coro of a task has no continuation, which ends the step.
@@ -56,16 +77,21 @@ struct CoroFinalAwaiter {
 
 // Frames come from the per-thread pool (detail/frame_pool.hpp).
 template <class T>
-struct CoroPromiseCommon : PromiseBase, PoolAllocated {
-    CoroLink<T>* link = nullptr;  // null: the root of a task (or not started yet)
+struct CoroPromiseCommon : CoroFrameHeader, PromiseBase, PoolAllocated {
+    CoroLink<T>* typed_link() const noexcept { return static_cast<CoroLink<T>*>(link); }
 
     std::suspend_always initial_suspend() noexcept { return {}; }
     CoroFinalAwaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept {
-        if (link)
-            link->exception = std::current_exception();
-        else
+        if (FrameTeardown* teardown = t_frame_teardown) [[unlikely]] {
+            // A local's destructor threw while the teardown destroyed this suspended frame.
+            teardown->landed = std::coroutine_handle<CoroPromise<T>>::from_promise(static_cast<CoroPromise<T>&>(*this));
+            teardown->error = std::current_exception();
+        } else if (link) {
+            typed_link()->exception = std::current_exception();
+        } else {
             TaskCore::running()->set_root_exception(std::current_exception());
+        }
     }
 };
 
@@ -76,7 +102,7 @@ struct CoroPromise : CoroPromiseCommon<T> {
         requires std::is_convertible_v<U&&, T>
     void return_value(U&& v) {
         if (this->link)
-            this->link->value.emplace(std::forward<U>(v));
+            this->typed_link()->value.emplace(std::forward<U>(v));
         else
             static_cast<TaskState<T>*>(TaskCore::running())->set_value(std::forward<U>(v));
     }
@@ -146,23 +172,26 @@ template <class T>
 class CoroAwaiter {
 public:
     using Handle = std::coroutine_handle<CoroPromise<T>>;
-    explicit CoroAwaiter(Handle h) noexcept : h_(h) {}
+    explicit CoroAwaiter(Handle h) noexcept { link_.frame = h; }
     CoroAwaiter(const CoroAwaiter&) = delete;
     CoroAwaiter& operator=(const CoroAwaiter&) = delete;
     ~CoroAwaiter() {
-        if (h_) h_.destroy();  // frees the frame and its arguments as soon as the await ends
+        // Frees the frame and its arguments as soon as the await ends. (A task's teardown
+        // destroys the frame itself and clears link_.frame first: no recursion.)
+        if (link_.frame) link_.frame.destroy();
     }
 
     bool await_ready() const {
-        if (!h_) throw RuntimeError("cannot reuse already awaited coroutine");
+        if (!link_.frame) throw RuntimeError("cannot reuse already awaited coroutine");
         return false;
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> parent) noexcept {
         static_assert(LibraryPromise<P>, "a Coro can only be awaited inside another asyncio::Coro");
-        h_.promise().link = &link_;
+        Handle h = Handle::from_address(link_.frame.address());
+        h.promise().link = &link_;
         link_.continuation = parent;
-        TaskCore::transfer_to(h_);
+        TaskCore::transfer_to(h);
     }
     T await_resume() {
         if (link_.exception) std::rethrow_exception(std::move(link_.exception));
@@ -170,9 +199,49 @@ public:
     }
 
 private:
-    Handle h_;
     CoroLink<T> link_;
 };
+
+// The header of a suspended Coro frame known only by its address. Every CoroPromise<T>
+// has CoroFrameHeader as its first base and the same alignment, so the promise (and its
+// header) sits at the same offset in every Coro frame.
+inline CoroFrameHeader& frame_header(void* frame) noexcept {
+    static_assert(alignof(CoroPromise<void>) == alignof(CoroFrameHeader) && alignof(CoroPromise<int>) == alignof(CoroFrameHeader));
+    return std::coroutine_handle<CoroFrameHeader>::from_address(frame).promise();
+}
+
+// Destroys a task's suspended chain of Coro frames, innermost first: `innermost` is where
+// the task would resume, and each frame's link names the frame awaiting it, up to the root
+// (no link). Each parent's awaiter is told first that its child is gone, so no destructor
+// destroys another frame: a chain a million deep is torn down without recursion. The order
+// is the one a recursive destruction would have (a frame's pending await is the first thing
+// its destruction ends). An exception thrown by a destructor in a frame goes to
+// `on_error(std::exception_ptr)` and the teardown goes on.
+template <class OnError>
+void destroy_suspended_frames(void* innermost, OnError&& on_error) noexcept {
+    FrameTeardown teardown;
+    FrameTeardown* outer = std::exchange(t_frame_teardown, &teardown);
+    for (void* frame = innermost; frame;) {
+        void* parent = nullptr;
+        if (CoroLinkBase* link = frame_header(frame).link) {
+            parent = link->continuation.address();
+            link->frame = {};
+        }
+        std::coroutine_handle<> h = std::coroutine_handle<>::from_address(frame);
+        for (int pass = 0; pass < 2 && h; ++pass) {
+            try {
+                h.destroy();
+            } catch (...) {  // from a destructor run after the final suspend point (an argument's)
+                on_error(std::current_exception());
+            }
+            h = std::exchange(teardown.landed, {});
+            if (teardown.error) on_error(std::exchange(teardown.error, {}));
+        }
+        frame = parent;
+    }
+    TaskCore::transfer_to({});  // a frame that reached its final suspend point set it
+    t_frame_teardown = outer;
+}
 
 }  // namespace detail
 

@@ -8,9 +8,16 @@
 
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace asyncio {
+
+class Runner;
+
+namespace detail {
+struct RunnerAccess;
+}
 
 /// Runs coroutines on one loop it owns, then cancels what is left and closes the loop.
 ///
@@ -27,15 +34,23 @@ public:
     Runner(const Runner&) = delete;
     Runner& operator=(const Runner&) = delete;
     /// Closes the runner (see `close()`).
+    ///
+    /// Differs from CPython: a destructor cannot raise, so a Ctrl-C while it finishes the
+    ///   tasks left ends the process as an unhandled SIGINT does, once the loop is closed and
+    ///   the tasks' frames are destroyed. Call `close()` to get `KeyboardInterrupt` instead.
     ~Runner();
 
     /// Runs `coro` as the main task until it completes and returns its result. Ctrl-C
     /// (SIGINT, when this is the main thread and SIGINT has its default action) cancels the
-    /// main task; the run then ends with KeyboardInterrupt. A second Ctrl-C ends the process.
+    /// main task; the run then ends with KeyboardInterrupt. A second Ctrl-C raises
+    /// KeyboardInterrupt at once, out of the loop, as CPython's handler does.
     ///
     /// Python: `runner.run(coro)`
     /// Throws: whatever `coro` throws; `RuntimeError` when called from a running loop or
     ///   after `close()`; `KeyboardInterrupt` after Ctrl-C.
+    /// Differs from CPython: the handler can only act when the loop gets control; a Ctrl-C
+    ///   that comes while the one before has not been picked up yet (a callback or a task
+    ///   step that does not return) ends the process as an unhandled SIGINT does.
     template <class T>
     T run(Coro<T> coro) {
         Task<T> task = begin_run<T>(std::move(coro));
@@ -48,10 +63,14 @@ public:
         }
     }
 
-    /// Cancels every task left, lets them finish, and closes the loop. Idempotent.
+    /// Cancels every task left, lets them finish, and closes the loop. Idempotent. While the
+    /// tasks finish, Ctrl-C (handled as in `run()`) stops the waiting: the loop is closed all
+    /// the same, destroying the frames of the tasks still pending, and then
+    /// `KeyboardInterrupt` is raised.
     ///
     /// Python: `runner.close()`
-    void close() noexcept;
+    /// Throws: `KeyboardInterrupt` after Ctrl-C.
+    void close();
 
     /// The runner's loop, made if needed.
     ///
@@ -60,6 +79,21 @@ public:
     EventLoop& get_loop();
 
 private:
+    friend struct detail::RunnerAccess;
+
+    // Our SIGINT handler, installed by the outermost scope (see run()), restored by it.
+    // Precondition: the loop exists.
+    class SigintScope {
+    public:
+        explicit SigintScope(Runner& r);
+        SigintScope(const SigintScope&) = delete;
+        SigintScope& operator=(const SigintScope&) = delete;
+        ~SigintScope();
+
+    private:
+        Runner& runner_;
+    };
+
     class RunGuard {
     public:
         RunGuard(Runner& r, AnyTask main);
@@ -71,7 +105,7 @@ private:
     private:
         Runner& runner_;
         AnyTask main_;
-        bool installed_ = false;
+        SigintScope sigint_;
     };
 
     template <class T>
@@ -80,15 +114,51 @@ private:
         return get_loop().create_task(std::move(coro));
     }
     void check_can_run();
+    void close_loop();
+
+    // asyncio::run: run(), then close(), with the handler installed from the start of the
+    // one to the end of the other.
+    template <class T>
+    T run_then_close(Coro<T> coro) {
+        get_loop();
+        SigintScope sigint(*this);
+        try {
+            if constexpr (std::is_void_v<T>) {
+                run(std::move(coro));
+                close();
+            } else {
+                T value = run(std::move(coro));
+                close();
+                return value;
+            }
+        } catch (...) {
+            close();  // a no-op after the close() above; may replace the error by KeyboardInterrupt
+            throw;
+        }
+    }
 
     LoopFactory loop_factory_;
     std::unique_ptr<EventLoop> loop_;
     bool closed_ = false;
     int interrupt_count_ = 0;
+    int sigint_scopes_ = 0;
+    bool sigint_installed_ = false;
 };
 
+namespace detail {
+struct RunnerAccess {
+    template <class T>
+    static T run_then_close(Runner& r, Coro<T> coro) {
+        return r.run_then_close(std::move(coro));
+    }
+};
+}  // namespace detail
+
 /// Runs `main` on a fresh loop until it completes, cancels and finishes the tasks left,
-/// closes the loop, and returns `main`'s result or rethrows its exception.
+/// closes the loop, and returns `main`'s result or rethrows its exception. The SIGINT
+/// handler of `Runner::run` stays installed until the loop is closed: a Ctrl-C while the
+/// tasks left finish ends the waiting, the loop is closed (their frames destroyed) and
+/// `KeyboardInterrupt` is raised, whatever `main` returned or threw.
 ///
 /// Python: `asyncio.run(main, *, debug=None, loop_factory=None)` (3.12)
 /// Throws: `RuntimeError("asyncio.run() cannot be called from a running event loop")`;
@@ -97,7 +167,7 @@ template <class T>
 T run(Coro<T> main, Runner::LoopFactory loop_factory = {}) {
     if (detail::running_loop()) throw RuntimeError("asyncio.run() cannot be called from a running event loop");
     Runner runner(std::move(loop_factory));
-    return runner.run(std::move(main));
+    return detail::RunnerAccess::run_then_close(runner, std::move(main));
 }
 
 }  // namespace asyncio
