@@ -250,6 +250,13 @@ namespace detail {
 struct NoResult {};
 
 // sleep(delay[, result]): a timer in the awaiting frame, no allocation.
+//
+// The order of events is CPython's, where the sleep's timer is a call_later handle that runs
+// from the ready queue and completes the sleep's future, whose done callback then wakes the
+// task (a second hop): a callback due at the same moment runs before the task resumes, even
+// one scheduled after the sleep. The second hop costs no node: the timer queues the task
+// itself, and the task's step, asking wait_again() first (suspend_rechecking), queues it
+// once more before it resumes.
 template <class T>
 class SleepAwaiter final : public TimerNode {
     using Stored = std::conditional_t<std::is_void_v<T>, NoResult, T>;
@@ -279,15 +286,35 @@ public:
         EventLoop& loop = *task_->loop();
         when = loop.time() + delay;
         LoopAccess::timers(loop).push(this);
-        task_->suspend(h, this);
+        task_->suspend_rechecking(h, this);
     }
     T await_resume() {
         task_->throw_if_cancelled(cancelled_);
         if constexpr (!std::is_void_v<T>) return std::move(result_);
     }
 
-    void fire() override { task_->wake(); }
+    // The first hop: CPython's timer handle runs (it completes the sleep's future).
+    void fire() override {
+        fired_ = true;
+        task_->wake();
+    }
+    // Asked by the task's step before it resumes.
+    bool wait_again() override {
+        if (!fired_) return false;  // the second hop, or a cancellation: resume
+        fired_ = false;
+        // Cancelled between the hops: the cancellation queued the task already (below).
+        if (!cancelled_) task_->wake();
+        return true;
+    }
     bool cancel_wait(const std::string&) override {
+        if (fired_ && !cancelled_) {
+            // The timer ran but the future it completes is not done yet in CPython (its
+            // handle is still queued): the cancellation wins and wakes the task now; the
+            // queued first hop then does nothing.
+            cancelled_ = true;
+            task_->wake();
+            return true;
+        }
         if (!queued()) return false;
         LoopAccess::timers(*task_->loop()).erase(this);
         cancelled_ = true;
@@ -296,7 +323,8 @@ public:
     }
 
 private:
-    bool cancelled_ = false;  // first: it fits in TimerNode's tail padding
+    bool cancelled_ = false;  // first: these fit in TimerNode's tail padding
+    bool fired_ = false;
     TaskCore* task_ = nullptr;
     [[no_unique_address]] Stored result_;
 };
@@ -351,8 +379,8 @@ auto EventLoop::run_until_complete(Aw&& aw) {
 /// `gather(return_exceptions, ...)`. A `void` result is `std::monostate`.
 ///
 /// Python: the mixed list `gather(..., return_exceptions=True)` returns
-/// Differs from CPython: C++ needs a type that holds either; a cancelled child's slot holds
-///   a CancelledError.
+/// Differs from CPython: C++ needs a type that holds either. A cancelled child's slot holds
+///   a CancelledError with no message, as CPython's does.
 template <class T>
 class Outcome {
 public:
@@ -436,7 +464,9 @@ auto gather_value(const Task<T>& t) {
 }
 template <class T>
 Outcome<T> gather_outcome(const Task<T>& t) {
-    if (t.cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError(FutureCoreAccess::core(t)->cancel_message())));
+    // No message, as CPython's slot: it is built from the child future's own cancel message,
+    // which a task that ended by raising CancelledError does not set.
+    if (t.cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError()));
     if (std::exception_ptr e = t.exception()) return Outcome<T>(e);
     return Outcome<T>(gather_value(t));
 }
@@ -649,9 +679,11 @@ Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
 namespace detail {
 
 // shield(): like awaiting the task, but a cancellation of the waiting task only stops the
-// waiting; the task goes on.
+// waiting; the task goes on. The end of the task reaches the waiter as in CPython: the
+// task's done callback (one hop) completes shield's outer future, which wakes the waiter
+// (a second hop).
 template <class T>
-class ShieldAwaiter final : public DoneNode, public Waiter {
+class ShieldAwaiter final : public DoneNode, public Waiter, public FrameRunnable {
 public:
     explicit ShieldAwaiter(Task<T> t) noexcept : task_handle_(std::move(t)), target_(FutureCoreAccess::core(task_handle_)) {}
     ShieldAwaiter(const ShieldAwaiter&) = delete;
@@ -666,13 +698,21 @@ public:
         waiter_->suspend(h, this);
     }
     T await_resume() {
-        if (waiter_) waiter_->throw_if_cancelled(cancelled_);
+        if (waiter_) {
+            waiter_->throw_if_cancelled(cancelled_);
+            // CPython's outer future is cancelled with no message (task.result() keeps it).
+            if (target_->cancelled()) throw CancelledError();
+        }
         return task_handle_.result();
     }
-    void on_done(FutureCore&) override { waiter_->wake(); }
+    void on_done(FutureCore& f) override { schedule(*f.loop()); }
+    void run_scheduled() override { waiter_->wake(); }
     bool cancel_wait(const std::string&) override {
-        if (!linked) return false;
+        // Still waiting for the task, or for the callback that saw it end: CPython's outer
+        // future is not done yet and its cancel() succeeds.
+        if (!linked && !scheduled()) return false;
         target_->remove_node(this);
+        unschedule();
         cancelled_ = true;
         waiter_->wake();
         return true;

@@ -23,6 +23,12 @@ protected:
     ~Runnable() = default;
 };
 
+// What a replaced entry runs: nothing.
+struct NoopRunnable final : Runnable {
+    void run() override {}
+};
+inline NoopRunnable noop_runnable;
+
 class ReadyQueue {
 public:
     ReadyQueue() = default;
@@ -44,6 +50,18 @@ public:
             add_block();
         tail_->items[tail_pos_++] = r;
         ++size_;
+    }
+
+    // Replaces every queued `from` by `to`: for a node in a coroutine frame that ends while
+    // it is still queued (a combinator's completion callback). O(items queued), and only on
+    // that rare path: nothing on push or pop pays for it.
+    void replace(Runnable* from, Runnable* to) noexcept {
+        std::size_t pos = head_pos_;
+        for (Block* b = head_; b; b = b->next, pos = 0) {
+            std::size_t end = b == tail_ ? tail_pos_ : block_items;
+            for (std::size_t i = pos; i < end; ++i)
+                if (b->items[i] == from) b->items[i] = to;
+        }
     }
 
     // Precondition: !empty().

@@ -44,7 +44,7 @@ static Coro<std::string> sleep_result(double d, std::string r) { co_return co_aw
 
 DIFF_PROGRAM(mixed_queue_wait_for) {
     Q q(1);
-    co_await asyncio::gather(producer(q), consumer("c1", q, 0.75), consumer("c2", q, 1));
+    co_await asyncio::gather(producer(q), consumer("c1", q, 0.625), consumer("c2", q, 1));
     try {
         co_await asyncio::wait_for(sleep_coro(2), 1.0);
     } catch (const asyncio::TimeoutError&) {

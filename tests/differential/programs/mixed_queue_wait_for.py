@@ -28,7 +28,7 @@ async def consumer(name, q, timeout):
 
 async def main():
     q = asyncio.Queue(maxsize=1)
-    await asyncio.gather(producer(q), consumer("c1", q, 0.75), consumer("c2", q, 1))
+    await asyncio.gather(producer(q), consumer("c1", q, 0.625), consumer("c2", q, 1))
     try:
         await asyncio.wait_for(asyncio.sleep(2), 1)
     except TimeoutError:

@@ -17,7 +17,7 @@ static Coro<std::string> worker(std::string name, std::vector<double> steps) {
 DIFF_PROGRAM(mixed_sleep_call_later) {
     auto& loop = asyncio::get_running_loop();
     loop.call_soon([] { log("soon 1"); });
-    auto t1 = asyncio::create_task(worker("w1", {0, 0.5, 0, 0.5}));
+    auto t1 = asyncio::create_task(worker("w1", {0, 0.25, 0, 0.5}));
     loop.call_later(0.5, [] { log("later 0.5 a"); });
     auto t2 = asyncio::create_task(worker("w2", {0.5, 0, 0.5}));
     loop.call_later(0.5, [] { log("later 0.5 b"); });
