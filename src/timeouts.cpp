@@ -33,8 +33,13 @@ void Timeout::reschedule(std::optional<time_point> when) {
     EventLoop& loop = *alarm_.loop;
     alarm_.withdraw();
     if (!when) return;
-    // A deadline already past fires in the next iteration (CPython: call_soon).
-    alarm_.when = std::max(*when, loop.time());
+    // A deadline already past fires from the ready queue, behind what is queued now
+    // (CPython: call_soon); a later one is a timer (CPython: call_at).
+    if (*when <= loop.time()) {
+        alarm_.schedule(loop);
+        return;
+    }
+    alarm_.when = *when;
     detail::LoopAccess::timers(loop).push(&alarm_);
 }
 
