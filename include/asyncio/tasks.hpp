@@ -254,9 +254,8 @@ struct NoResult {};
 // The order of events is CPython's, where the sleep's timer is a call_later handle that runs
 // from the ready queue and completes the sleep's future, whose done callback then wakes the
 // task (a second hop): a callback due at the same moment runs before the task resumes, even
-// one scheduled after the sleep. The second hop costs no node: the timer queues the task
-// itself, and the task's step, asking wait_again() first (suspend_rechecking), queues it
-// once more before it resumes.
+// one scheduled after the sleep. The first hop is a deferred ready-queue entry for the task
+// (ReadyQueue::push_deferred): no node, and the task's memory is not touched until it runs.
 template <class T>
 class SleepAwaiter final : public TimerNode {
     using Stored = std::conditional_t<std::is_void_v<T>, NoResult, T>;
@@ -286,31 +285,27 @@ public:
         EventLoop& loop = *task_->loop();
         when = loop.time() + delay;
         LoopAccess::timers(loop).push(this);
-        task_->suspend_rechecking(h, this);
+        task_->suspend(h, this);
     }
     T await_resume() {
         task_->throw_if_cancelled(cancelled_);
         if constexpr (!std::is_void_v<T>) return std::move(result_);
     }
 
-    // The first hop: CPython's timer handle runs (it completes the sleep's future).
+    // Due: the task resumes two hops from now (see above).
     void fire() override {
         fired_ = true;
-        task_->wake();
-    }
-    // Asked by the task's step before it resumes.
-    bool wait_again() override {
-        if (!fired_) return false;  // the second hop, or a cancellation: resume
-        fired_ = false;
-        // Cancelled between the hops: the cancellation queued the task already (below).
-        if (!cancelled_) task_->wake();
-        return true;
+        EventLoop& loop = *task_->loop();
+        if (!LoopAccess::closing(loop)) LoopAccess::ready(loop).push_deferred(task_);
     }
     bool cancel_wait(const std::string&) override {
-        if (fired_ && !cancelled_) {
-            // The timer ran but the future it completes is not done yet in CPython (its
-            // handle is still queued): the cancellation wins and wakes the task now; the
-            // queued first hop then does nothing.
+        if (fired_) {
+            // Due, and the first hop still queued: in CPython the timer handle that would
+            // complete the future has not run, so cancelling the future succeeds and wakes
+            // the task now. The first hop is withdrawn. (Once it ran, the task is queued to
+            // resume and the cancellation waits for its next suspension, as CPython's.)
+            ReadyQueue& ready = LoopAccess::ready(*task_->loop());
+            if (cancelled_ || ready.replace(ReadyQueue::deferred(task_), &noop_runnable) == 0) return false;
             cancelled_ = true;
             task_->wake();
             return true;
