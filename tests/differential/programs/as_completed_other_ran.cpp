@@ -19,8 +19,7 @@ static Coro<void> other(Task<int> x) {
 
 DIFF_PROGRAM(as_completed_other_ran) {
     auto x = asyncio::create_task(value(0.5, 1));
-    auto o = asyncio::create_task(other(x));
-    co_await asyncio::sleep(0);
+    auto o = asyncio::create_task(other(x));  // awaits x after as_completed registered
     for (auto aw : asyncio::as_completed(std::vector{x})) {
         int r = co_await std::move(aw);
         log("as_completed -> " + std::to_string(r));

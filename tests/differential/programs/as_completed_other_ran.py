@@ -16,8 +16,7 @@ async def other(x):
 
 async def main():
     x = asyncio.create_task(value(0.5, 1))
-    o = asyncio.create_task(other(x))
-    await asyncio.sleep(0)        # other awaits x first
+    o = asyncio.create_task(other(x))   # awaits x after as_completed registered
     for aw in asyncio.as_completed([x]):
         r = await aw
         log(f"as_completed -> {r}")
