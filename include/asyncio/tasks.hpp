@@ -489,8 +489,9 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 /// Python: `await asyncio.gather(*aws)`
 /// Throws: the first error of a child, after cancelling the other children and waiting for
 ///   them to finish.
-/// Cancellation: cancelling the awaiting task cancels every child; CancelledError is raised
-///   once all have finished.
+/// Cancellation: cancelling the awaiting task cancels every child at once, inside `cancel()`
+///   (each child's `cancelling()` is 1 when it returns, as in CPython); CancelledError is
+///   raised once all have finished.
 /// Differs from CPython: on an error CPython leaves the other children running; here they
 ///   are cancelled and awaited, because a running child may point into a frame that is gone
 ///   (DESIGN §4, docs/differences.md). The children start when the gather is awaited
