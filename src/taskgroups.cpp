@@ -54,7 +54,7 @@ void TaskGroup::adopt(const AnyTask& task) {
     ++n_children_;
     detail::FutureCore* core = detail::FutureCoreAccess::core(task);
     if (core->done())
-        child->schedule(*core->loop());
+        on_task_done(child);  // 3.12: at once, no callback
     else
         core->add_node(child);
 }

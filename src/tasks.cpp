@@ -288,7 +288,8 @@ Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions
     Collector c(children, !return_exceptions);
     c.wp.forward_cancel_to(&c);
     ChildWatch watch(&c, children.size());
-    for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i]);
+    // Children already done are counted now, and if all are, nothing suspends (3.12).
+    for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i], /*at_once=*/true);
     bool outer_cancelled = false;
     while (c.remaining_ > 0) {
         // Cancelled while waiting: the children were cancelled as the request came (see

@@ -379,3 +379,22 @@ ASYNCIO_TEST(Order, ShieldWaiterCancelledWhileTheCallbackIsQueued) {
     EXPECT_EQ(trace, (Trace{"canceller cancels w", "shield waiter: CancelledError ''", "soon after cancel"}));
     EXPECT_EQ(inner.result(), 5);
 }
+
+// 3.12's gather runs the callback of a child already done itself: with every child done it
+// returns without suspending, before a task queued earlier runs (3.11 suspended here).
+ASYNCIO_TEST(Order, GatherOfDoneTasksDoesNotSuspend) {
+    auto a = asyncio::create_task(value_after(0s, 1));
+    auto b = asyncio::create_task(value_after(0s, 2));
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    bool ran = false;
+    auto other = asyncio::create_task([](bool& r) -> Coro<void> {
+        r = true;
+        co_return;
+    }(ran));
+    auto [x, y] = co_await asyncio::gather(a, b);
+    EXPECT_EQ(x + y, 3);
+    EXPECT_FALSE(ran);
+    co_await other;
+    EXPECT_TRUE(ran);
+}

@@ -33,6 +33,9 @@ struct Register {
 // The message of a CancelledError, as Python's `e.args[0] if e.args else ''`, quoted by repr.
 inline std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
+// Runs a generated program (interp.cpp); 2 if the file cannot be read.
+int interpret(const char* path);
+
 }  // namespace diff
 
 #define DIFF_PROGRAM(name)                                      \

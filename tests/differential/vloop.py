@@ -4,8 +4,9 @@
 # by _run_once only when nothing is ready — moves the counter to the next timer instead of
 # sleeping. Every ordering decision (ready queue, timers, call_soon hops) is CPython's.
 import asyncio
+import heapq
+import itertools
 import selectors
-import sys
 
 
 class _VirtualSelector(selectors.BaseSelector):
@@ -26,6 +27,8 @@ class _VirtualSelector(selectors.BaseSelector):
     def select(self, timeout=None):
         # Nothing is ready: jump to the earliest timer (the one _run_once's timeout is for).
         loop = self._loop
+        if timeout is None and not loop._ready and not loop._scheduled and not loop._stopping:
+            raise RuntimeError("virtual loop: nothing ready and no timer (deadlock)")
         if timeout is not None and timeout > 0 and loop._scheduled:
             loop._vtime = max(loop._vtime, loop._scheduled[0].when())
         return []
@@ -37,15 +40,39 @@ class _VirtualSelector(selectors.BaseSelector):
         self._keys.clear()
 
 
+class _StableTimerHandle(asyncio.TimerHandle):
+    # Ties at the same deadline in scheduling order (the library's documented order).
+    _seq = itertools.count()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._order = next(self._seq)
+
+    def __lt__(self, other):
+        return (self._when, self._order) < (other._when, other._order)
+
+
 class VirtualLoop(asyncio.SelectorEventLoop):
-    def __init__(self):
+    # stable_ties: timers due at the same moment leave the heap in scheduling order, as the
+    # library's do, instead of in heapq's order (for generated programs; see interp.py).
+    def __init__(self, stable_ties=False):
         self._vtime = 0.0
+        self._stable_ties = stable_ties
         super().__init__(selector=_VirtualSelector(self))
         self._selector._loop = self
         self._clock_resolution = 1e-9
 
     def time(self):
         return self._vtime
+
+    def call_at(self, when, callback, *args, context=None):
+        if not self._stable_ties:
+            return super().call_at(when, callback, *args, context=context)
+        self._check_closed()
+        timer = _StableTimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._scheduled, timer)
+        timer._scheduled = True
+        return timer
 
 
 def log(msg):

@@ -160,15 +160,19 @@ public:
             if (nodes_[i].target) nodes_[i].target->remove_node(&nodes_[i]);
     }
 
-    // Starts watching child `i`; a child already done is reported one hop later, as
-    // CPython's add_done_callback on a done future schedules the callback.
-    void watch(std::size_t i, FutureCore* child) {
+    // Starts watching child `i`. A child already done is reported one hop later, as
+    // CPython's add_done_callback on a done future schedules the callback (wait,
+    // as_completed), or at once with `at_once` (3.12's gather runs the callback of a child
+    // already done itself).
+    void watch(std::size_t i, FutureCore* child, bool at_once = false) {
         Node& n = nodes_[i];
         n.target = child;
-        if (child->done())
-            n.schedule(*child->loop());
-        else
+        if (!child->done())
             child->add_node(&n);
+        else if (at_once)
+            n.observer->child_done(i);
+        else
+            n.schedule(*child->loop());
     }
 
 private:
