@@ -226,8 +226,8 @@ void EventLoop::run_once() {
     // queues its task for the next iteration instead (ReadyQueue::push_deferred).
     for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
         detail::Runnable* r = ready_.pop_entry();
-        if (detail::ReadyQueue::is_deferred(r))
-            ready_.push(detail::ReadyQueue::undeferred(r));
+        if (detail::ReadyQueue::is_deferred(r)) [[unlikely]]
+            ready_.requeue_deferred(r);  // out of line: the common path stays a test and a call
         else
             r->run();
     }

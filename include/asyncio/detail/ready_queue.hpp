@@ -58,6 +58,9 @@ public:
     // completes a future, whose done callback then wakes the task) at the cost of a push and
     // a pop, without touching r's memory on the first hop.
     void push_deferred(Runnable* r) { push(deferred(r)); }
+    // The loop reached deferred `entry`: queue its item at the back (kept out of line so that
+    // the loop's common path does not carry push's code).
+    [[gnu::noinline]] void requeue_deferred(Runnable* entry) { push(undeferred(entry)); }
     // The entry push_deferred(r) queues, for replace().
     static Runnable* deferred(Runnable* r) noexcept {
         return reinterpret_cast<Runnable*>(reinterpret_cast<std::uintptr_t>(r) | std::uintptr_t{1});
