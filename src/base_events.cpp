@@ -234,8 +234,16 @@ void EventLoop::run_once() {
         while (!timers_.empty() && timers_.top()->when <= now) timers_.pop()->fire();
     }
 
-    // Run only what is ready now; what these schedule waits for the next iteration.
-    for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) ready_.pop()->run();
+    // Run only what is ready now; what these schedule waits for the next iteration. A
+    // deferred entry (a sleep's timer: CPython's handle that completes the sleep's future)
+    // queues its task for the next iteration instead (ReadyQueue::push_deferred).
+    for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+        detail::Runnable* r = ready_.pop_entry();
+        if (detail::ReadyQueue::is_deferred(r)) [[unlikely]]
+            ready_.requeue_deferred(r);  // out of line: the common path stays a test and a call
+        else
+            r->run();
+    }
 }
 
 bool EventLoop::remove_reader(int fd) { return clear_io_handle(fd, false); }

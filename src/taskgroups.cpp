@@ -5,14 +5,18 @@
 
 namespace asyncio {
 
-// One unfinished child: its done callback, linked in the group's list.
-struct TaskGroup::Child final : detail::DoneNode {
+// One unfinished child: its done callback, linked in the group's list. The group learns of
+// the child's end one hop later, from the ready queue, as CPython's _on_task_done callback
+// runs (so two children failing in the same step are both recorded before either's error
+// cancels the other).
+struct TaskGroup::Child final : detail::DoneNode, detail::FrameRunnable {
     TaskGroup* group;
     AnyTask task;
     Child* prev = nullptr;
     Child* next = nullptr;
     Child(TaskGroup* g, AnyTask t) : group(g), task(std::move(t)) {}
-    void on_done(detail::FutureCore&) override { group->on_task_done(this); }
+    void on_done(detail::FutureCore& f) override { schedule(*f.loop()); }
+    void run_scheduled() override { group->on_task_done(this); }
 };
 
 // Holds the group for a task created while it was open that outlived it.
@@ -93,7 +97,7 @@ void TaskGroup::adopt(const AnyTask& task) {
     ++n_children_;
     detail::FutureCore* core = detail::FutureCoreAccess::core(task);
     if (core->done())
-        on_task_done(child);
+        on_task_done(child);  // 3.12: at once, no callback
     else
         core->add_node(child);
 }
@@ -113,7 +117,7 @@ void TaskGroup::cancel() {
     }
 }
 
-// A child finished (called synchronously as it completes).
+// A child finished (called from the ready queue, one hop after it completed).
 void TaskGroup::on_task_done(Child* child) {
     AnyTask task = std::move(child->task);
     (child->prev ? child->prev->next : children_) = child->next;

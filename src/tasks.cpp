@@ -229,8 +229,8 @@ std::unordered_set<AnyTask> all_tasks() {
 namespace asyncio::detail {
 namespace {
 
-// The state of a gather or wait, in its frame: counts completions as they happen.
-class Collector final : public ChildObserver {
+// The state of a gather or wait, in its frame: counts completions as their callbacks run.
+class Collector final : public ChildObserver, public CancelForwarder {
 public:
     Collector(std::vector<FutureCore*>& children, bool stop_on_error) : children_(children), remaining_(children.size()), stop_on_error_(stop_on_error) {}
 
@@ -253,6 +253,15 @@ public:
         for (FutureCore* c : children_)
             if (!c->done()) c->cancel({});
     }
+    // gather's waiting task is cancelled: cancel the children now (CPython's
+    // _GatheringFuture.cancel), and go on waiting for them.
+    bool forward_cancel(const std::string& msg) override {
+        bool any = false;
+        for (FutureCore* c : children_)
+            if (!c->done() && c->cancel(msg)) any = true;
+        if (any) cancelling_ = true;
+        return any;
+    }
 
     WaitPoint wp;
     std::function<void(Collector&, FutureCore*)> on_child;
@@ -272,11 +281,15 @@ Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions
     for (FutureCore* child : children)
         if (child->loop() != &loop) throw ValueError("futures are tied to different event loops");
     Collector c(children, !return_exceptions);
+    c.wp.forward_cancel_to(&c);
     ChildWatch watch(&c, children.size());
-    for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i]);
+    // Children already done are counted now, and if all are, nothing suspends (3.12).
+    for (std::size_t i = 0; i < children.size(); ++i) watch.watch(i, children[i], /*at_once=*/true);
     bool outer_cancelled = false;
     while (c.remaining_ > 0) {
-        // Cancelled while waiting: cancel every child, then keep waiting for all of them.
+        // Cancelled while waiting: the children were cancelled as the request came (see
+        // forward_cancel), and we waited for all of them; a request that found them all
+        // done arrives here as a pending one.
         bool cancel_requested = co_await c.wp;  // not inside the `if`: see DESIGN §9 in docs
         if (cancel_requested && !outer_cancelled) {
             outer_cancelled = true;

@@ -5,8 +5,11 @@
 
 namespace asyncio {
 
-Timeout::Alarm::~Alarm() {
+Timeout::Alarm::~Alarm() { withdraw(); }
+
+void Timeout::Alarm::withdraw() noexcept {
     if (queued()) detail::LoopAccess::timers(*loop).erase(this);
+    unschedule();
 }
 
 void Timeout::enter() {
@@ -28,10 +31,15 @@ void Timeout::reschedule(std::optional<time_point> when) {
     }
     when_ = when;
     EventLoop& loop = *alarm_.loop;
-    if (alarm_.queued()) detail::LoopAccess::timers(loop).erase(&alarm_);
+    alarm_.withdraw();
     if (!when) return;
-    // A deadline already past fires in the next iteration (CPython: call_soon).
-    alarm_.when = std::max(*when, loop.time());
+    // A deadline already past fires from the ready queue, behind what is queued now
+    // (CPython: call_soon); a later one is a timer (CPython: call_at).
+    if (*when <= loop.time()) {
+        alarm_.schedule(loop);
+        return;
+    }
+    alarm_.when = *when;
     detail::LoopAccess::timers(loop).push(&alarm_);
 }
 
@@ -47,7 +55,7 @@ void Timeout::on_timeout() {
 // Only if the cancellation is ours (no other cancel() is pending once our request is
 // withdrawn) does the CancelledError become TimeoutError.
 void Timeout::exit(std::exception_ptr& error) noexcept {
-    if (alarm_.queued()) detail::LoopAccess::timers(*alarm_.loop).erase(&alarm_);
+    alarm_.withdraw();
     if (state_ == State::expiring) {
         state_ = State::expired;
         if (task_->uncancel() <= cancelling_ && error && ExceptionGroup::is_a<CancelledError>(error))

@@ -846,22 +846,44 @@ ASYNCIO_TEST(TaskGroup, ErrorReplacingTheBodysCancellationIsGroupedAndUncancelle
 }
 
 // test_taskgroup_finished / test_coro_closed_when_tg_closed. The group only exists inside
-// run(), so "finished" is reachable only between its last child's end and the group's
-// return: here a task queued by the last child, which runs before the group's exit resumes.
-// (CPython 3.13 accepts that task: its group learns of the child's end one callback later;
-// here the bookkeeping is synchronous, so the group is already finished.)
+// run(), so "finished" is reachable only between the callback that records its last child's
+// end and the group's return: here a done callback of the last child registered after the
+// group's, which runs after the group learned of the child's end and before the group's
+// exit resumes (CPython 3.12 and 3.13 raise "is finished" there too).
 ASYNCIO_TEST(TaskGroup, CreateTaskOnAFinishedGroupRaisesRuntimeError) {
     Counted::reset();
     bool rejected = false;
     std::string what;
+    auto last = [](TaskGroup&) -> Coro<void> { co_await asyncio::sleep(1s); };
+    co_await TaskGroup::run([&](TaskGroup& g) -> Coro<void> {
+        auto t = g.create_task(last(g));
+        t.add_done_callback([&](const asyncio::AnyTask&) {
+            try {
+                g.create_task(counted_sleep(Counted{}, 1s));
+            } catch (const asyncio::RuntimeError& e) {
+                rejected = true;
+                what = e.what();
+            }
+        });
+        co_return;
+    });
+    EXPECT_TRUE(rejected);
+    EXPECT_NE(what.find("is finished"), std::string::npos) << what;
+    EXPECT_EQ(Counted::alive(), 0);  // the rejected coroutine was destroyed
+    EXPECT_EQ(elapsed(), 1s);
+}
+
+// C++ (was the shape of the test above): a task queued by the last child runs before the
+// group learns of that child's end, so the group is not finished yet and accepts the new
+// child, and waits for it, as CPython 3.12 and 3.13 do (2 s, checked with both). Until the
+// group's bookkeeping went through the ready queue, this asserted "is finished" at 1 s.
+ASYNCIO_TEST(TaskGroup, TaskQueuedByTheLastChildCanStillAddOne) {
+    Counted::reset();
+    bool accepted = false;
     Task<void> late;
     auto late_body = [&](TaskGroup& g) -> Coro<void> {
-        try {
-            g.create_task(counted_sleep(Counted{}, 1s));
-        } catch (const asyncio::RuntimeError& e) {
-            rejected = true;
-            what = e.what();
-        }
+        g.create_task(counted_sleep(Counted{}, 1s));
+        accepted = true;
         co_return;
     };
     auto last = [&](TaskGroup& g) -> Coro<void> {
@@ -873,10 +895,9 @@ ASYNCIO_TEST(TaskGroup, CreateTaskOnAFinishedGroupRaisesRuntimeError) {
         co_return;
     });
     co_await late;
-    EXPECT_TRUE(rejected);
-    EXPECT_NE(what.find("is finished"), std::string::npos) << what;
-    EXPECT_EQ(Counted::alive(), 0);  // the rejected coroutine was destroyed
-    EXPECT_EQ(elapsed(), 1s);
+    EXPECT_TRUE(accepted);
+    EXPECT_EQ(Counted::alive(), 0);
+    EXPECT_EQ(elapsed(), 2s);  // the group waited for the late child
 }
 
 // test_cancelling_level_preserved (3.13)

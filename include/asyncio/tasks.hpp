@@ -341,6 +341,12 @@ namespace detail {
 struct NoResult {};
 
 // sleep(delay[, result]): a timer in the awaiting frame, no allocation.
+//
+// The order of events is CPython's, where the sleep's timer is a call_later handle that runs
+// from the ready queue and completes the sleep's future, whose done callback then wakes the
+// task (a second hop): a callback due at the same moment runs before the task resumes, even
+// one scheduled after the sleep. The first hop is a deferred ready-queue entry for the task
+// (ReadyQueue::push_deferred): no node, and the task's memory is not touched until it runs.
 template <class T>
 class SleepAwaiter final : public TimerNode {
     using Stored = std::conditional_t<std::is_void_v<T>, NoResult, T>;
@@ -377,8 +383,24 @@ public:
         if constexpr (!std::is_void_v<T>) return std::move(result_);
     }
 
-    void fire() override { task_->wake(); }
+    // Due: the task resumes two hops from now (see above).
+    void fire() override {
+        fired_ = true;
+        EventLoop& loop = *task_->loop();
+        if (!LoopAccess::closing(loop)) LoopAccess::ready(loop).push_deferred(task_);
+    }
     bool cancel_wait(const std::string&) override {
+        if (fired_) {
+            // Due, and the first hop still queued: in CPython the timer handle that would
+            // complete the future has not run, so cancelling the future succeeds and wakes
+            // the task now. The first hop is withdrawn. (Once it ran, the task is queued to
+            // resume and the cancellation waits for its next suspension, as CPython's.)
+            ReadyQueue& ready = LoopAccess::ready(*task_->loop());
+            if (cancelled_ || ready.replace(ReadyQueue::deferred(task_), &noop_runnable) == 0) return false;
+            cancelled_ = true;
+            task_->wake();
+            return true;
+        }
         if (!queued()) return false;
         LoopAccess::timers(*task_->loop()).erase(this);
         cancelled_ = true;
@@ -387,7 +409,8 @@ public:
     }
 
 private:
-    bool cancelled_ = false;  // first: it fits in TimerNode's tail padding
+    bool cancelled_ = false;  // first: these fit in TimerNode's tail padding
+    bool fired_ = false;
     TaskCore* task_ = nullptr;
     [[no_unique_address]] Stored result_;
 };
@@ -432,8 +455,8 @@ auto EventLoop::run_until_complete(Aw&& aw) {
 /// `gather(return_exceptions, ...)`. A `void` result is `std::monostate`.
 ///
 /// Python: the mixed list `gather(..., return_exceptions=True)` returns
-/// Differs from CPython: C++ needs a type that holds either; a cancelled child's slot holds
-///   a CancelledError.
+/// Differs from CPython: C++ needs a type that holds either. A cancelled child's slot holds
+///   a CancelledError with no message, as CPython's does.
 template <class T>
 class Outcome {
 public:
@@ -525,7 +548,9 @@ auto gather_value(const H& t) {
 template <class H>
 Outcome<typename H::value_type> gather_outcome(const H& t) {
     using T = typename H::value_type;
-    if (t.cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError(FutureCoreAccess::core(t)->cancel_message())));
+    // No message, as CPython's slot: it is built from the child future's own cancel message,
+    // which a task that ended by raising CancelledError does not set.
+    if (t.cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError()));
     if (std::exception_ptr e = t.exception()) return Outcome<T>(e);
     return Outcome<T>(gather_value(t));
 }
@@ -554,8 +579,9 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 /// Python: `await asyncio.gather(*aws)`
 /// Throws: the first error of a child, after cancelling the other children and waiting for
 ///   them to finish.
-/// Cancellation: cancelling the awaiting task cancels every child; CancelledError is raised
-///   once all have finished.
+/// Cancellation: cancelling the awaiting task cancels every child at once, inside `cancel()`
+///   (each child's `cancelling()` is 1 when it returns, as in CPython); CancelledError is
+///   raised once all have finished.
 /// Differs from CPython: on an error CPython leaves the other children running; here they
 ///   are cancelled and awaited, because a running child may point into a frame that is gone
 ///   (DESIGN §4, docs/differences.md). The children start when the gather is awaited
@@ -777,9 +803,11 @@ Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
 namespace detail {
 
 // shield(): like awaiting the task, but a cancellation of the waiting task only stops the
-// waiting; the task goes on.
+// waiting; the task goes on. The end of the task reaches the waiter as in CPython: the
+// task's done callback (one hop) completes shield's outer future, which wakes the waiter
+// (a second hop).
 template <class T, class H = Task<T>>
-class ShieldAwaiter final : public DoneNode, public Waiter {
+class ShieldAwaiter final : public DoneNode, public Waiter, public FrameRunnable {
 public:
     explicit ShieldAwaiter(H t) noexcept : task_handle_(std::move(t)), target_(FutureCoreAccess::core(task_handle_)) {}
     ShieldAwaiter(const ShieldAwaiter&) = delete;
@@ -794,13 +822,21 @@ public:
         waiter_->suspend(h, this);
     }
     T await_resume() {
-        if (waiter_) waiter_->throw_if_cancelled(cancelled_);
+        if (waiter_) {
+            waiter_->throw_if_cancelled(cancelled_);
+            // CPython's outer future is cancelled with no message (task.result() keeps it).
+            if (target_->cancelled()) throw CancelledError();
+        }
         return task_handle_.result();
     }
-    void on_done(FutureCore&) override { waiter_->wake(); }
+    void on_done(FutureCore& f) override { schedule(*f.loop()); }
+    void run_scheduled() override { waiter_->wake(); }
     bool cancel_wait(const std::string&) override {
-        if (!linked) return false;
+        // Still waiting for the task, or for the callback that saw it end: CPython's outer
+        // future is not done yet and its cancel() succeeds.
+        if (!linked && !scheduled()) return false;
         target_->remove_node(this);
+        unschedule();
         cancelled_ = true;
         waiter_->wake();
         return true;

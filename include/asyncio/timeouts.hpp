@@ -3,6 +3,7 @@
 
 #include <asyncio/coroutines.hpp>
 #include <asyncio/detail/task_core.hpp>
+#include <asyncio/detail/wait_point.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -44,13 +45,19 @@ public:
 
 private:
     enum class State { created, entered, expiring, expired, exited };
-    class Alarm final : public detail::TimerNode {
+    // CPython's call_at handle: at the deadline it is queued on the ready queue and cancels
+    // the task from there, so a callback due at the same moment and scheduled earlier runs
+    // first; leaving the scope (or rescheduling) before it ran withdraws it.
+    class Alarm final : public detail::TimerNode, public detail::FrameRunnable {
     public:
         explicit Alarm(Timeout* owner) noexcept : owner_(owner) {}
         Alarm(const Alarm&) = delete;
         Alarm& operator=(const Alarm&) = delete;
         ~Alarm();
-        void fire() override { owner_->on_timeout(); }
+        void fire() override { schedule(*loop); }
+        void run_scheduled() override { owner_->on_timeout(); }
+        // Out of the timers and out of the ready queue.
+        void withdraw() noexcept;
         EventLoop* loop = nullptr;
 
     private:

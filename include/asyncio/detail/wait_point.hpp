@@ -1,8 +1,15 @@
 // asyncio/detail/wait_point.hpp: plumbing for the combinators (gather, wait, as_completed,
 // TaskGroup, timeout): a point where a coroutine sleeps until notified, a watcher of child
 // completions, and a deadline timer, all living in the combinator's frame (no allocation).
+//
+// The order of events is CPython's: there a child's completion reaches a combinator through
+// a done callback that `call_soon` schedules, and the combinator's own future then wakes the
+// waiting task with a second `call_soon`; a deadline is a `call_later` handle that runs from
+// the ready queue. Here the same hops are ready-queue pushes of nodes in the frame
+// (FrameRunnable), so the waiting task resumes in the same loop step as in CPython.
 #pragma once
 
+#include <asyncio/detail/ready_queue.hpp>
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/events.hpp>
 
@@ -13,6 +20,52 @@
 #include <utility>
 
 namespace asyncio::detail {
+
+// A Runnable in a coroutine frame: a combinator's stand-in for a callback CPython schedules
+// with call_soon. Scheduling costs one ready-queue push, no allocation; a frame that ends
+// with the node still queued unschedules it (the queue's entry then runs nothing), as
+// CPython's combinators cancel or outlive their handles.
+class FrameRunnable : public Runnable {
+public:
+    FrameRunnable() = default;
+    FrameRunnable(const FrameRunnable&) = delete;
+    FrameRunnable& operator=(const FrameRunnable&) = delete;
+
+    // Queues the node once; a no-op while the loop tears down (as TaskCore::wake).
+    void schedule(EventLoop& loop) {
+        if (loop_ || LoopAccess::closing(loop)) return;
+        LoopAccess::ready(loop).push(this);
+        loop_ = &loop;
+    }
+    void unschedule() noexcept {
+        if (loop_) LoopAccess::ready(*std::exchange(loop_, nullptr)).replace(this, &noop_runnable);
+    }
+    [[nodiscard]] bool scheduled() const noexcept { return loop_ != nullptr; }
+
+protected:
+    ~FrameRunnable() { unschedule(); }
+    // What the callback does, from the ready queue.
+    virtual void run_scheduled() = 0;
+
+private:
+    void run() final {
+        loop_ = nullptr;
+        run_scheduled();
+    }
+    void drop() noexcept final { loop_ = nullptr; }
+    EventLoop* loop_ = nullptr;
+};
+
+// Lets a combinator take a cancellation of its waiting task itself instead of waking the
+// task: gather cancels its children at once, as CPython's _GatheringFuture.cancel() does.
+struct CancelForwarder {
+    // True if the request was passed on (the task keeps waiting and learns of it when
+    // woken); false if there was nothing left to cancel.
+    virtual bool forward_cancel(const std::string& msg) = 0;
+
+protected:
+    ~CancelForwarder() = default;
+};
 
 // Told when an Alarm's deadline passes.
 struct AlarmListener {
@@ -55,26 +108,35 @@ public:
             task_->wake();
         }
     }
-    bool cancel_wait(const std::string&) override {
+    bool cancel_wait(const std::string& msg) override {
         if (!waiting_ || woken_) return false;
+        if (forwarder_) {
+            if (!forwarder_->forward_cancel(msg)) return false;
+            cancelled_ = true;  // reported when the combinator wakes the task
+            return true;
+        }
         cancelled_ = true;
         woken_ = true;
         task_->wake();
         return true;
     }
     void alarm_rang() override { notify(); }
+    // From now on a cancellation of the waiting task goes to `f` (see CancelForwarder).
+    void forward_cancel_to(CancelForwarder* f) noexcept { forwarder_ = f; }
     // The task that awaited last (for combinators that must re-raise its cancel message).
     [[nodiscard]] TaskCore* task() const noexcept { return task_; }
 
 private:
     TaskCore* task_ = nullptr;
+    CancelForwarder* forwarder_ = nullptr;
     bool waiting_ = false;
     bool woken_ = false;
     bool notified_ = false;
     bool cancelled_ = false;
 };
 
-// Receives child completions, synchronously, in the order the children finish.
+// Receives child completions in the order the children finish, each one hop (a ready-queue
+// step) after the child finished, as CPython's done callbacks run.
 struct ChildObserver {
     virtual void child_done(std::size_t index) = 0;
 
@@ -98,29 +160,37 @@ public:
             if (nodes_[i].target) nodes_[i].target->remove_node(&nodes_[i]);
     }
 
-    // Starts watching child `i`; a child already done is reported at once.
-    void watch(std::size_t i, FutureCore* child) {
+    // Starts watching child `i`. A child already done is reported one hop later, as
+    // CPython's add_done_callback on a done future schedules the callback (wait,
+    // as_completed), or at once with `at_once` (3.12's gather runs the callback of a child
+    // already done itself).
+    void watch(std::size_t i, FutureCore* child, bool at_once = false) {
         Node& n = nodes_[i];
         n.target = child;
-        if (child->done())
+        if (!child->done())
+            child->add_node(&n);
+        else if (at_once)
             n.observer->child_done(i);
         else
-            child->add_node(&n);
+            n.schedule(*child->loop());
     }
 
 private:
-    struct Node final : DoneNode {
+    struct Node final : DoneNode, FrameRunnable {
         ChildObserver* observer = nullptr;
         std::size_t index = 0;
         FutureCore* target = nullptr;
-        void on_done(FutureCore&) override { observer->child_done(index); }
+        void on_done(FutureCore& f) override { schedule(*f.loop()); }
+        void run_scheduled() override { observer->child_done(index); }
     };
     std::unique_ptr<Node[]> nodes_;
     std::size_t n_;
 };
 
-// A deadline in a combinator's frame: tells its listener when it passes.
-class Alarm final : public TimerNode {
+// A deadline in a combinator's frame: tells its listener when it passes, from the ready
+// queue, as CPython's call_later handle runs (a callback due at the same moment and
+// scheduled earlier runs first).
+class Alarm final : public TimerNode, public FrameRunnable {
 public:
     Alarm(EventLoop& loop, AlarmListener& listener) noexcept : loop_(loop), listener_(listener) {}
     Alarm(const Alarm&) = delete;
@@ -134,9 +204,11 @@ public:
     }
     void disarm() noexcept {
         if (queued()) LoopAccess::timers(loop_).erase(this);
+        unschedule();
     }
     [[nodiscard]] bool rang() const noexcept { return rang_; }
-    void fire() override {
+    void fire() override { schedule(loop_); }
+    void run_scheduled() override {
         rang_ = true;
         listener_.alarm_rang();
     }
