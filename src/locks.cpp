@@ -4,9 +4,11 @@
 namespace asyncio {
 namespace {
 
-detail::TaskCore* running_task() noexcept {
+// The running task's id; 0 outside any task (a plain callback, or no loop running).
+std::uint64_t running_task_id() noexcept {
     EventLoop* loop = detail::running_loop();
-    return loop ? detail::LoopAccess::current_task(*loop) : nullptr;
+    detail::TaskCore* task = loop ? detail::LoopAccess::current_task(*loop) : nullptr;
+    return task ? task->id() : 0;
 }
 
 }  // namespace
@@ -35,13 +37,13 @@ void LockGuard::release() {
 
 void Lock::release() {
     if (!locked_) throw RuntimeError("Lock is not acquired.");
-    if (owner_ != running_task()) throw RuntimeError("Lock is not owned by the current task");
+    if (owner_ != running_task_id()) throw RuntimeError("Lock is not owned by the current task");
     release_unchecked();
 }
 
 void Lock::release_unchecked() noexcept {
     locked_ = false;
-    owner_ = nullptr;
+    owner_ = 0;
     if (woken_ == 0) wake_up_first();
 }
 
@@ -54,7 +56,7 @@ void Lock::on_wake_resumed(detail::WaitNode& node) {
         return;
     }
     locked_ = true;
-    owner_ = node.task();
+    owner_ = node.task()->id();
 }
 
 // -- Condition --------------------------------------------------------------------------

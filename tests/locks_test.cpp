@@ -366,6 +366,38 @@ ASYNCIO_TEST(Lock, ReleaseFromAnotherTaskRaises) {
 
 namespace {
 
+// One coroutine for both roles, so that both tasks have frames (and task states) of the
+// same size: the second is built where the first one was.
+Coro<void> take_or_release(Lock& lock, bool take, std::string& error) {
+    if (take) {
+        co_await lock.acquire();  // and end holding it
+        co_return;
+    }
+    try {
+        lock.release();
+    } catch (const asyncio::RuntimeError& e) {
+        error = e.what();
+    }
+}
+
+}  // namespace
+
+// The owner is the task, not its address: once the owning task ended while holding the
+// lock, a later task built in the freed memory does not own it either.
+ASYNCIO_TEST(Lock, OwnerThatEndedIsNotReplacedByANewTaskAtItsAddress) {
+    for (int round = 0; round < 8; ++round) {
+        Lock lock;
+        std::string error;
+        co_await asyncio::create_task(take_or_release(lock, true, error));
+        EXPECT_TRUE(lock.locked());
+        co_await asyncio::create_task(take_or_release(lock, false, error));
+        EXPECT_EQ(error, "Lock is not owned by the current task") << "round " << round;
+        EXPECT_TRUE(lock.locked());
+    }
+}
+
+namespace {
+
 // Holds `lock` for `hold` and records (tag, time acquired).
 Coro<void> hold_for(Lock& lock, int tag, std::chrono::nanoseconds hold, std::vector<std::pair<int, std::chrono::nanoseconds>>& log) {
     auto guard = co_await lock.scoped();

@@ -9,6 +9,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -48,7 +49,9 @@ class AcquireAwaiter;
 ///
 /// Python: `asyncio.Lock()`
 /// Differs from CPython: a lock is owned by the task that acquired it, and `release()`
-///   from any other task raises RuntimeError (CPython lets any task release it).
+///   from any other task raises RuntimeError (CPython lets any task release it). The owner
+///   is the task itself, not its address: a lock whose owner ended while holding it stays
+///   locked, even for a task later built in the same memory.
 class Lock {
 public:
     Lock() = default;
@@ -84,7 +87,7 @@ private:
         // Free, and nobody queued or woken ahead of us: take it without suspending.
         if (locked_ || !waiters_.empty() || woken_ > 0) return false;
         locked_ = true;
-        owner_ = task;
+        owner_ = task->id();
         return true;
     }
     void on_wake_resumed(detail::WaitNode& node);
@@ -94,7 +97,9 @@ private:
     }
 
     detail::WaitQueue waiters_;
-    detail::TaskCore* owner_ = nullptr;
+    // The owner's task id, not its address: a task that ends holding the lock is freed, and
+    // the next task built at that address must not own the lock. 0: no task.
+    std::uint64_t owner_ = 0;
     std::size_t woken_ = 0;  // granted waiters that have not run yet: no one may barge in
     bool locked_ = false;
 };

@@ -89,6 +89,8 @@ public:
         if (n > 0 && --n == 0) set_flag(must_cancel_bit, false);
         return n;
     }
+    // Unique among all the tasks of the process, never reused (names and Lock ownership).
+    [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
     [[nodiscard]] std::string name() const;
     void set_name(std::string name) {
         if (name.empty()) name = "Task-" + std::to_string(id_);  // keep "named" distinct from "default"
