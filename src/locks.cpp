@@ -91,7 +91,10 @@ Coro<bool> Condition::wait() {
     co_return true;
 }
 
-void Condition::notify(std::size_t n) {
+// Signed, as in CPython: notify(-1) wakes nobody (unsigned, it would wake everyone).
+void Condition::notify(long n) { notify_up_to(n > 0 ? static_cast<std::size_t>(n) : 0); }
+
+void Condition::notify_up_to(std::size_t n) {
     if (!locked()) throw RuntimeError("cannot notify on un-acquired lock");
     for (std::size_t i = 0; i < n && waiters_.grant_first(); ++i) {
     }
@@ -132,7 +135,8 @@ void BoundedSemaphore::release() {
 
 // -- Barrier ----------------------------------------------------------------------------
 
-Barrier::Barrier(std::size_t parties) : parties_(parties) {
+// Signed, as in CPython: Barrier(-4) is an error, not 2**64 - 4 parties.
+Barrier::Barrier(long parties) : parties_(parties > 0 ? static_cast<std::size_t>(parties) : 0) {
     if (parties < 1) throw ValueError("parties must be > 0");
 }
 

@@ -17,7 +17,6 @@
 //                                                         compile error in C++, checked by
 //                                                         static_assert in
 //                                                         Primitives.AreNotAwaitableThemselves.
-//   BarrierTests.test_barrier_parties with -4             `parties` is a std::size_t.
 //   ConditionTests.test_explicit_lock's `cond._lock is lock`, and every check of the private
 //   `_waiters` deques: checked through behaviour instead (the next release or set() finds
 //   no stale waiter, which ASan would also catch).
@@ -71,6 +70,17 @@ using Ints = std::vector<int>;
 Coro<void> set_flag(bool& flag) {
     flag = true;
     co_return;
+}
+
+// The message of the ValueError that `make` throws ("" if none).
+template <class F>
+std::string value_error_of(F make) {
+    try {
+        make();
+    } catch (const asyncio::ValueError& e) {
+        return e.what();
+    }
+    return "";
 }
 
 Coro<bool> acquire_lock(Lock& lock) { co_return co_await lock.acquire(); }
@@ -892,6 +902,29 @@ ASYNCIO_TEST(Condition, NotifyWakesAtMostN) {
     EXPECT_TRUE(t1.result() && t2.result() && t3.result());
 }
 
+// notify(n) with n <= 0 wakes nobody, as CPython's `idx >= n` loop does (an unsigned -1
+// would wake every waiter).
+ASYNCIO_TEST(Condition, NotifyOfZeroOrLessWakesNobody) {
+    Condition cond;
+    Ints result;
+    auto t1 = asyncio::create_task(cond_wait_record(cond, result, 1));
+    auto t2 = asyncio::create_task(cond_wait_record(cond, result, 2));
+    co_await asyncio::sleep(0);
+    co_await cond.acquire();
+    cond.notify(-1);
+    cond.notify(0);
+    cond.release();
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(result, Ints{});
+    EXPECT_FALSE(t1.done() || t2.done());
+    co_await cond.acquire();
+    cond.notify_all();
+    cond.release();
+    co_await asyncio::gather(t1, t2);
+    EXPECT_EQ(result, (Ints{1, 2}));
+}
+
 // test_locks: ConditionTests.test_notify_all
 ASYNCIO_TEST(Condition, NotifyAll) {
     Condition cond;
@@ -1152,6 +1185,12 @@ ASYNCIO_TEST(Semaphore, DefaultValueIsOne) {
 ASYNCIO_TEST(Semaphore, NegativeValueRaises) {
     EXPECT_THROW(Semaphore(-1), asyncio::ValueError);
     EXPECT_THROW(BoundedSemaphore(-1), asyncio::ValueError);
+    EXPECT_EQ(value_error_of([] { Semaphore s(-4); }), "Semaphore initial value must be >= 0");
+    EXPECT_EQ(value_error_of([] { BoundedSemaphore s(-4); }), "Semaphore initial value must be >= 0");
+    Semaphore zero(0);
+    EXPECT_TRUE(zero.locked());
+    BoundedSemaphore bounded_zero(0);
+    EXPECT_THROW(bounded_zero.release(), asyncio::ValueError);
     co_return;
 }
 
@@ -1532,9 +1571,13 @@ Coro<std::size_t> barrier_wait(Barrier& barrier) { co_return co_await barrier.wa
 
 }  // namespace
 
-// test_locks: BarrierTests.test_barrier_parties
+// test_locks: BarrierTests.test_barrier_parties (-4 is an error, not 2**64 - 4 parties)
 ASYNCIO_TEST(Barrier, PartiesMustBePositive) {
-    EXPECT_THROW([] { Barrier b(0); }(), asyncio::ValueError);
+    EXPECT_EQ(value_error_of([] { Barrier b(0); }), "parties must be > 0");
+    EXPECT_EQ(value_error_of([] { Barrier b(-4); }), "parties must be > 0");
+    EXPECT_EQ(value_error_of([] { Barrier b(-1); }), "parties must be > 0");
+    Barrier one(1);
+    EXPECT_EQ(one.parties(), 1u);
     Barrier b(kParties);
     EXPECT_EQ(b.parties(), kParties);
     co_return;

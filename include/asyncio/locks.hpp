@@ -181,15 +181,17 @@ public:
         }
         co_return result;
     }
-    /// Wakes up to `n` waiters.
+    /// Wakes up to `n` waiters; none if `n <= 0`.
     ///
     /// Python: `cond.notify(n=1)`
     /// Throws: `RuntimeError("cannot notify on un-acquired lock")`.
-    void notify(std::size_t n = 1);
+    void notify(long n = 1);
     /// Python: `cond.notify_all()`
-    void notify_all() { notify(waiters_.size()); }
+    void notify_all() { notify_up_to(waiters_.size()); }
 
 private:
+    void notify_up_to(std::size_t n);
+
     Lock own_lock_;
     Lock* lock_;
     detail::WaitQueue waiters_;
@@ -198,7 +200,7 @@ private:
 /// A counter of permits: `acquire()` takes one, waiting while there is none.
 ///
 /// Python: `asyncio.Semaphore(value=1)`
-/// Throws: `ValueError` for a negative initial value.
+/// Throws: `ValueError("Semaphore initial value must be >= 0")` for a negative value.
 class Semaphore {
 public:
     explicit Semaphore(long value = 1);
@@ -246,7 +248,8 @@ private:
 /// A Semaphore that refuses to be released above its initial value.
 ///
 /// Python: `asyncio.BoundedSemaphore(value=1)`
-/// Throws: `ValueError("BoundedSemaphore released too many times")` from `release()`.
+/// Throws: `ValueError("Semaphore initial value must be >= 0")` for a negative value;
+///   `ValueError("BoundedSemaphore released too many times")` from `release()`.
 class BoundedSemaphore : public Semaphore {
 public:
     explicit BoundedSemaphore(long value = 1) : Semaphore(value), bound_(value) {}
@@ -267,10 +270,10 @@ public:
 /// Lets a fixed number of tasks wait for each other.
 ///
 /// Python: `asyncio.Barrier(parties)`
-/// Throws: `ValueError` if `parties < 1`.
+/// Throws: `ValueError("parties must be > 0")` if `parties < 1`.
 class Barrier {
 public:
-    explicit Barrier(std::size_t parties);
+    explicit Barrier(long parties);
     Barrier(const Barrier&) = delete;
     Barrier& operator=(const Barrier&) = delete;
 
