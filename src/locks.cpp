@@ -33,6 +33,40 @@ void LockGuard::release() {
     std::exchange(lock_, nullptr)->release();
 }
 
+// -- SemaphoreGuard ---------------------------------------------------------------------
+
+SemaphoreGuard& SemaphoreGuard::operator=(SemaphoreGuard&& o) noexcept {
+    if (this != &o) {
+        if (sem_) release_quietly(sem_);
+        sem_ = std::exchange(o.sem_, nullptr);
+    }
+    return *this;
+}
+
+SemaphoreGuard::~SemaphoreGuard() {
+    if (sem_) release_quietly(sem_);
+}
+
+void SemaphoreGuard::release() {
+    if (!sem_) throw RuntimeError("SemaphoreGuard holds no permit");
+    std::exchange(sem_, nullptr)->release();
+}
+
+// A destructor cannot throw: what CPython's `__aexit__` would raise (BoundedSemaphore
+// released too many times) goes to the exception handler, as an error in a callback does.
+void SemaphoreGuard::release_quietly(Semaphore* sem) noexcept {
+    try {
+        sem->release();
+    } catch (...) {
+        EventLoop* loop = detail::running_loop();
+        if (!loop) return;  // torn down outside the loop: nobody to tell
+        try {
+            loop->call_exception_handler({"Exception in SemaphoreGuard release", std::current_exception(), ""});
+        } catch (...) {  // no memory left for the message
+        }
+    }
+}
+
 // -- Lock -------------------------------------------------------------------------------
 
 void Lock::release() {

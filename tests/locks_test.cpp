@@ -30,8 +30,8 @@
 //     CPython's `create_task(cond.wait())` becomes a task that acquires and then waits, and
 //     `wait_for(cond.wait(), 0.5)` (which runs the wait in a new task) becomes
 //     `timeout(0.5s, cond.wait())`, which runs it in the task holding the lock.
-//   - `async with lock:` is `auto guard = co_await lock.scoped();`; Semaphore and Barrier have
-//     no guard: acquire()/release() and wait().
+//   - `async with lock:` is `auto guard = co_await lock.scoped();`, `async with sem:` is
+//     `auto guard = co_await sem.scoped();`; Barrier has no guard: wait().
 //   - Condition::wait_for returns bool, not the predicate's value.
 //   - CPython's tests of the 3.13 "same exception instance is re-raised" kind check the
 //     cancel message instead: C++ exceptions have no identity to compare.
@@ -1294,16 +1294,16 @@ ASYNCIO_TEST(Semaphore, AcquireHang) {
 namespace {
 
 Coro<void> no_hang_c1(Semaphore& sem, Task<void>& t2) {
-    co_await sem.acquire();
-    co_await asyncio::sleep(0);
-    sem.release();
+    {
+        auto guard = co_await sem.scoped();
+        co_await asyncio::sleep(0);
+    }
     t2.cancel();
 }
 
 Coro<void> no_hang_c2(Semaphore& sem, bool& entered) {
-    co_await sem.acquire();
+    auto guard = co_await sem.scoped();
     entered = true;  // CPython: self.assertFalse(True)
-    sem.release();
 }
 
 }  // namespace
@@ -1558,6 +1558,148 @@ ASYNCIO_TEST(Semaphore, UncontendedAcquireDoesNotSuspend) {
     EXPECT_FALSE(ran);
     co_await probe;
     EXPECT_EQ(sem.value(), 2);
+}
+
+// test_locks: SemaphoreTests.test_context_manager-like: `async with sem:` holds a permit
+// for the scope and gives it back at its end, for Semaphore and BoundedSemaphore alike.
+ASYNCIO_TEST(Semaphore, ScopedIsAsyncWith) {
+    Semaphore sem(2);
+    {
+        auto outer = co_await sem.scoped();
+        EXPECT_TRUE(outer.owns_permit());
+        EXPECT_EQ(sem.value(), 1);
+        EXPECT_FALSE(sem.locked());
+        {
+            auto inner = co_await sem.scoped();
+            EXPECT_EQ(sem.value(), 0);
+            EXPECT_TRUE(sem.locked());
+        }
+        EXPECT_EQ(sem.value(), 1);
+    }
+    EXPECT_EQ(sem.value(), 2);
+    BoundedSemaphore bounded(1);
+    {
+        auto guard = co_await bounded.scoped();
+        EXPECT_TRUE(bounded.locked());
+    }
+    EXPECT_FALSE(bounded.locked());
+    EXPECT_THROW(bounded.release(), asyncio::ValueError);  // the guard gave back exactly one
+}
+
+// C++: a semaphore guard can let go early, and moving it moves the permit.
+ASYNCIO_TEST(Semaphore, GuardReleaseAndMove) {
+    Semaphore sem(1);
+    {
+        auto guard = co_await sem.scoped();
+        guard.release();
+        EXPECT_FALSE(guard.owns_permit());
+        EXPECT_EQ(sem.value(), 1);
+        EXPECT_THROW(guard.release(), asyncio::RuntimeError);
+    }
+    EXPECT_EQ(sem.value(), 1);  // the destructor of a guard that let go returns nothing
+    {
+        asyncio::SemaphoreGuard outer;
+        EXPECT_FALSE(outer.owns_permit());
+        {
+            auto inner = co_await sem.scoped();
+            outer = std::move(inner);
+            EXPECT_FALSE(inner.owns_permit());  // NOLINT(bugprone-use-after-move)
+        }
+        EXPECT_EQ(sem.value(), 0);
+        EXPECT_TRUE(outer.owns_permit());
+    }
+    EXPECT_EQ(sem.value(), 1);
+    Semaphore other(1);
+    {
+        auto a = co_await sem.scoped();
+        auto b = co_await other.scoped();
+        a = std::move(b);  // gives sem's permit back, takes other's
+        EXPECT_EQ(sem.value(), 1);
+        EXPECT_EQ(other.value(), 0);
+    }
+    EXPECT_EQ(other.value(), 1);
+}
+
+namespace {
+
+Coro<void> sem_scoped_record(Semaphore& sem, Ints& result, int tag) {
+    auto guard = co_await sem.scoped();
+    result.push_back(tag);
+    co_await asyncio::sleep(0);
+}
+
+}  // namespace
+
+// The guard's acquire is acquire(): waiters served in order; cancelled while waiting, it
+// takes no permit; woken and cancelled in the same step, it passes the permit on.
+ASYNCIO_TEST(Semaphore, ScopedWaitsInOrderAndIsCancelSafe) {
+    Semaphore sem(0);
+    Ints result;
+    auto t1 = asyncio::create_task(sem_scoped_record(sem, result, 1));
+    auto t2 = asyncio::create_task(sem_scoped_record(sem, result, 2));
+    auto t3 = asyncio::create_task(sem_scoped_record(sem, result, 3));
+    auto t4 = asyncio::create_task(sem_scoped_record(sem, result, 4));
+    co_await asyncio::sleep(0);
+    t1.cancel();  // while it waits
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(t1.cancelled());
+    EXPECT_EQ(sem.value(), 0);
+    sem.release();  // hands the permit to t2...
+    t2.cancel();    // ...cancelled before it ran: t3 gets it
+    auto outcomes = co_await asyncio::gather(asyncio::return_exceptions, t2, t3);
+    EXPECT_THROW(std::get<0>(outcomes).value(), CancelledError);
+    EXPECT_TRUE(std::get<1>(outcomes).has_value());
+    co_await t4;  // t3's guard passed the permit on
+    EXPECT_EQ(result, (Ints{3, 4}));
+    EXPECT_EQ(sem.value(), 1);
+}
+
+namespace {
+
+Coro<void> release_inside_scope(BoundedSemaphore& sem) {
+    auto guard = co_await sem.scoped();
+    sem.release();  // a bug: the guard releases again at the end of the scope
+}
+
+}  // namespace
+
+// CPython raises ValueError from `async with`'s exit when the body already released a
+// BoundedSemaphore; a destructor cannot throw, so the guard reports it to the exception
+// handler, and the task goes on.
+ASYNCIO_TEST(Semaphore, BoundedOverReleaseByGuardGoesToTheExceptionHandler) {
+    BoundedSemaphore sem(1);
+    std::vector<std::string> reports;
+    auto& loop = asyncio::get_running_loop();
+    loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+        std::string what;
+        try {
+            std::rethrow_exception(c.exception);
+        } catch (const asyncio::ValueError& e) {
+            what = e.what();
+        } catch (...) {
+            what = "?";
+        }
+        reports.push_back(c.message + ": " + what);
+    });
+    co_await asyncio::create_task(release_inside_scope(sem));
+    loop.set_exception_handler(nullptr);
+    EXPECT_EQ(reports, std::vector<std::string>{"Exception in SemaphoreGuard release: BoundedSemaphore released too many times"});
+    EXPECT_EQ(sem.value(), 1);
+    EXPECT_FALSE(sem.locked());
+}
+
+// DESIGN §6: uncontended, scoped() completes without suspending.
+ASYNCIO_TEST(Semaphore, UncontendedScopedDoesNotSuspend) {
+    Semaphore sem(1);
+    bool ran = false;
+    auto probe = asyncio::create_task(set_flag(ran));
+    {
+        auto guard = co_await sem.scoped();
+        EXPECT_TRUE(sem.locked());
+    }
+    EXPECT_FALSE(ran);
+    co_await probe;
+    EXPECT_TRUE(ran);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// asyncio/locks.hpp: Lock, LockGuard, Event, Condition, Semaphore, BoundedSemaphore, Barrier.
+// asyncio/locks.hpp: Lock, LockGuard, Event, Condition, Semaphore, SemaphoreGuard,
+// BoundedSemaphore, Barrier.
 // Mirrors Lib/asyncio/locks.py.
 #pragma once
 
@@ -36,6 +37,36 @@ public:
 
 private:
     Lock* lock_ = nullptr;
+};
+
+class Semaphore;
+
+/// Holds a permit of a Semaphore (or BoundedSemaphore) until destroyed: what
+/// `async with sem:` gives in Python.
+///
+/// Python: the body of `async with sem:`
+/// Differs from CPython: C++ has no async context managers; `co_await sem.scoped()`
+///   acquires and returns the guard, whose destructor releases (release is synchronous).
+///   Where CPython's `__aexit__` would raise (a BoundedSemaphore already released to its
+///   bound inside the body), the destructor, which cannot throw, reports the ValueError to
+///   the running loop's exception handler instead.
+class [[nodiscard]] SemaphoreGuard {
+public:
+    SemaphoreGuard() noexcept = default;
+    explicit SemaphoreGuard(Semaphore* sem) noexcept : sem_(sem) {}
+    SemaphoreGuard(SemaphoreGuard&& o) noexcept : sem_(std::exchange(o.sem_, nullptr)) {}
+    SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept;
+    ~SemaphoreGuard();
+    /// Releases the permit now instead of at the end of the scope.
+    ///
+    /// Throws: `RuntimeError` if the guard holds no permit; what `sem.release()` throws.
+    void release();
+    /// Whether the guard still holds its permit.
+    [[nodiscard]] bool owns_permit() const noexcept { return sem_ != nullptr; }
+
+private:
+    static void release_quietly(Semaphore* sem) noexcept;
+    Semaphore* sem_ = nullptr;
 };
 
 namespace detail {
@@ -215,6 +246,11 @@ public:
     /// Cancellation: cancel-safe: a cancelled acquire takes no permit; one granted to it just
     ///   before the cancellation goes back and on to the next waiter.
     [[nodiscard]] detail::AcquireAwaiter<Semaphore, bool> acquire() noexcept;
+    /// Takes a permit and returns a guard that gives it back: `async with sem:`.
+    ///
+    /// Python: `async with sem: ...`
+    /// Cancellation: as `acquire()`.
+    [[nodiscard]] detail::AcquireAwaiter<Semaphore, SemaphoreGuard> scoped() noexcept;
     /// Returns a permit and wakes the next waiter.
     ///
     /// Python: `sem.release()`
@@ -339,10 +375,10 @@ public:
             }
             prim_.on_wake_resumed(*this);
         }
-        if constexpr (std::is_same_v<R, LockGuard>)
-            return LockGuard(&prim_);
-        else
+        if constexpr (std::is_same_v<R, bool>)
             return true;
+        else
+            return R(&prim_);  // LockGuard, SemaphoreGuard
     }
 
 private:
@@ -358,5 +394,6 @@ inline detail::AcquireAwaiter<Lock, bool> Condition::acquire() noexcept { return
 inline detail::AcquireAwaiter<Lock, LockGuard> Condition::scoped() noexcept { return lock_->scoped(); }
 inline detail::AcquireAwaiter<Event, bool> Event::wait() noexcept { return detail::AcquireAwaiter<Event, bool>(*this); }
 inline detail::AcquireAwaiter<Semaphore, bool> Semaphore::acquire() noexcept { return detail::AcquireAwaiter<Semaphore, bool>(*this); }
+inline detail::AcquireAwaiter<Semaphore, SemaphoreGuard> Semaphore::scoped() noexcept { return detail::AcquireAwaiter<Semaphore, SemaphoreGuard>(*this); }
 
 }  // namespace asyncio
