@@ -32,7 +32,8 @@
 //     `timeout(0.5s, cond.wait())`, which runs it in the task holding the lock.
 //   - `async with lock:` is `auto guard = co_await lock.scoped();`, `async with sem:` is
 //     `auto guard = co_await sem.scoped();`; Barrier has no guard: wait().
-//   - Condition::wait_for returns bool, not the predicate's value.
+//   - Condition::wait_for returns the predicate's last value, as CPython does, but a C++
+//     type must be convertible to bool: test_wait_for_unacquired's list is an optional.
 //   - CPython's tests of the 3.13 "same exception instance is re-raised" kind check the
 //     cancel message instead: C++ exceptions have no identity to compare.
 #include <asyncio/locks.hpp>
@@ -42,7 +43,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -867,13 +870,70 @@ ASYNCIO_TEST(Condition, WaitForRechecksThePredicate) {
     EXPECT_TRUE(t.result());
 }
 
-// test_locks: ConditionTests.test_wait_for_unacquired (wait_for returns bool here)
+// test_locks: ConditionTests.test_wait_for_unacquired (the list [1, 2, 3] is an optional)
 ASYNCIO_TEST(Condition, WaitForUnacquired) {
     Condition cond;
     auto yes = [] { return true; };
     auto no = [] { return false; };
+    auto list = [] { return std::optional<Ints>(Ints{1, 2, 3}); };
     EXPECT_TRUE(co_await cond.wait_for(yes));  // true at once: no lock needed
+    std::optional<Ints> res = co_await cond.wait_for(list);
+    EXPECT_EQ(res, (Ints{1, 2, 3}));
     EXPECT_THROW(co_await cond.wait_for(no), asyncio::RuntimeError);
+}
+
+namespace {
+
+// Waits until `count` is non-zero and returns what wait_for returned.
+Coro<int> wait_for_count(Condition& cond, int& count, int& calls) {
+    auto guard = co_await cond.scoped();
+    auto predicate = [&] {
+        ++calls;
+        return count;
+    };
+    int value = co_await cond.wait_for(predicate);
+    co_return value;
+}
+
+Coro<std::unique_ptr<int>> wait_for_box(Condition& cond, std::unique_ptr<int>& box) {
+    auto guard = co_await cond.scoped();
+    auto take = [&box] { return std::move(box); };  // falsy (null) until one is put there
+    std::unique_ptr<int> got = co_await cond.wait_for(take);
+    co_return got;
+}
+
+}  // namespace
+
+// CPython returns predicate()'s last value, not True: `await cond.wait_for(lambda: n)` is
+// the n that ended the wait. Checked on each notify, in the waiting task.
+ASYNCIO_TEST(Condition, WaitForReturnsThePredicatesLastValue) {
+    Condition cond;
+    int count = 0;
+    int calls = 0;
+    auto t = asyncio::create_task(wait_for_count(cond, count, calls));
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(calls, 1);
+    for (int value : {0, 7}) {
+        count = value;
+        co_await cond.acquire();
+        cond.notify();
+        cond.release();
+        co_await asyncio::sleep(0);
+    }
+    EXPECT_TRUE(t.done());
+    EXPECT_EQ(t.result(), 7);
+    EXPECT_EQ(calls, 3);
+
+    std::unique_ptr<int> box;
+    auto b = asyncio::create_task(wait_for_box(cond, box));
+    co_await asyncio::sleep(0);
+    box = std::make_unique<int>(42);
+    co_await cond.acquire();
+    cond.notify();
+    cond.release();
+    std::unique_ptr<int> got = co_await b;
+    EXPECT_TRUE(got && *got == 42);
+    EXPECT_EQ(box, nullptr);  // moved out once, by the call that ended the wait
 }
 
 // test_locks: ConditionTests.test_notify

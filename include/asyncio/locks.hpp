@@ -8,10 +8,12 @@
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace asyncio {
@@ -200,17 +202,22 @@ public:
     /// Cancellation: the lock is held again when CancelledError propagates; a notification
     ///   received just before the cancellation is passed on to the next waiter.
     [[nodiscard]] Coro<bool> wait();
-    /// Waits until `predicate()` is true, returning its last value.
+    /// Waits until `predicate()` is true (contextually converted to bool), and returns the
+    /// value it last returned: a count, a pointer, an optional... as CPython returns
+    /// `predicate()`'s last result.
     ///
     /// Python: `await cond.wait_for(predicate)`
+    /// Throws: `RuntimeError("cannot wait on un-acquired lock")` if it must wait and the lock
+    ///   is not held; what `predicate` throws.
+    /// Cancellation: as `wait()`.
     template <class F>
-    [[nodiscard]] Coro<bool> wait_for(F predicate) {
-        bool result = static_cast<bool>(predicate());
-        while (!result) {
+        requires std::constructible_from<bool, std::decay_t<std::invoke_result_t<F&>>>
+    [[nodiscard]] Coro<std::decay_t<std::invoke_result_t<F&>>> wait_for(F predicate) {
+        for (;;) {
+            std::decay_t<std::invoke_result_t<F&>> result = predicate();
+            if (result) co_return result;
             co_await wait();
-            result = static_cast<bool>(predicate());
         }
-        co_return result;
     }
     /// Wakes up to `n` waiters; none if `n <= 0`.
     ///
