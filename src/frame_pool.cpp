@@ -41,6 +41,7 @@ thread_local char* t_arena_limit = nullptr;
 
 void* pool_allocate_slow(std::size_t size) {
     if (size > frame_pool_max || size == 0) return ::operator new(size);
+    if (pool_refill_hook) pool_refill_hook();
     std::size_t rounded = (pool_class(size) + 1) * frame_pool_granule;
     FramePool& a = t_frame_pool;
     if (static_cast<std::size_t>(t_arena_limit - a.arena_next) < rounded) {
@@ -56,6 +57,7 @@ void* pool_allocate_slow(std::size_t size) {
     }
     void* p = a.arena_next;
     a.arena_next += rounded;
+    if (pool_refill_hook) a.arena_end = a.arena_next;  // the next carve comes here again
     return p;
 }
 

@@ -50,6 +50,9 @@ public:
         set_flag(recheck_bit, true);
         suspend(h, w);
     }
+    // Makes the next cancel() allocate nothing (it needs the extras): for cancellations that
+    // come from the loop, as a Timeout's alarm does, where a std::bad_alloc has no caller.
+    void reserve_cancel() { (void)extras(); }
     // A cancellation requested while the wait could not be interrupted, not yet delivered.
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
 
