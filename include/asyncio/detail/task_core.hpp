@@ -92,15 +92,14 @@ public:
         if (n > 0 && --n == 0) set_flag(must_cancel_bit, false);
         return n;
     }
-    // Unique among all the tasks of the process, never reused (names and Lock ownership).
-    [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
     [[nodiscard]] std::string name() const;
     void set_name(std::string name) {
         if (name.empty()) name = "Task-" + std::to_string(id_);  // keep "named" distinct from "default"
         extras().name = std::move(name);
     }
     [[nodiscard]] std::string report_name() const override { return name(); }
-    // The task's number ("Task-<id>"); ids grow on each thread.
+    // The task's number ("Task-<id>"); ids grow on each thread and are never reused in the
+    // process (Lock ownership relies on it).
     [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
     // The id of the last task created on this thread (0: none yet).
     static std::uint64_t last_id() noexcept;
