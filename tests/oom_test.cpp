@@ -317,7 +317,61 @@ Coro<void> op_gather() {
     EXPECT_TRUE(raised);
 }
 
+// No child of a gather outlives it, even when the gather itself runs out of memory while
+// starting them (creating the next task, or its wait): a child may point into the caller's
+// frame, which is gone once the error propagates.
+struct GatherWatch {
+    bool returned = false;  // the gather has returned or thrown
+    int started_after = 0;  // children whose body started after that
+    int running = 0;        // children whose body is running now
+};
+
+struct Running {
+    explicit Running(int& n) : n_(n) { ++n_; }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+    ~Running() { --n_; }
+    int& n_;
+};
+
+Coro<int> watched_child(GatherWatch& w, int v) {
+    if (w.returned) ++w.started_after;
+    Running running(w.running);
+    co_await asyncio::sleep(1ms);
+    co_return v;
+}
+
+Coro<void> op_gather_children(GatherWatch& w) {
+    try {
+        auto [a, b, c] = co_await asyncio::gather(watched_child(w, 1), watched_child(w, 2), watched_child(w, 3));
+        EXPECT_EQ(a + b + c, 6);
+        std::vector<Coro<int>> many;
+        many.reserve(3);
+        for (int i = 0; i < 3; ++i) many.push_back(watched_child(w, i));
+        std::vector<int> values = co_await asyncio::gather(std::move(many));
+        EXPECT_EQ(values, (Ints{0, 1, 2}));
+    } catch (...) {
+        w.returned = true;
+        EXPECT_EQ(w.running, 0);
+        throw;
+    }
+    w.returned = true;
+}
+
 }  // namespace
+
+TEST(OutOfMemory, GatherLeavesNoChildBehind) {
+    std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
+        GatherWatch w;
+        Attempt a = co_await with_failure_at(n, [&w] { return op_gather_children(w); });
+        co_await settle();
+        EXPECT_EQ(w.started_after, 0) << "allocation " << n;
+        EXPECT_EQ(w.running, 0);
+        co_await workload();
+        co_return a;
+    });
+    EXPECT_GT(allocations, 3u);
+}
 
 TEST(OutOfMemory, Gather) {
     std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
