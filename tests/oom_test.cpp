@@ -88,6 +88,31 @@ std::size_t sweep(F attempt) {
     return kMaxN;
 }
 
+// No task an operation starts outlives it when the operation throws (a gather or a task
+// group that runs out of memory while starting its children, a create_task that cannot
+// name its task): a child may point into the caller's frame, which is gone once the error
+// propagates. The children count themselves here.
+struct ChildWatch {
+    bool returned = false;  // the operation has returned or thrown
+    int started_after = 0;  // children whose body started after that
+    int running = 0;        // children whose body is running now
+};
+
+struct Running {
+    explicit Running(int& n) : n_(n) { ++n_; }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+    ~Running() { --n_; }
+    int& n_;
+};
+
+Coro<int> watched_child(ChildWatch& w, int v) {
+    if (w.returned) ++w.started_after;
+    Running running(w.running);
+    co_await asyncio::sleep(1ms);
+    co_return v;
+}
+
 // ---------------------------------------------------------------------------------------
 // The workload run after every failure, with nothing failing: timers out of order (the run
 // and the heap), tasks, a task group, gather, a queue, a lock, an event, a semaphore.
@@ -164,14 +189,23 @@ Coro<int> add(int a, int b) { co_return a + b; }
 
 Coro<std::string> long_string() { co_return std::string(100, 'x'); }  // not inside the task
 
-Coro<void> op_create_task() {
-    auto t = asyncio::create_task(add(2, 3));
-    auto named = asyncio::create_task(long_string(), "a task with a long name, not short");
-    int v = co_await t;
-    std::string s = co_await named;
-    EXPECT_EQ(v, 5);
-    EXPECT_EQ(s, std::string(100, 'x'));
-    EXPECT_EQ(named.get_name(), "a task with a long name, not short");
+Coro<void> op_create_task(ChildWatch& w) {
+    try {
+        auto t = asyncio::create_task(add(2, 3));
+        auto named = asyncio::create_task(long_string(), "a task with a long name, not short");
+        auto watched = asyncio::create_task(watched_child(w, 4), "another long name, for the extras");
+        int v = co_await t;
+        std::string s = co_await named;
+        int u = co_await watched;
+        EXPECT_EQ(v, 5);
+        EXPECT_EQ(u, 4);
+        EXPECT_EQ(s, std::string(100, 'x'));
+        EXPECT_EQ(named.get_name(), "a task with a long name, not short");
+    } catch (...) {
+        w.returned = true;
+        throw;
+    }
+    w.returned = true;
 }
 
 }  // namespace
@@ -188,8 +222,10 @@ void rethrow_out_of_memory(const asyncio::ExceptionGroup& eg) {
 
 TEST(OutOfMemory, CreateTask) {
     std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
-        Attempt a = co_await with_failure_at(n, [] { return op_create_task(); });
+        ChildWatch w;
+        Attempt a = co_await with_failure_at(n, [&w] { return op_create_task(w); });
         co_await settle();
+        EXPECT_EQ(w.started_after, 0) << "allocation " << n;
         co_await workload();
         co_return a;
     });
@@ -317,31 +353,7 @@ Coro<void> op_gather() {
     EXPECT_TRUE(raised);
 }
 
-// No child of a gather outlives it, even when the gather itself runs out of memory while
-// starting them (creating the next task, or its wait): a child may point into the caller's
-// frame, which is gone once the error propagates.
-struct GatherWatch {
-    bool returned = false;  // the gather has returned or thrown
-    int started_after = 0;  // children whose body started after that
-    int running = 0;        // children whose body is running now
-};
-
-struct Running {
-    explicit Running(int& n) : n_(n) { ++n_; }
-    Running(const Running&) = delete;
-    Running& operator=(const Running&) = delete;
-    ~Running() { --n_; }
-    int& n_;
-};
-
-Coro<int> watched_child(GatherWatch& w, int v) {
-    if (w.returned) ++w.started_after;
-    Running running(w.running);
-    co_await asyncio::sleep(1ms);
-    co_return v;
-}
-
-Coro<void> op_gather_children(GatherWatch& w) {
+Coro<void> op_gather_children(ChildWatch& w) {
     try {
         auto [a, b, c] = co_await asyncio::gather(watched_child(w, 1), watched_child(w, 2), watched_child(w, 3));
         EXPECT_EQ(a + b + c, 6);
@@ -362,7 +374,7 @@ Coro<void> op_gather_children(GatherWatch& w) {
 
 TEST(OutOfMemory, GatherLeavesNoChildBehind) {
     std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
-        GatherWatch w;
+        ChildWatch w;
         Attempt a = co_await with_failure_at(n, [&w] { return op_gather_children(w); });
         co_await settle();
         EXPECT_EQ(w.started_after, 0) << "allocation " << n;
@@ -388,8 +400,17 @@ TEST(OutOfMemory, Gather) {
 
 namespace {
 
-Coro<void> op_task_group() {
+Coro<void> op_task_group(ChildWatch& w) {
     try {
+        int watched = co_await TaskGroup::run([&w](TaskGroup& tg) -> Coro<int> {
+            auto a = tg.create_task(watched_child(w, 1));
+            auto b = tg.create_task(watched_child(w, 2));
+            co_await asyncio::sleep(0);
+            auto c = tg.create_task(watched_child(w, 3));
+            co_await asyncio::sleep(2ms);
+            co_return a.result() + b.result() + c.result();
+        });
+        EXPECT_EQ(watched, 6);
         int sum = co_await TaskGroup::run([](TaskGroup& tg) -> Coro<int> {
             auto a = tg.create_task(value_after(1ms, 1));
             auto b = tg.create_task(value_after(2ms, 2));
@@ -411,17 +432,27 @@ Coro<void> op_task_group() {
         }
         EXPECT_TRUE(grouped);
     } catch (const asyncio::ExceptionGroup& eg) {
+        w.returned = true;
+        EXPECT_EQ(w.running, 0);
         rethrow_out_of_memory(eg);
         throw;
+    } catch (...) {
+        w.returned = true;
+        EXPECT_EQ(w.running, 0);
+        throw;
     }
+    w.returned = true;
 }
 
 }  // namespace
 
 TEST(OutOfMemory, TaskGroup) {
     std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
-        Attempt a = co_await with_failure_at(n, [] { return op_task_group(); });
+        ChildWatch w;
+        Attempt a = co_await with_failure_at(n, [&w] { return op_task_group(w); });
         co_await settle();
+        EXPECT_EQ(w.started_after, 0) << "allocation " << n;
+        EXPECT_EQ(w.running, 0);
         co_await workload();
         co_return a;
     });

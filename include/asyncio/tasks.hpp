@@ -223,7 +223,14 @@ Task<T> EventLoop::create_task(Coro<T> coro) {
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
     Task<T> task = create_task(std::move(coro));
-    if (!name.empty()) task.set_name(std::move(name));
+    if (!name.empty()) {
+        try {
+            task.set_name(std::move(name));
+        } catch (...) {
+            task.cancel();  // out of memory for the name: the task has not started and never will
+            throw;
+        }
+    }
     return task;
 }
 
