@@ -75,6 +75,9 @@ public:
     /// next suspension point; an awaited task or future is cancelled too. False if done.
     ///
     /// Python: `task.cancel(msg=None)`
+    /// Differs from CPython: out of memory for the request's bookkeeping, the task is
+    ///   cancelled all the same, without `msg` and uncounted by `cancelling()` (gather,
+    ///   TaskGroup and the runner cancel where a std::bad_alloc would have no caller).
     bool cancel(const std::string& msg = {}) const { return core()->cancel(msg); }
     /// The number of cancellation requests not yet withdrawn by `uncancel()`.
     ///
