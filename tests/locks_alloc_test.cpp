@@ -121,7 +121,7 @@ ASYNCIO_TEST(NoAlloc, EventWaitOnSetEvent) {
     EXPECT_TRUE(ok);
 }
 
-// DESIGN §6: Semaphore acquire and release, uncontended, allocate nothing (scoped() as well).
+// Semaphore acquire and release, uncontended, allocate nothing (scoped() as well).
 ASYNCIO_TEST(NoAlloc, SemaphoreAcquireReleaseUncontended) {
     asyncio::Semaphore sem(2);
     asyncio::BoundedSemaphore bounded(1);

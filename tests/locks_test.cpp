@@ -1748,7 +1748,7 @@ ASYNCIO_TEST(Semaphore, BoundedOverReleaseByGuardGoesToTheExceptionHandler) {
     EXPECT_FALSE(sem.locked());
 }
 
-// DESIGN §6: uncontended, scoped() completes without suspending.
+// Uncontended, scoped() completes without suspending (docs/design/memory.md).
 ASYNCIO_TEST(Semaphore, UncontendedScopedDoesNotSuspend) {
     Semaphore sem(1);
     bool ran = false;

@@ -529,7 +529,7 @@ inline constexpr bool gather_starts_v = !std::is_same_v<std::remove_cvref_t<A>, 
 
 // Until gather waits for them, the tasks it started have not run: if anything fails before
 // (out of memory for the next task, the list of them or the wait, say), they are cancelled,
-// so that they never run and none outlives the call (gather's rule, DESIGN §4). Cancelling
+// so that they never run and none outlives the call (see gather's comment). Cancelling
 // a task that is done, as every child is once gather_wait returns or throws, does nothing.
 template <class A, class H>
 void cancel_if_started(const H& h) {
