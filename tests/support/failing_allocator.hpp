@@ -89,6 +89,10 @@ inline void* allocate_aligned(std::size_t n, std::align_val_t al) noexcept {
     return std::aligned_alloc(align, size == 0 ? align : size);
 }
 
+// Out of line, so that g++ -O2 does not see free() inlined into a delete paired with a new
+// and warn (-Wmismatched-new-delete): the replacements below are malloc/free pairs.
+[[gnu::noinline]] inline void deallocate(void* p) noexcept { std::free(p); }
+
 }  // namespace failing_allocator_detail
 
 }  // namespace asyncio_test
@@ -119,15 +123,15 @@ void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) no
 void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
     return asyncio_test::failing_allocator_detail::allocate_aligned(n, al);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete[](void* p) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete(void* p, std::size_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete[](void* p, std::size_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete(void* p, std::align_val_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
