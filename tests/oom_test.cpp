@@ -237,18 +237,27 @@ TEST(OutOfMemory, CreateTask) {
 
 namespace {
 
-Coro<void> op_sleep() {
+// What the tasks and callbacks an operation starts write to lives in the attempt's frame,
+// not the operation's: when the operation throws, they may still run.
+struct SleepState {
+    Ints order;
+    bool soon = false;
+    bool later = false;
+    bool cancelled_fired = false;
+};
+
+Coro<void> op_sleep(SleepState& st) {
     auto& loop = asyncio::get_running_loop();
     auto start = loop.time();
     co_await asyncio::sleep(0);
-    Ints order;
+    Ints& order = st.order;
     // Deadlines out of order: 3 goes to the run, 1 (earlier) into the heap, 2 too.
     auto t3 = asyncio::create_task(sleep_record(3ms, 3, order));
     auto t1 = asyncio::create_task(sleep_record(1ms, 1, order));
     auto t2 = asyncio::create_task(sleep_record(2ms, 2, order));
-    bool soon = false;
-    bool later = false;
-    bool cancelled_fired = false;
+    bool& soon = st.soon;
+    bool& later = st.later;
+    bool& cancelled_fired = st.cancelled_fired;
     auto h = loop.call_soon([&soon] { soon = true; });
     auto th = loop.call_later(2500us, [&later] { later = true; });
     auto dropped = loop.call_later(1500us, [&cancelled_fired] { cancelled_fired = true; });
@@ -271,7 +280,8 @@ Coro<void> op_sleep() {
 
 TEST(OutOfMemory, SleepAndTimers) {
     std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
-        Attempt a = co_await with_failure_at(n, [] { return op_sleep(); });
+        SleepState st;
+        Attempt a = co_await with_failure_at(n, [&st] { return op_sleep(st); });
         co_await settle();
         EXPECT_EQ(asyncio::testing::scheduled_timers(asyncio::get_running_loop()), 0u);
         co_await workload();
@@ -581,10 +591,17 @@ struct Primitives {
     asyncio::BoundedSemaphore bounded{1};
     asyncio::Condition cond;
     asyncio::Barrier barrier{3};
+    // What op_primitives' tasks write to (see SleepState).
+    int counter = 0;
+    Ints order;
+    int inside = 0;
+    int most = 0;
+    int value = 0;
+    int seen = 0;
 };
 
 Coro<void> op_primitives(Primitives& p) {
-    int counter = 0;
+    int& counter = p.counter;
     auto l1 = asyncio::create_task(locked_increment(p.lock, counter));
     auto l2 = asyncio::create_task(locked_increment(p.lock, counter));
     int first = co_await locked_increment(p.lock, counter);
@@ -593,7 +610,7 @@ Coro<void> op_primitives(Primitives& p) {
     EXPECT_EQ(first, 0);
     EXPECT_EQ(counter, 3);
 
-    Ints order;
+    Ints& order = p.order;
     auto e1 = asyncio::create_task(wait_event_record(p.event, order, 1));
     auto e2 = asyncio::create_task(wait_event_record(p.event, order, 2));
     co_await asyncio::sleep(0);
@@ -602,14 +619,14 @@ Coro<void> op_primitives(Primitives& p) {
     co_await e2;
     EXPECT_EQ(order, (Ints{1, 2}));
 
-    int inside = 0;
-    int most = 0;
+    int& inside = p.inside;
+    int& most = p.most;
     auto [s1, s2, s3, s4] = co_await asyncio::gather(sem_hold(p.sem, inside, most), sem_hold(p.sem, inside, most), sem_hold(p.bounded, inside, most), sem_hold(p.sem, inside, most));
     EXPECT_EQ(s1 + s2 + s3 + s4, 4);
     EXPECT_LE(most, 3);
 
-    int value = 0;
-    int seen = 0;
+    int& value = p.value;
+    int& seen = p.seen;
     auto waiter = asyncio::create_task(cond_wait_value(p.cond, value, seen));
     co_await asyncio::sleep(0);
     {
@@ -673,7 +690,7 @@ namespace {
 
 Coro<int> get_one(asyncio::Queue<int>& q) { co_return co_await q.get(); }
 
-Coro<void> op_cancel(asyncio::Lock& lock, asyncio::Queue<int>& q) {
+Coro<void> op_cancel(asyncio::Lock& lock, asyncio::Queue<int>& q, int& counter) {
     auto sleeper = asyncio::create_task(value_after(10s, 1));
     co_await asyncio::sleep(0);
     bool was_pending = sleeper.cancel("a message longer than the short-string buffer");
@@ -693,7 +710,6 @@ Coro<void> op_cancel(asyncio::Lock& lock, asyncio::Queue<int>& q) {
     EXPECT_TRUE(sleeper.cancelled());
 
     auto guard = co_await lock.scoped();
-    int counter = 0;
     auto locker = asyncio::create_task(locked_increment(lock, counter));
     auto getter = asyncio::create_task(get_one(q));
     co_await asyncio::sleep(0);
@@ -742,7 +758,8 @@ TEST(OutOfMemory, Cancel) {
     std::size_t allocations = sweep([](std::size_t n) -> Coro<Attempt> {
         asyncio::Lock lock;
         asyncio::Queue<int> q;
-        Attempt a = co_await with_failure_at(n, [&] { return op_cancel(lock, q); });
+        int counter = 0;
+        Attempt a = co_await with_failure_at(n, [&] { return op_cancel(lock, q, counter); });
         co_await settle();
         co_await asyncio::timeout(20s, lock.acquire());  // the sleepers may still run
         lock.release();
