@@ -158,6 +158,7 @@ thread_local PoolReaper t_reaper;
 
 void* pool_allocate_slow(std::size_t size) {
     if (size > frame_pool_max || size == 0) return ::operator new(size);
+    if (pool_refill_hook) pool_refill_hook();  // tests: may throw std::bad_alloc here
     FramePool& a = t_frame_pool;
     std::size_t cls = pool_class(size);
     if (a.has_remote.load(std::memory_order_relaxed)) {
@@ -189,6 +190,7 @@ void* pool_allocate_slow(std::size_t size) {
     void* p = a.arena_next;
     a.arena_next += rounded;
     ++arena_of(p)->live;
+    if (pool_refill_hook) a.arena_end = a.arena_next;  // the next carve comes here again
     return p;
 }
 

@@ -5,6 +5,7 @@
 #include "loop_internal.hpp"
 
 #include <mutex>
+#include <new>
 #include <unordered_map>
 
 namespace asyncio::detail {
@@ -89,26 +90,51 @@ void FutureCore::drop_extras() noexcept {
     future_flags_ &= static_cast<std::uint8_t>(~(has_extras_bit | has_exception_bit));
 }
 
+namespace {
+
+// What a future holds when there was no memory to keep its exception (store_exception).
+const std::exception_ptr& out_of_memory_error() noexcept {
+    static const std::exception_ptr e = std::make_exception_ptr(std::bad_alloc());
+    return e;
+}
+
+}  // namespace
+
+// The exception stored; std::bad_alloc if it could not be kept. Precondition: has_exception().
+std::exception_ptr FutureCore::stored_exception() const noexcept {
+    Extras* x = has_extras() ? find_extras() : nullptr;
+    return x && x->exception ? x->exception : out_of_memory_error();
+}
+
 std::exception_ptr FutureCore::exception() {
     if (state_ == State::pending) throw InvalidStateError("Exception is not set.");
     if (state_ != State::finished) throw_not_finished();
     future_flags_ |= retrieved_bit;
-    return has_exception() ? find_extras()->exception : nullptr;
+    return has_exception() ? stored_exception() : nullptr;
 }
 
 void FutureCore::rethrow_stored() {
     future_flags_ |= retrieved_bit;
-    std::rethrow_exception(find_extras()->exception);
+    std::rethrow_exception(stored_exception());
 }
 
-void FutureCore::store_exception(std::exception_ptr e) {
-    extras().exception = std::move(e);
+// Never throws: a coroutine's unhandled_exception() and a task's end store exceptions where
+// nothing could take a std::bad_alloc. Out of memory for the extras, the future fails with
+// std::bad_alloc instead of `e` (CPython's MemoryError in its place).
+void FutureCore::store_exception(std::exception_ptr e) noexcept {
+    try {
+        extras().exception = std::move(e);
+    } catch (const std::bad_alloc&) {
+        // No entry: stored_exception() answers std::bad_alloc.
+    }
     future_flags_ |= has_exception_bit;
 }
 
 std::exception_ptr FutureCore::take_exception() noexcept {
+    std::exception_ptr e = stored_exception();
     future_flags_ &= static_cast<std::uint8_t>(~has_exception_bit);
-    return std::exchange(find_extras()->exception, nullptr);
+    if (Extras* x = has_extras() ? find_extras() : nullptr) x->exception = nullptr;
+    return e;
 }
 
 void FutureCore::throw_not_finished() const {
@@ -147,7 +173,7 @@ void FutureCore::detach_all(EventLoop& loop) noexcept {
 void FutureCore::last_release() noexcept {
     if (state_ == State::finished && has_exception() && !(future_flags_ & retrieved_bit)) {
         std::string name = report_name();
-        ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", find_extras()->exception, name};
+        ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", stored_exception(), name};
         if (loop_)
             loop_->call_exception_handler(ctx);
         else

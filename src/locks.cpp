@@ -4,9 +4,11 @@
 namespace asyncio {
 namespace {
 
-detail::TaskCore* running_task() noexcept {
+// The running task's id; 0 outside any task (a plain callback, or no loop running).
+std::uint64_t running_task_id() noexcept {
     EventLoop* loop = detail::running_loop();
-    return loop ? detail::LoopAccess::current_task(*loop) : nullptr;
+    detail::TaskCore* task = loop ? detail::LoopAccess::current_task(*loop) : nullptr;
+    return task ? task->id() : 0;
 }
 
 }  // namespace
@@ -31,17 +33,51 @@ void LockGuard::release() {
     std::exchange(lock_, nullptr)->release();
 }
 
+// -- SemaphoreGuard ---------------------------------------------------------------------
+
+SemaphoreGuard& SemaphoreGuard::operator=(SemaphoreGuard&& o) noexcept {
+    if (this != &o) {
+        if (sem_) release_quietly(sem_);
+        sem_ = std::exchange(o.sem_, nullptr);
+    }
+    return *this;
+}
+
+SemaphoreGuard::~SemaphoreGuard() {
+    if (sem_) release_quietly(sem_);
+}
+
+void SemaphoreGuard::release() {
+    if (!sem_) throw RuntimeError("SemaphoreGuard holds no permit");
+    std::exchange(sem_, nullptr)->release();
+}
+
+// A destructor cannot throw: what CPython's `__aexit__` would raise (BoundedSemaphore
+// released too many times) goes to the exception handler, as an error in a callback does.
+void SemaphoreGuard::release_quietly(Semaphore* sem) noexcept {
+    try {
+        sem->release();
+    } catch (...) {
+        EventLoop* loop = detail::running_loop();
+        if (!loop) return;  // torn down outside the loop: nobody to tell
+        try {
+            loop->call_exception_handler({"Exception in SemaphoreGuard release", std::current_exception(), ""});
+        } catch (...) {  // no memory left for the message
+        }
+    }
+}
+
 // -- Lock -------------------------------------------------------------------------------
 
 void Lock::release() {
     if (!locked_) throw RuntimeError("Lock is not acquired.");
-    if (owner_ != running_task()) throw RuntimeError("Lock is not owned by the current task");
+    if (owner_ != running_task_id()) throw RuntimeError("Lock is not owned by the current task");
     release_unchecked();
 }
 
 void Lock::release_unchecked() noexcept {
     locked_ = false;
-    owner_ = nullptr;
+    owner_ = 0;
     if (woken_ == 0) wake_up_first();
 }
 
@@ -54,7 +90,7 @@ void Lock::on_wake_resumed(detail::WaitNode& node) {
         return;
     }
     locked_ = true;
-    owner_ = node.task();
+    owner_ = node.task()->id();
 }
 
 // -- Condition --------------------------------------------------------------------------
@@ -89,7 +125,10 @@ Coro<bool> Condition::wait() {
     co_return true;
 }
 
-void Condition::notify(std::size_t n) {
+// Signed, as in CPython: notify(-1) wakes nobody (unsigned, it would wake everyone).
+void Condition::notify(long n) { notify_up_to(n > 0 ? static_cast<std::size_t>(n) : 0); }
+
+void Condition::notify_up_to(std::size_t n) {
     if (!locked()) throw RuntimeError("cannot notify on un-acquired lock");
     for (std::size_t i = 0; i < n && waiters_.grant_first(); ++i) {
     }
@@ -130,7 +169,8 @@ void BoundedSemaphore::release() {
 
 // -- Barrier ----------------------------------------------------------------------------
 
-Barrier::Barrier(std::size_t parties) : parties_(parties) {
+// Signed, as in CPython: Barrier(-4) is an error, not 2**64 - 4 parties.
+Barrier::Barrier(long parties) : parties_(parties > 0 ? static_cast<std::size_t>(parties) : 0) {
     if (parties < 1) throw ValueError("parties must be > 0");
 }
 

@@ -1,6 +1,7 @@
 // src/taskgroups.cpp: TaskGroup's bookkeeping and exit (Lib/asyncio/taskgroups.py).
 #include <asyncio/taskgroups.hpp>
 
+#include <algorithm>
 #include <new>
 
 namespace asyncio {
@@ -90,7 +91,17 @@ void TaskGroup::check_can_create() const {
 }
 
 void TaskGroup::adopt(const AnyTask& task) {
-    auto* child = new Child(this, task);
+    Child* child = nullptr;
+    try {
+        // Room for this child's error now: on_task_done records it as the child ends, where
+        // a std::bad_alloc would have no caller.
+        std::size_t needed = errors_.size() + n_children_ + 1;
+        if (errors_.capacity() < needed) errors_.reserve(std::max(needed, 2 * errors_.capacity()));
+        child = new Child(this, task);
+    } catch (...) {
+        task.cancel();  // out of memory: a task the group cannot own must not run (it has not started)
+        throw;
+    }
     child->next = children_;
     if (children_) children_->prev = child;
     children_ = child;
@@ -132,7 +143,10 @@ void TaskGroup::on_task_done(Child* child) {
     errors_.push_back(exc);
     if (is_base_error(exc) && !base_error_) base_error_ = exc;
     if (parent_->done()) {
-        loop_->call_exception_handler({"Task has errored out but its parent task is already completed", exc, task.get_name()});
+        try {
+            loop_->call_exception_handler({"Task has errored out but its parent task is already completed", exc, task.get_name()});
+        } catch (const std::bad_alloc&) {  // no memory for the report's strings
+        }
         return;
     }
     if (!aborting_ && !parent_cancel_requested_) {

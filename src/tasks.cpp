@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <new>
 
 namespace asyncio {
 namespace detail {
@@ -47,11 +48,16 @@ std::string TaskCore::name() const {
 
 bool TaskCore::cancel(const std::string& msg) {
     if (done()) return false;
-    Extras& extras = this->extras();
-    ++extras.cancels;
-    if (!flag(message_locked_bit)) {
-        extras.cancel_msg = msg;
-        set_flag(message_locked_bit, true);
+    try {
+        Extras& extras = this->extras();
+        ++extras.cancels;
+        if (!flag(message_locked_bit)) {
+            extras.cancel_msg = msg;
+            set_flag(message_locked_bit, true);
+        }
+    } catch (const std::bad_alloc&) {
+        // Out of memory for the count or the message: cancel all the same (gather, TaskGroup
+        // and the runner cancel from where a std::bad_alloc has no caller), uncounted.
     }
     // Interrupt the wait if possible: sleep drops its timer, an awaited task or future is
     // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
@@ -126,7 +132,10 @@ void TaskCore::finish_root(std::exception_ptr e) noexcept {
         try {
             std::rethrow_exception(e);
         } catch (const CancelledError& c) {
-            set_cancel_message(c.message());
+            try {
+                set_cancel_message(c.message());
+            } catch (const std::bad_alloc&) {  // out of memory: cancelled without the message
+            }
             finish_cancelled();
         } catch (...) {
             finish_with_exception(std::move(e));

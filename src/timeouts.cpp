@@ -16,6 +16,7 @@ void Timeout::enter() {
     EventLoop& loop = get_running_loop();
     detail::TaskCore* task = detail::LoopAccess::current_task(loop);
     if (!task) throw RuntimeError("Timeout should be used inside a task");
+    task->reserve_cancel();  // the alarm cancels from the loop: it must not need memory then
     task_ = task;
     cancelling_ = task->cancelling();
     alarm_.loop = &loop;

@@ -54,6 +54,7 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] asyncio::Condition cond;
     [[maybe_unused]] asyncio::Semaphore sem;
     [[maybe_unused]] asyncio::BoundedSemaphore bsem;
+    [[maybe_unused]] asyncio::SemaphoreGuard sem_guard;
     [[maybe_unused]] asyncio::Barrier barrier(1);
     [[maybe_unused]] asyncio::Queue<int> q;
     [[maybe_unused]] asyncio::PriorityQueue<int> pq;

@@ -121,7 +121,7 @@ ASYNCIO_TEST(NoAlloc, EventWaitOnSetEvent) {
     EXPECT_TRUE(ok);
 }
 
-// DESIGN §6: Semaphore acquire and release, uncontended, allocate nothing.
+// Semaphore acquire and release, uncontended, allocate nothing (scoped() as well).
 ASYNCIO_TEST(NoAlloc, SemaphoreAcquireReleaseUncontended) {
     asyncio::Semaphore sem(2);
     asyncio::BoundedSemaphore bounded(1);
@@ -132,6 +132,10 @@ ASYNCIO_TEST(NoAlloc, SemaphoreAcquireReleaseUncontended) {
     sem.release();
     bool c = co_await bounded.acquire();
     bounded.release();
+    {
+        auto guard = co_await sem.scoped();
+        auto bounded_guard = co_await bounded.scoped();
+    }
     std::size_t n = AllocationCounter::stop();
     EXPECT_EQ(n, 0u);
     EXPECT_TRUE(a && b && c);

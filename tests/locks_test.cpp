@@ -17,7 +17,6 @@
 //                                                         compile error in C++, checked by
 //                                                         static_assert in
 //                                                         Primitives.AreNotAwaitableThemselves.
-//   BarrierTests.test_barrier_parties with -4             `parties` is a std::size_t.
 //   ConditionTests.test_explicit_lock's `cond._lock is lock`, and every check of the private
 //   `_waiters` deques: checked through behaviour instead (the next release or set() finds
 //   no stale waiter, which ASan would also catch).
@@ -31,9 +30,10 @@
 //     CPython's `create_task(cond.wait())` becomes a task that acquires and then waits, and
 //     `wait_for(cond.wait(), 0.5)` (which runs the wait in a new task) becomes
 //     `timeout(0.5s, cond.wait())`, which runs it in the task holding the lock.
-//   - `async with lock:` is `auto guard = co_await lock.scoped();`; Semaphore and Barrier have
-//     no guard: acquire()/release() and wait().
-//   - Condition::wait_for returns bool, not the predicate's value.
+//   - `async with lock:` is `auto guard = co_await lock.scoped();`, `async with sem:` is
+//     `auto guard = co_await sem.scoped();`; Barrier has no guard: wait().
+//   - Condition::wait_for returns the predicate's last value, as CPython does, but a C++
+//     type must be convertible to bool: test_wait_for_unacquired's list is an optional.
 //   - CPython's tests of the 3.13 "same exception instance is re-raised" kind check the
 //     cancel message instead: C++ exceptions have no identity to compare.
 #include <asyncio/locks.hpp>
@@ -43,7 +43,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -71,6 +73,17 @@ using Ints = std::vector<int>;
 Coro<void> set_flag(bool& flag) {
     flag = true;
     co_return;
+}
+
+// The message of the ValueError that `make` throws ("" if none).
+template <class F>
+std::string value_error_of(F make) {
+    try {
+        make();
+    } catch (const asyncio::ValueError& e) {
+        return e.what();
+    }
+    return "";
 }
 
 Coro<bool> acquire_lock(Lock& lock) { co_return co_await lock.acquire(); }
@@ -362,6 +375,38 @@ ASYNCIO_TEST(Lock, ReleaseFromAnotherTaskRaises) {
 
     lock.release();  // the owner can
     EXPECT_FALSE(lock.locked());
+}
+
+namespace {
+
+// One coroutine for both roles, so that both tasks have frames (and task states) of the
+// same size: the second is built where the first one was.
+Coro<void> take_or_release(Lock& lock, bool take, std::string& error) {
+    if (take) {
+        co_await lock.acquire();  // and end holding it
+        co_return;
+    }
+    try {
+        lock.release();
+    } catch (const asyncio::RuntimeError& e) {
+        error = e.what();
+    }
+}
+
+}  // namespace
+
+// The owner is the task, not its address: once the owning task ended while holding the
+// lock, a later task built in the freed memory does not own it either.
+ASYNCIO_TEST(Lock, OwnerThatEndedIsNotReplacedByANewTaskAtItsAddress) {
+    for (int round = 0; round < 8; ++round) {
+        Lock lock;
+        std::string error;
+        co_await asyncio::create_task(take_or_release(lock, true, error));
+        EXPECT_TRUE(lock.locked());
+        co_await asyncio::create_task(take_or_release(lock, false, error));
+        EXPECT_EQ(error, "Lock is not owned by the current task") << "round " << round;
+        EXPECT_TRUE(lock.locked());
+    }
 }
 
 namespace {
@@ -825,13 +870,70 @@ ASYNCIO_TEST(Condition, WaitForRechecksThePredicate) {
     EXPECT_TRUE(t.result());
 }
 
-// test_locks: ConditionTests.test_wait_for_unacquired (wait_for returns bool here)
+// test_locks: ConditionTests.test_wait_for_unacquired (the list [1, 2, 3] is an optional)
 ASYNCIO_TEST(Condition, WaitForUnacquired) {
     Condition cond;
     auto yes = [] { return true; };
     auto no = [] { return false; };
+    auto list = [] { return std::optional<Ints>(Ints{1, 2, 3}); };
     EXPECT_TRUE(co_await cond.wait_for(yes));  // true at once: no lock needed
+    std::optional<Ints> res = co_await cond.wait_for(list);
+    EXPECT_EQ(res, (Ints{1, 2, 3}));
     EXPECT_THROW(co_await cond.wait_for(no), asyncio::RuntimeError);
+}
+
+namespace {
+
+// Waits until `count` is non-zero and returns what wait_for returned.
+Coro<int> wait_for_count(Condition& cond, int& count, int& calls) {
+    auto guard = co_await cond.scoped();
+    auto predicate = [&] {
+        ++calls;
+        return count;
+    };
+    int value = co_await cond.wait_for(predicate);
+    co_return value;
+}
+
+Coro<std::unique_ptr<int>> wait_for_box(Condition& cond, std::unique_ptr<int>& box) {
+    auto guard = co_await cond.scoped();
+    auto take = [&box] { return std::move(box); };  // falsy (null) until one is put there
+    std::unique_ptr<int> got = co_await cond.wait_for(take);
+    co_return got;
+}
+
+}  // namespace
+
+// CPython returns predicate()'s last value, not True: `await cond.wait_for(lambda: n)` is
+// the n that ended the wait. Checked on each notify, in the waiting task.
+ASYNCIO_TEST(Condition, WaitForReturnsThePredicatesLastValue) {
+    Condition cond;
+    int count = 0;
+    int calls = 0;
+    auto t = asyncio::create_task(wait_for_count(cond, count, calls));
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(calls, 1);
+    for (int value : {0, 7}) {
+        count = value;
+        co_await cond.acquire();
+        cond.notify();
+        cond.release();
+        co_await asyncio::sleep(0);
+    }
+    EXPECT_TRUE(t.done());
+    EXPECT_EQ(t.result(), 7);
+    EXPECT_EQ(calls, 3);
+
+    std::unique_ptr<int> box;
+    auto b = asyncio::create_task(wait_for_box(cond, box));
+    co_await asyncio::sleep(0);
+    box = std::make_unique<int>(42);
+    co_await cond.acquire();
+    cond.notify();
+    cond.release();
+    std::unique_ptr<int> got = co_await b;
+    EXPECT_TRUE(got && *got == 42);
+    EXPECT_EQ(box, nullptr);  // moved out once, by the call that ended the wait
 }
 
 // test_locks: ConditionTests.test_notify
@@ -858,6 +960,29 @@ ASYNCIO_TEST(Condition, NotifyWakesAtMostN) {
     EXPECT_EQ(result, (Ints{1, 2, 3}));
     EXPECT_TRUE(t1.done() && t2.done() && t3.done());
     EXPECT_TRUE(t1.result() && t2.result() && t3.result());
+}
+
+// notify(n) with n <= 0 wakes nobody, as CPython's `idx >= n` loop does (an unsigned -1
+// would wake every waiter).
+ASYNCIO_TEST(Condition, NotifyOfZeroOrLessWakesNobody) {
+    Condition cond;
+    Ints result;
+    auto t1 = asyncio::create_task(cond_wait_record(cond, result, 1));
+    auto t2 = asyncio::create_task(cond_wait_record(cond, result, 2));
+    co_await asyncio::sleep(0);
+    co_await cond.acquire();
+    cond.notify(-1);
+    cond.notify(0);
+    cond.release();
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(result, Ints{});
+    EXPECT_FALSE(t1.done() || t2.done());
+    co_await cond.acquire();
+    cond.notify_all();
+    cond.release();
+    co_await asyncio::gather(t1, t2);
+    EXPECT_EQ(result, (Ints{1, 2}));
 }
 
 // test_locks: ConditionTests.test_notify_all
@@ -1120,6 +1245,12 @@ ASYNCIO_TEST(Semaphore, DefaultValueIsOne) {
 ASYNCIO_TEST(Semaphore, NegativeValueRaises) {
     EXPECT_THROW(Semaphore(-1), asyncio::ValueError);
     EXPECT_THROW(BoundedSemaphore(-1), asyncio::ValueError);
+    EXPECT_EQ(value_error_of([] { Semaphore s(-4); }), "Semaphore initial value must be >= 0");
+    EXPECT_EQ(value_error_of([] { BoundedSemaphore s(-4); }), "Semaphore initial value must be >= 0");
+    Semaphore zero(0);
+    EXPECT_TRUE(zero.locked());
+    BoundedSemaphore bounded_zero(0);
+    EXPECT_THROW(bounded_zero.release(), asyncio::ValueError);
     co_return;
 }
 
@@ -1223,16 +1354,16 @@ ASYNCIO_TEST(Semaphore, AcquireHang) {
 namespace {
 
 Coro<void> no_hang_c1(Semaphore& sem, Task<void>& t2) {
-    co_await sem.acquire();
-    co_await asyncio::sleep(0);
-    sem.release();
+    {
+        auto guard = co_await sem.scoped();
+        co_await asyncio::sleep(0);
+    }
     t2.cancel();
 }
 
 Coro<void> no_hang_c2(Semaphore& sem, bool& entered) {
-    co_await sem.acquire();
+    auto guard = co_await sem.scoped();
     entered = true;  // CPython: self.assertFalse(True)
-    sem.release();
 }
 
 }  // namespace
@@ -1489,6 +1620,148 @@ ASYNCIO_TEST(Semaphore, UncontendedAcquireDoesNotSuspend) {
     EXPECT_EQ(sem.value(), 2);
 }
 
+// test_locks: SemaphoreTests.test_context_manager-like: `async with sem:` holds a permit
+// for the scope and gives it back at its end, for Semaphore and BoundedSemaphore alike.
+ASYNCIO_TEST(Semaphore, ScopedIsAsyncWith) {
+    Semaphore sem(2);
+    {
+        auto outer = co_await sem.scoped();
+        EXPECT_TRUE(outer.owns_permit());
+        EXPECT_EQ(sem.value(), 1);
+        EXPECT_FALSE(sem.locked());
+        {
+            auto inner = co_await sem.scoped();
+            EXPECT_EQ(sem.value(), 0);
+            EXPECT_TRUE(sem.locked());
+        }
+        EXPECT_EQ(sem.value(), 1);
+    }
+    EXPECT_EQ(sem.value(), 2);
+    BoundedSemaphore bounded(1);
+    {
+        auto guard = co_await bounded.scoped();
+        EXPECT_TRUE(bounded.locked());
+    }
+    EXPECT_FALSE(bounded.locked());
+    EXPECT_THROW(bounded.release(), asyncio::ValueError);  // the guard gave back exactly one
+}
+
+// C++: a semaphore guard can let go early, and moving it moves the permit.
+ASYNCIO_TEST(Semaphore, GuardReleaseAndMove) {
+    Semaphore sem(1);
+    {
+        auto guard = co_await sem.scoped();
+        guard.release();
+        EXPECT_FALSE(guard.owns_permit());
+        EXPECT_EQ(sem.value(), 1);
+        EXPECT_THROW(guard.release(), asyncio::RuntimeError);
+    }
+    EXPECT_EQ(sem.value(), 1);  // the destructor of a guard that let go returns nothing
+    {
+        asyncio::SemaphoreGuard outer;
+        EXPECT_FALSE(outer.owns_permit());
+        {
+            auto inner = co_await sem.scoped();
+            outer = std::move(inner);
+            EXPECT_FALSE(inner.owns_permit());  // NOLINT(bugprone-use-after-move)
+        }
+        EXPECT_EQ(sem.value(), 0);
+        EXPECT_TRUE(outer.owns_permit());
+    }
+    EXPECT_EQ(sem.value(), 1);
+    Semaphore other(1);
+    {
+        auto a = co_await sem.scoped();
+        auto b = co_await other.scoped();
+        a = std::move(b);  // gives sem's permit back, takes other's
+        EXPECT_EQ(sem.value(), 1);
+        EXPECT_EQ(other.value(), 0);
+    }
+    EXPECT_EQ(other.value(), 1);
+}
+
+namespace {
+
+Coro<void> sem_scoped_record(Semaphore& sem, Ints& result, int tag) {
+    auto guard = co_await sem.scoped();
+    result.push_back(tag);
+    co_await asyncio::sleep(0);
+}
+
+}  // namespace
+
+// The guard's acquire is acquire(): waiters served in order; cancelled while waiting, it
+// takes no permit; woken and cancelled in the same step, it passes the permit on.
+ASYNCIO_TEST(Semaphore, ScopedWaitsInOrderAndIsCancelSafe) {
+    Semaphore sem(0);
+    Ints result;
+    auto t1 = asyncio::create_task(sem_scoped_record(sem, result, 1));
+    auto t2 = asyncio::create_task(sem_scoped_record(sem, result, 2));
+    auto t3 = asyncio::create_task(sem_scoped_record(sem, result, 3));
+    auto t4 = asyncio::create_task(sem_scoped_record(sem, result, 4));
+    co_await asyncio::sleep(0);
+    t1.cancel();  // while it waits
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(t1.cancelled());
+    EXPECT_EQ(sem.value(), 0);
+    sem.release();  // hands the permit to t2...
+    t2.cancel();    // ...cancelled before it ran: t3 gets it
+    auto outcomes = co_await asyncio::gather(asyncio::return_exceptions, t2, t3);
+    EXPECT_THROW(std::get<0>(outcomes).value(), CancelledError);
+    EXPECT_TRUE(std::get<1>(outcomes).has_value());
+    co_await t4;  // t3's guard passed the permit on
+    EXPECT_EQ(result, (Ints{3, 4}));
+    EXPECT_EQ(sem.value(), 1);
+}
+
+namespace {
+
+Coro<void> release_inside_scope(BoundedSemaphore& sem) {
+    auto guard = co_await sem.scoped();
+    sem.release();  // a bug: the guard releases again at the end of the scope
+}
+
+}  // namespace
+
+// CPython raises ValueError from `async with`'s exit when the body already released a
+// BoundedSemaphore; a destructor cannot throw, so the guard reports it to the exception
+// handler, and the task goes on.
+ASYNCIO_TEST(Semaphore, BoundedOverReleaseByGuardGoesToTheExceptionHandler) {
+    BoundedSemaphore sem(1);
+    std::vector<std::string> reports;
+    auto& loop = asyncio::get_running_loop();
+    loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) {
+        std::string what;
+        try {
+            std::rethrow_exception(c.exception);
+        } catch (const asyncio::ValueError& e) {
+            what = e.what();
+        } catch (...) {
+            what = "?";
+        }
+        reports.push_back(c.message + ": " + what);
+    });
+    co_await asyncio::create_task(release_inside_scope(sem));
+    loop.set_exception_handler(nullptr);
+    EXPECT_EQ(reports, std::vector<std::string>{"Exception in SemaphoreGuard release: BoundedSemaphore released too many times"});
+    EXPECT_EQ(sem.value(), 1);
+    EXPECT_FALSE(sem.locked());
+}
+
+// Uncontended, scoped() completes without suspending (docs/design/memory.md).
+ASYNCIO_TEST(Semaphore, UncontendedScopedDoesNotSuspend) {
+    Semaphore sem(1);
+    bool ran = false;
+    auto probe = asyncio::create_task(set_flag(ran));
+    {
+        auto guard = co_await sem.scoped();
+        EXPECT_TRUE(sem.locked());
+    }
+    EXPECT_FALSE(ran);
+    co_await probe;
+    EXPECT_TRUE(ran);
+}
+
 // ---------------------------------------------------------------------------------------
 // Barrier (test_locks: BarrierTests, with N = 5 unless the test sets it)
 
@@ -1500,9 +1773,13 @@ Coro<std::size_t> barrier_wait(Barrier& barrier) { co_return co_await barrier.wa
 
 }  // namespace
 
-// test_locks: BarrierTests.test_barrier_parties
+// test_locks: BarrierTests.test_barrier_parties (-4 is an error, not 2**64 - 4 parties)
 ASYNCIO_TEST(Barrier, PartiesMustBePositive) {
-    EXPECT_THROW([] { Barrier b(0); }(), asyncio::ValueError);
+    EXPECT_EQ(value_error_of([] { Barrier b(0); }), "parties must be > 0");
+    EXPECT_EQ(value_error_of([] { Barrier b(-4); }), "parties must be > 0");
+    EXPECT_EQ(value_error_of([] { Barrier b(-1); }), "parties must be > 0");
+    Barrier one(1);
+    EXPECT_EQ(one.parties(), 1u);
     Barrier b(kParties);
     EXPECT_EQ(b.parties(), kParties);
     co_return;

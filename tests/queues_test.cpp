@@ -95,9 +95,43 @@ ASYNCIO_TEST(QueueBasic, Full) {
     Queue<int> q1(1);
     co_await q1.put(1);
     EXPECT_TRUE(q1.full());
-    EXPECT_EQ(q1.maxsize(), 1u);
+    EXPECT_EQ(q1.maxsize(), 1);
     Queue<int> unbounded(-5);  // maxsize <= 0: unbounded, as in CPython
-    EXPECT_EQ(unbounded.maxsize(), 0u);
+    EXPECT_EQ(unbounded.maxsize(), -5);  // CPython: Queue(-5).maxsize == -5
+    EXPECT_FALSE(unbounded.full());
+}
+
+namespace {
+
+// A queue that must be unbounded: full() stays false and put_nowait never raises QueueFull.
+template <class Q>
+void expect_unbounded(Q& q, long maxsize) {
+    EXPECT_EQ(q.maxsize(), maxsize);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_FALSE(q.full());
+        EXPECT_NO_THROW(q.put_nowait(i));
+    }
+    EXPECT_EQ(q.qsize(), 100u);
+}
+
+}  // namespace
+
+// test_queues: a maxsize <= 0 is "infinite" for every queue class (Lib/asyncio/queues.py),
+// and q.maxsize gives the value back as passed.
+ASYNCIO_TEST(QueueBasic, NonPositiveMaxsizeIsUnboundedForEveryQueueKind) {
+    for (long maxsize : {0L, -1L, -4L}) {
+        Queue<int> fifo(maxsize);
+        asyncio::LifoQueue<int> lifo(maxsize);
+        asyncio::PriorityQueue<int> prio(maxsize);
+        expect_unbounded(fifo, maxsize);
+        expect_unbounded(lifo, maxsize);
+        expect_unbounded(prio, maxsize);
+    }
+    asyncio::LifoQueue<int> bounded(1);
+    bounded.put_nowait(1);
+    EXPECT_TRUE(bounded.full());
+    EXPECT_THROW(bounded.put_nowait(2), asyncio::QueueFull);
+    co_return;
 }
 
 // test_queues: QueueBasicTests.test_order
@@ -124,7 +158,7 @@ Coro<bool> maxsize_putter(Queue<int>& q, Ints& have_been_put) {
 // test_queues: QueueBasicTests.test_maxsize
 ASYNCIO_TEST(QueueBasic, Maxsize) {
     Queue<int> q(2);
-    EXPECT_EQ(q.maxsize(), 2u);
+    EXPECT_EQ(q.maxsize(), 2);
     Ints have_been_put;
     auto t = asyncio::create_task(maxsize_putter(q, have_been_put));
     for (int i = 0; i < 2; ++i) co_await asyncio::sleep(0);

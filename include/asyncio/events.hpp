@@ -212,9 +212,10 @@ public:
     Handle call_soon(F&& f, A&&... args) {
         check_open();
         auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
-        h->add_ref();
+        Handle result(h);  // first: if the push runs out of memory, this frees h
         ready_.push(h);
-        return Handle(h);
+        h->add_ref();  // the loop's reference
+        return result;
     }
 
     /// Schedules `f(args...)` to run once `delay` has passed; equal deadlines run in the
@@ -235,9 +236,10 @@ public:
         check_open();
         auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
         h->when = when;
-        h->add_ref();
+        TimerHandle result(h);  // first: if the push runs out of memory, this frees h
         timers_.push(h);
-        return TimerHandle(h);
+        h->add_ref();  // the loop's reference
+        return result;
     }
 
     /// Schedules `f(args...)` from any thread and wakes the loop.

@@ -1,4 +1,5 @@
-// asyncio/locks.hpp: Lock, LockGuard, Event, Condition, Semaphore, BoundedSemaphore, Barrier.
+// asyncio/locks.hpp: Lock, LockGuard, Event, Condition, Semaphore, SemaphoreGuard,
+// BoundedSemaphore, Barrier.
 // Mirrors Lib/asyncio/locks.py.
 #pragma once
 
@@ -7,9 +8,12 @@
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace asyncio {
@@ -37,6 +41,36 @@ private:
     Lock* lock_ = nullptr;
 };
 
+class Semaphore;
+
+/// Holds a permit of a Semaphore (or BoundedSemaphore) until destroyed: what
+/// `async with sem:` gives in Python.
+///
+/// Python: the body of `async with sem:`
+/// Differs from CPython: C++ has no async context managers; `co_await sem.scoped()`
+///   acquires and returns the guard, whose destructor releases (release is synchronous).
+///   Where CPython's `__aexit__` would raise (a BoundedSemaphore already released to its
+///   bound inside the body), the destructor, which cannot throw, reports the ValueError to
+///   the running loop's exception handler instead.
+class [[nodiscard]] SemaphoreGuard {
+public:
+    SemaphoreGuard() noexcept = default;
+    explicit SemaphoreGuard(Semaphore* sem) noexcept : sem_(sem) {}
+    SemaphoreGuard(SemaphoreGuard&& o) noexcept : sem_(std::exchange(o.sem_, nullptr)) {}
+    SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept;
+    ~SemaphoreGuard();
+    /// Releases the permit now instead of at the end of the scope.
+    ///
+    /// Throws: `RuntimeError` if the guard holds no permit; what `sem.release()` throws.
+    void release();
+    /// Whether the guard still holds its permit.
+    [[nodiscard]] bool owns_permit() const noexcept { return sem_ != nullptr; }
+
+private:
+    static void release_quietly(Semaphore* sem) noexcept;
+    Semaphore* sem_ = nullptr;
+};
+
 namespace detail {
 
 template <class Prim, class R>
@@ -48,7 +82,9 @@ class AcquireAwaiter;
 ///
 /// Python: `asyncio.Lock()`
 /// Differs from CPython: a lock is owned by the task that acquired it, and `release()`
-///   from any other task raises RuntimeError (CPython lets any task release it).
+///   from any other task raises RuntimeError (CPython lets any task release it). The owner
+///   is the task itself, not its address: a lock whose owner ended while holding it stays
+///   locked, even for a task later built in the same memory.
 class Lock {
 public:
     Lock() = default;
@@ -84,7 +120,7 @@ private:
         // Free, and nobody queued or woken ahead of us: take it without suspending.
         if (locked_ || !waiters_.empty() || woken_ > 0) return false;
         locked_ = true;
-        owner_ = task;
+        owner_ = task->id();
         return true;
     }
     void on_wake_resumed(detail::WaitNode& node);
@@ -94,7 +130,9 @@ private:
     }
 
     detail::WaitQueue waiters_;
-    detail::TaskCore* owner_ = nullptr;
+    // The owner's task id, not its address: a task that ends holding the lock is freed, and
+    // the next task built at that address must not own the lock. 0: no task.
+    std::uint64_t owner_ = 0;
     std::size_t woken_ = 0;  // granted waiters that have not run yet: no one may barge in
     bool locked_ = false;
 };
@@ -164,27 +202,34 @@ public:
     /// Cancellation: the lock is held again when CancelledError propagates; a notification
     ///   received just before the cancellation is passed on to the next waiter.
     [[nodiscard]] Coro<bool> wait();
-    /// Waits until `predicate()` is true, returning its last value.
+    /// Waits until `predicate()` is true (contextually converted to bool), and returns the
+    /// value it last returned: a count, a pointer, an optional... as CPython returns
+    /// `predicate()`'s last result.
     ///
     /// Python: `await cond.wait_for(predicate)`
+    /// Throws: `RuntimeError("cannot wait on un-acquired lock")` if it must wait and the lock
+    ///   is not held; what `predicate` throws.
+    /// Cancellation: as `wait()`.
     template <class F>
-    [[nodiscard]] Coro<bool> wait_for(F predicate) {
-        bool result = static_cast<bool>(predicate());
-        while (!result) {
+        requires std::constructible_from<bool, std::decay_t<std::invoke_result_t<F&>>>
+    [[nodiscard]] Coro<std::decay_t<std::invoke_result_t<F&>>> wait_for(F predicate) {
+        for (;;) {
+            std::decay_t<std::invoke_result_t<F&>> result = predicate();
+            if (result) co_return result;
             co_await wait();
-            result = static_cast<bool>(predicate());
         }
-        co_return result;
     }
-    /// Wakes up to `n` waiters.
+    /// Wakes up to `n` waiters; none if `n <= 0`.
     ///
     /// Python: `cond.notify(n=1)`
     /// Throws: `RuntimeError("cannot notify on un-acquired lock")`.
-    void notify(std::size_t n = 1);
+    void notify(long n = 1);
     /// Python: `cond.notify_all()`
-    void notify_all() { notify(waiters_.size()); }
+    void notify_all() { notify_up_to(waiters_.size()); }
 
 private:
+    void notify_up_to(std::size_t n);
+
     Lock own_lock_;
     Lock* lock_;
     detail::WaitQueue waiters_;
@@ -193,7 +238,7 @@ private:
 /// A counter of permits: `acquire()` takes one, waiting while there is none.
 ///
 /// Python: `asyncio.Semaphore(value=1)`
-/// Throws: `ValueError` for a negative initial value.
+/// Throws: `ValueError("Semaphore initial value must be >= 0")` for a negative value.
 class Semaphore {
 public:
     explicit Semaphore(long value = 1);
@@ -208,6 +253,11 @@ public:
     /// Cancellation: cancel-safe: a cancelled acquire takes no permit; one granted to it just
     ///   before the cancellation goes back and on to the next waiter.
     [[nodiscard]] detail::AcquireAwaiter<Semaphore, bool> acquire() noexcept;
+    /// Takes a permit and returns a guard that gives it back: `async with sem:`.
+    ///
+    /// Python: `async with sem: ...`
+    /// Cancellation: as `acquire()`.
+    [[nodiscard]] detail::AcquireAwaiter<Semaphore, SemaphoreGuard> scoped() noexcept;
     /// Returns a permit and wakes the next waiter.
     ///
     /// Python: `sem.release()`
@@ -241,7 +291,8 @@ private:
 /// A Semaphore that refuses to be released above its initial value.
 ///
 /// Python: `asyncio.BoundedSemaphore(value=1)`
-/// Throws: `ValueError("BoundedSemaphore released too many times")` from `release()`.
+/// Throws: `ValueError("Semaphore initial value must be >= 0")` for a negative value;
+///   `ValueError("BoundedSemaphore released too many times")` from `release()`.
 class BoundedSemaphore : public Semaphore {
 public:
     explicit BoundedSemaphore(long value = 1) : Semaphore(value), bound_(value) {}
@@ -262,10 +313,10 @@ public:
 /// Lets a fixed number of tasks wait for each other.
 ///
 /// Python: `asyncio.Barrier(parties)`
-/// Throws: `ValueError` if `parties < 1`.
+/// Throws: `ValueError("parties must be > 0")` if `parties < 1`.
 class Barrier {
 public:
-    explicit Barrier(std::size_t parties);
+    explicit Barrier(long parties);
     Barrier(const Barrier&) = delete;
     Barrier& operator=(const Barrier&) = delete;
 
@@ -331,10 +382,10 @@ public:
             }
             prim_.on_wake_resumed(*this);
         }
-        if constexpr (std::is_same_v<R, LockGuard>)
-            return LockGuard(&prim_);
-        else
+        if constexpr (std::is_same_v<R, bool>)
             return true;
+        else
+            return R(&prim_);  // LockGuard, SemaphoreGuard
     }
 
 private:
@@ -350,5 +401,6 @@ inline detail::AcquireAwaiter<Lock, bool> Condition::acquire() noexcept { return
 inline detail::AcquireAwaiter<Lock, LockGuard> Condition::scoped() noexcept { return lock_->scoped(); }
 inline detail::AcquireAwaiter<Event, bool> Event::wait() noexcept { return detail::AcquireAwaiter<Event, bool>(*this); }
 inline detail::AcquireAwaiter<Semaphore, bool> Semaphore::acquire() noexcept { return detail::AcquireAwaiter<Semaphore, bool>(*this); }
+inline detail::AcquireAwaiter<Semaphore, SemaphoreGuard> Semaphore::scoped() noexcept { return detail::AcquireAwaiter<Semaphore, SemaphoreGuard>(*this); }
 
 }  // namespace asyncio

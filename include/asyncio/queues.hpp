@@ -239,18 +239,21 @@ class BasicQueue {
 public:
     using value_type = T;
 
-    explicit BasicQueue(long maxsize = 0) : maxsize_(maxsize > 0 ? static_cast<std::size_t>(maxsize) : 0) { finished_.set(); }
+    // Signed, as in CPython: maxsize <= 0 is unbounded (an unsigned -1 would be a bound).
+    explicit BasicQueue(long maxsize = 0) : maxsize_(maxsize) { finished_.set(); }
     BasicQueue(const BasicQueue&) = delete;
     BasicQueue& operator=(const BasicQueue&) = delete;
 
-    /// Python: `q.maxsize` (0: unbounded)
-    [[nodiscard]] std::size_t maxsize() const noexcept { return maxsize_; }
+    /// The bound given to the constructor, as given (<= 0: unbounded).
+    ///
+    /// Python: `q.maxsize`
+    [[nodiscard]] long maxsize() const noexcept { return maxsize_; }
     /// Python: `q.qsize()`
     [[nodiscard]] std::size_t qsize() const noexcept { return items_.size(); }
     /// Python: `q.empty()`
     [[nodiscard]] bool empty() const noexcept { return items_.size() == 0; }
     /// Python: `q.full()`
-    [[nodiscard]] bool full() const noexcept { return maxsize_ > 0 && items_.size() >= maxsize_; }
+    [[nodiscard]] bool full() const noexcept { return maxsize_ > 0 && items_.size() >= static_cast<std::size_t>(maxsize_); }
 
     /// Puts an item, waiting while the queue is full. With room, it neither suspends nor
     /// allocates (beyond the storage's growth).
@@ -331,7 +334,7 @@ private:
     friend class QueuePut<BasicQueue>;
 
     Storage items_;
-    std::size_t maxsize_;
+    long maxsize_;
     std::size_t unfinished_tasks_ = 0;
     WaitQueue getters_;
     WaitQueue putters_;
@@ -343,7 +346,7 @@ private:
 
 /// A first-in, first-out queue for producer and consumer tasks.
 ///
-/// Python: `asyncio.Queue(maxsize=0)`
+/// Python: `asyncio.Queue(maxsize=0)`; a `maxsize` <= 0 is unbounded, as in CPython.
 /// Differs from CPython: typed; move-only element types work.
 /// Example: examples/tutorial/17_queue_workers.cpp
 template <class T>

@@ -75,6 +75,9 @@ public:
     /// next suspension point; an awaited task or future is cancelled too. False if done.
     ///
     /// Python: `task.cancel(msg=None)`
+    /// Differs from CPython: out of memory for the request's bookkeeping, the task is
+    ///   cancelled all the same, without `msg` and uncounted by `cancelling()` (gather,
+    ///   TaskGroup and the runner cancel where a std::bad_alloc would have no caller).
     bool cancel(const std::string& msg = {}) const { return core()->cancel(msg); }
     /// The number of cancellation requests not yet withdrawn by `uncancel()`.
     ///
@@ -223,7 +226,14 @@ Task<T> EventLoop::create_task(Coro<T> coro) {
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
     Task<T> task = create_task(std::move(coro));
-    if (!name.empty()) task.set_name(std::move(name));
+    if (!name.empty()) {
+        try {
+            task.set_name(std::move(name));
+        } catch (...) {
+            task.cancel();  // out of memory for the name: the task has not started and never will
+            throw;
+        }
+    }
     return task;
 }
 
@@ -535,6 +545,43 @@ using future_of_t = decltype(asyncio::ensure_future(std::declval<std::remove_cvr
 template <class A>
 using gather_value_t = std::conditional_t<std::is_void_v<result_of_t<A>>, std::monostate, result_of_t<A>>;
 
+// Whether gather makes the task for an argument of type A itself (a Coro or another
+// awaitable), rather than being given a Task or Future, which stays the caller's.
+template <class A>
+inline constexpr bool gather_starts_v = !std::is_same_v<std::remove_cvref_t<A>, future_of_t<A>>;
+
+// Until gather waits for them, the tasks it started have not run: if anything fails before
+// (out of memory for the next task, the list of them or the wait, say), they are cancelled,
+// so that they never run and none outlives the call (see gather's comment). Cancelling
+// a task that is done, as every child is once gather_wait returns or throws, does nothing.
+template <class A, class H>
+void cancel_if_started(const H& h) {
+    if constexpr (gather_starts_v<A>)
+        if (!h.done()) h.cancel();
+}
+template <class... Aw, class Tuple, std::size_t... I>
+void cancel_started(const Tuple& handles, std::index_sequence<I...>) {
+    (cancel_if_started<std::tuple_element_t<I, std::tuple<Aw...>>>(std::get<I>(handles)), ...);
+}
+// ensure_future for each argument, in order; if one fails, the tasks already started are
+// cancelled (see cancel_if_started).
+template <class... Aw>
+std::tuple<future_of_t<Aw>...> start_children(Aw&&... aws) {
+    FutureCore* started[sizeof...(Aw)] = {};
+    std::size_t n = 0;
+    auto start = [&]<class A>(A&& a) {
+        auto h = asyncio::ensure_future(std::forward<A>(a));
+        if constexpr (gather_starts_v<A>) started[n++] = FutureCoreAccess::core(h);
+        return h;
+    };
+    try {
+        return std::tuple<future_of_t<Aw>...>{start(std::move(aws))...};
+    } catch (...) {
+        for (std::size_t i = 0; i < n; ++i) started[i]->cancel({});
+        throw;
+    }
+}
+
 template <class H>
 auto gather_value(const H& t) {
     using T = typename H::value_type;
@@ -593,9 +640,14 @@ Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
     } else {
-        std::tuple<detail::future_of_t<Aw>...> tasks{asyncio::ensure_future(std::move(aws))...};
-        std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
-        co_await detail::gather_wait(std::move(cores), false);
+        std::tuple<detail::future_of_t<Aw>...> tasks = detail::start_children(std::move(aws)...);
+        try {
+            std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
+            co_await detail::gather_wait(std::move(cores), false);
+        } catch (...) {
+            detail::cancel_started<Aw...>(tasks, std::index_sequence_for<Aw...>{});
+            throw;
+        }
         co_return std::apply([](const auto&... t) { return std::tuple<detail::gather_value_t<Aw>...>(detail::gather_value(t)...); }, tasks);
     }
 }
@@ -611,9 +663,14 @@ Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, A
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
     } else {
-        std::tuple<detail::future_of_t<Aw>...> tasks{asyncio::ensure_future(std::move(aws))...};
-        std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
-        co_await detail::gather_wait(std::move(cores), true);
+        std::tuple<detail::future_of_t<Aw>...> tasks = detail::start_children(std::move(aws)...);
+        try {
+            std::vector<detail::FutureCore*> cores = detail::cores_of(tasks);
+            co_await detail::gather_wait(std::move(cores), true);
+        } catch (...) {
+            detail::cancel_started<Aw...>(tasks, std::index_sequence_for<Aw...>{});
+            throw;
+        }
         co_return std::apply([](const auto&... t) { return std::tuple<Outcome<detail::result_of_t<Aw>>...>(detail::gather_outcome(t)...); }, tasks);
     }
 }
@@ -627,11 +684,22 @@ template <std::ranges::input_range R>
 Coro<std::vector<detail::gather_value_t<detail::range_element_t<R>>>> gather(R aws) {
     std::vector<detail::future_of_t<detail::range_element_t<R>>> tasks;
     std::vector<detail::FutureCore*> cores;
-    for (auto&& a : aws) {
-        tasks.push_back(asyncio::ensure_future(std::move(a)));
-        cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
+    try {
+        for (auto&& a : aws) {
+            auto h = asyncio::ensure_future(std::move(a));
+            try {
+                tasks.push_back(h);
+            } catch (...) {
+                detail::cancel_if_started<detail::range_element_t<R>>(h);
+                throw;
+            }
+            cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
+        }
+        if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), false);
+    } catch (...) {
+        for (const auto& t : tasks) detail::cancel_if_started<detail::range_element_t<R>>(t);
+        throw;
     }
-    if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), false);
     std::vector<detail::gather_value_t<detail::range_element_t<R>>> out;
     out.reserve(tasks.size());
     for (const auto& t : tasks) out.push_back(detail::gather_value(t));
@@ -647,11 +715,22 @@ Coro<std::vector<Outcome<detail::result_of_t<detail::range_element_t<R>>>>> gath
     using T = detail::result_of_t<detail::range_element_t<R>>;
     std::vector<detail::future_of_t<detail::range_element_t<R>>> tasks;
     std::vector<detail::FutureCore*> cores;
-    for (auto&& a : aws) {
-        tasks.push_back(asyncio::ensure_future(std::move(a)));
-        cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
+    try {
+        for (auto&& a : aws) {
+            auto h = asyncio::ensure_future(std::move(a));
+            try {
+                tasks.push_back(h);
+            } catch (...) {
+                detail::cancel_if_started<detail::range_element_t<R>>(h);
+                throw;
+            }
+            cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
+        }
+        if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), true);
+    } catch (...) {
+        for (const auto& t : tasks) detail::cancel_if_started<detail::range_element_t<R>>(t);
+        throw;
     }
-    if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), true);
     std::vector<Outcome<T>> out;
     out.reserve(tasks.size());
     for (const auto& t : tasks) out.push_back(detail::gather_outcome(t));

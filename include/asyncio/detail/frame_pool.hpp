@@ -42,6 +42,12 @@ inline constexpr std::size_t frame_pool_arena_align = std::size_t{2} << 20;
 inline constexpr std::size_t frame_pool_header = 64;
 
 void* pool_allocate_slow(std::size_t size);
+
+// For tests of out-of-memory (tests/support/failing_allocator.hpp): when set, the pool calls
+// it before each refill and refills one block at a time, so that every allocation no free
+// list serves is a refill the hook may fail by throwing std::bad_alloc, as a failed mmap
+// would. Null otherwise; only the slow path reads it.
+inline void (*pool_refill_hook)() = nullptr;
 void pool_deallocate_large(void* p, std::size_t size) noexcept;
 void pool_deallocate_remote(void* p, std::size_t size) noexcept;
 

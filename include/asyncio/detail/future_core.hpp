@@ -187,8 +187,9 @@ protected:
     [[noreturn]] void rethrow_stored();  // the exception; marks it retrieved
     // The exception lives with the extras; the flag says whether there is one.
     [[nodiscard]] bool has_exception() const noexcept { return (future_flags_ & has_exception_bit) != 0; }
-    void store_exception(std::exception_ptr e);
+    void store_exception(std::exception_ptr e) noexcept;  // out of memory: keeps std::bad_alloc
     std::exception_ptr take_exception() noexcept;  // and forget it
+    [[nodiscard]] std::exception_ptr stored_exception() const noexcept;
     using Extras = FutureExtras;
     Extras& extras();                           // creates them on first use
     [[nodiscard]] Extras* find_extras() const;  // null if there are none

@@ -50,6 +50,9 @@ public:
         set_flag(recheck_bit, true);
         suspend(h, w);
     }
+    // Makes the next cancel() allocate nothing (it needs the extras): for cancellations that
+    // come from the loop, as a Timeout's alarm does, where a std::bad_alloc has no caller.
+    void reserve_cancel() { (void)extras(); }
     // A cancellation requested while the wait could not be interrupted, not yet delivered.
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
 
@@ -95,7 +98,8 @@ public:
         extras().name = std::move(name);
     }
     [[nodiscard]] std::string report_name() const override { return name(); }
-    // The task's number ("Task-<id>"); ids grow on each thread.
+    // The task's number ("Task-<id>"); ids grow on each thread and are never reused in the
+    // process (Lock ownership relies on it).
     [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
     // The id of the last task created on this thread (0: none yet).
     static std::uint64_t last_id() noexcept;

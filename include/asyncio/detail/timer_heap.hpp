@@ -133,8 +133,8 @@ private:
     // --- the heap ---
 
     void heap_push(TimerNode* n) {
-        n->position = static_cast<std::uint32_t>(heap_.size());
-        heap_.push_back(n);
+        heap_.push_back(n);  // may throw std::bad_alloc: the node is then still not queued
+        n->position = static_cast<std::uint32_t>(heap_.size() - 1);
         sift_up(n->position);
     }
 
