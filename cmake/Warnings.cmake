@@ -3,7 +3,7 @@
 #     target_link_libraries(<target> PRIVATE asyncio_warnings)
 # (the library itself wraps it in $<BUILD_INTERFACE:...> so it is not exported).
 # Never add_compile_options / CMAKE_CXX_FLAGS: they would leak into a parent
-# project and into third-party code (STYLE §6).
+# project and into third-party code (docs/design/style.md).
 if(TARGET asyncio_warnings)
     return()
 endif()

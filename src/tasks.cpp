@@ -299,7 +299,7 @@ Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions
         // Cancelled while waiting: the children were cancelled as the request came (see
         // forward_cancel), and we waited for all of them; a request that found them all
         // done arrives here as a pending one.
-        bool cancel_requested = co_await c.wp;  // not inside the `if`: see DESIGN §9 in docs
+        bool cancel_requested = co_await c.wp;  // not inside the `if`: see docs/design/toolchain.md
         if (cancel_requested && !outer_cancelled) {
             outer_cancelled = true;
             c.cancel_all();

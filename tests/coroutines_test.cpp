@@ -1,5 +1,5 @@
 // Tests for asyncio/coroutines.hpp: Coro<T> (Lib/asyncio/coroutines.py; CPython's
-// test_asyncio has no direct counterpart, these pin DESIGN §2).
+// test_asyncio has no direct counterpart, these pin docs/design/tasks.md).
 #include <asyncio/coroutines.hpp>
 
 #include "support/async_test.hpp"
@@ -71,7 +71,7 @@ ASYNCIO_TEST(Coro, MoveOnlyResult) {
 }
 
 ASYNCIO_TEST(Coro, MillionSynchronousAwaitsDoNotGrowTheStack) {
-    // DESIGN §9: g++ 12 has no tail call for symmetric transfer at -O0 or under ASan; the
+    // docs/design/toolchain.md: g++ 12 has no tail call for symmetric transfer at -O0 or under ASan; the
     // task's trampoline must keep this flat.
     long sum = 0;
     for (int i = 0; i < 1'000'000; ++i) sum += co_await add_one(i);

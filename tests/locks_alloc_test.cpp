@@ -1,4 +1,4 @@
-// DESIGN §6 for asyncio/locks.hpp and asyncio/queues.hpp: the uncontended paths allocate
+// docs/design/memory.md for asyncio/locks.hpp and asyncio/queues.hpp: the uncontended paths allocate
 // nothing. This file replaces the global operator new and delete with versions that count
 // the allocations made on this thread while counting is switched on, so it is a test
 // executable of its own (the counting must not leak into other tests). The "does not
@@ -95,7 +95,7 @@ ASYNCIO_TEST(NoAlloc, CounterCountsAllocations) {
     co_return;
 }
 
-// DESIGN §6: Lock acquire and release, uncontended, allocate nothing (scoped() as well).
+// docs/design/memory.md: Lock acquire and release, uncontended, allocate nothing (scoped() as well).
 ASYNCIO_TEST(NoAlloc, LockAcquireReleaseUncontended) {
     asyncio::Lock lock;
     AllocationCounter::start();
@@ -110,7 +110,7 @@ ASYNCIO_TEST(NoAlloc, LockAcquireReleaseUncontended) {
     EXPECT_FALSE(lock.locked());
 }
 
-// DESIGN §6: waiting on an event that is set allocates nothing.
+// docs/design/memory.md: waiting on an event that is set allocates nothing.
 ASYNCIO_TEST(NoAlloc, EventWaitOnSetEvent) {
     asyncio::Event ev;
     ev.set();
@@ -142,7 +142,7 @@ ASYNCIO_TEST(NoAlloc, SemaphoreAcquireReleaseUncontended) {
     EXPECT_EQ(sem.value(), 2);
 }
 
-// DESIGN §6: put and get of an int on a queue that has already grown allocate nothing:
+// docs/design/memory.md: put and get of an int on a queue that has already grown allocate nothing:
 // unbounded, bounded with room, and a get with an item there.
 ASYNCIO_TEST(NoAlloc, QueuePutGetOnAGrownQueue) {
     asyncio::Queue<int> q;

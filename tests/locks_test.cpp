@@ -1,7 +1,7 @@
 // Tests for asyncio/locks.hpp: Lock, LockGuard, Event, Condition, Semaphore, BoundedSemaphore,
 // Barrier. A port of CPython's Lib/test/test_asyncio/test_locks.py (3.13), plus the fairness
-// and cancel-safety rules of DESIGN §3 and the "uncontended, never suspend" rule of §6. The
-// allocation half of §6 is in locks_alloc_test.cpp (it replaces the global operator new).
+// and cancel-safety rules of docs/design/cancellation.md and the "uncontended, never suspend" rule of docs/design/memory.md. The
+// allocation half of docs/design/memory.md is in locks_alloc_test.cpp (it replaces the global operator new).
 //
 // Skipped from test_locks.py:
 //   LockTests.test_repr, EventTests.test_repr, ConditionTests.test_repr,
@@ -420,7 +420,7 @@ Coro<void> hold_for(Lock& lock, int tag, std::chrono::nanoseconds hold, std::vec
 
 }  // namespace
 
-// DESIGN §3: waiters get the lock first come, first served, each as soon as the previous
+// docs/design/cancellation.md: waiters get the lock first come, first served, each as soon as the previous
 // holder lets go.
 ASYNCIO_TEST(Lock, WaitersAreServedFirstComeFirstServed) {
     Lock lock;
@@ -444,7 +444,7 @@ Coro<void> acquire_log_release(Lock& lock, std::vector<std::string>& order, std:
 
 }  // namespace
 
-// DESIGN §3: a task that asks for a free lock while a woken waiter has not run yet queues
+// docs/design/cancellation.md: a task that asks for a free lock while a woken waiter has not run yet queues
 // behind it (no barging).
 ASYNCIO_TEST(Lock, NoBargingPastAWokenWaiter) {
     Lock lock;
@@ -459,7 +459,7 @@ ASYNCIO_TEST(Lock, NoBargingPastAWokenWaiter) {
     EXPECT_EQ(order, (std::vector<std::string>{"waiter", "main"}));
 }
 
-// DESIGN §3: a cancelled acquire does not leak the lock: cancelled while queued, it never
+// docs/design/cancellation.md: a cancelled acquire does not leak the lock: cancelled while queued, it never
 // holds it.
 ASYNCIO_TEST(Lock, CancelledWhileWaitingNeverHoldsTheLock) {
     Lock lock;
@@ -475,7 +475,7 @@ ASYNCIO_TEST(Lock, CancelledWhileWaitingNeverHoldsTheLock) {
     EXPECT_FALSE(lock.locked());
 }
 
-// DESIGN §3: woken by release() and cancelled in the same step, the waiter passes the lock
+// docs/design/cancellation.md: woken by release() and cancelled in the same step, the waiter passes the lock
 // on to the next waiter (no lost wake-up).
 ASYNCIO_TEST(Lock, WokenThenCancelledPassesTheLockOn) {
     Lock lock;
@@ -497,7 +497,7 @@ ASYNCIO_TEST(Lock, WokenThenCancelledPassesTheLockOn) {
     EXPECT_FALSE(lock.locked());
 }
 
-// DESIGN §3: woken and cancelled with nobody behind it, the waiter leaves the lock free.
+// docs/design/cancellation.md: woken and cancelled with nobody behind it, the waiter leaves the lock free.
 ASYNCIO_TEST(Lock, WokenThenCancelledAloneLeavesTheLockFree) {
     Lock lock;
     co_await lock.acquire();
@@ -515,7 +515,7 @@ ASYNCIO_TEST(Lock, WokenThenCancelledAloneLeavesTheLockFree) {
     co_await probe;
 }
 
-// DESIGN §6: uncontended, acquire() and release() complete without suspending (a task
+// docs/design/memory.md: uncontended, acquire() and release() complete without suspending (a task
 // scheduled just before cannot run in between).
 ASYNCIO_TEST(Lock, UncontendedAcquireDoesNotSuspend) {
     Lock lock;
@@ -613,7 +613,7 @@ ASYNCIO_TEST(Event, ClearWithWaiters) {
     EXPECT_TRUE(t.result());
 }
 
-// DESIGN §3: cancelling one waiter does not disturb the others.
+// docs/design/cancellation.md: cancelling one waiter does not disturb the others.
 ASYNCIO_TEST(Event, CancelledWaiterDoesNotDisturbTheOthers) {
     Event ev;
     Ints result;
@@ -630,7 +630,7 @@ ASYNCIO_TEST(Event, CancelledWaiterDoesNotDisturbTheOthers) {
     EXPECT_EQ(result, (Ints{1, 3}));
 }
 
-// DESIGN §6: waiting on a set event does not suspend.
+// docs/design/memory.md: waiting on a set event does not suspend.
 ASYNCIO_TEST(Event, WaitOnSetEventDoesNotSuspend) {
     Event ev;
     ev.set();
@@ -1206,7 +1206,7 @@ ASYNCIO_TEST(Condition, WokenThenCancelledWhileRelockingPassesTheNotificationOn)
     EXPECT_FALSE(cond.locked());
 }
 
-// DESIGN §3: notify() wakes waiters first come, first served.
+// docs/design/cancellation.md: notify() wakes waiters first come, first served.
 ASYNCIO_TEST(Condition, NotifyServesWaitersInOrder) {
     Condition cond;
     Ints result;
@@ -1548,7 +1548,7 @@ Coro<void> sem_hold_for(Semaphore& sem, int tag, std::chrono::nanoseconds hold, 
 
 }  // namespace
 
-// DESIGN §3: permits go first come, first served: two at a time, in order.
+// docs/design/cancellation.md: permits go first come, first served: two at a time, in order.
 ASYNCIO_TEST(Semaphore, WaitersAreServedFirstComeFirstServed) {
     Semaphore sem(2);
     std::vector<std::pair<int, std::chrono::nanoseconds>> log;
@@ -1561,7 +1561,7 @@ ASYNCIO_TEST(Semaphore, WaitersAreServedFirstComeFirstServed) {
     EXPECT_EQ(sem.value(), 2);
 }
 
-// DESIGN §3: a cancelled acquire takes no permit.
+// docs/design/cancellation.md: a cancelled acquire takes no permit.
 ASYNCIO_TEST(Semaphore, CancelledAcquireTakesNoPermit) {
     Semaphore sem(0);
     auto t = asyncio::create_task(acquire_sem(sem));
@@ -1574,7 +1574,7 @@ ASYNCIO_TEST(Semaphore, CancelledAcquireTakesNoPermit) {
     EXPECT_FALSE(sem.locked());
 }
 
-// DESIGN §3: woken with a permit and cancelled in the same step, the waiter hands the
+// docs/design/cancellation.md: woken with a permit and cancelled in the same step, the waiter hands the
 // permit to the next waiter.
 ASYNCIO_TEST(Semaphore, WokenThenCancelledPassesThePermitOn) {
     Semaphore sem(0);
@@ -1592,7 +1592,7 @@ ASYNCIO_TEST(Semaphore, WokenThenCancelledPassesThePermitOn) {
     EXPECT_EQ(sem.value(), 1);
 }
 
-// DESIGN §3: woken and cancelled with nobody behind it, the permit goes back.
+// docs/design/cancellation.md: woken and cancelled with nobody behind it, the permit goes back.
 ASYNCIO_TEST(Semaphore, WokenThenCancelledAloneGivesThePermitBack) {
     Semaphore sem(0);
     auto t = asyncio::create_task(acquire_sem(sem));
@@ -1605,7 +1605,7 @@ ASYNCIO_TEST(Semaphore, WokenThenCancelledAloneGivesThePermitBack) {
     EXPECT_FALSE(sem.locked());
 }
 
-// DESIGN §6: uncontended, acquire() and release() complete without suspending.
+// docs/design/memory.md: uncontended, acquire() and release() complete without suspending.
 ASYNCIO_TEST(Semaphore, UncontendedAcquireDoesNotSuspend) {
     Semaphore sem(2);
     bool ran = false;

@@ -1,4 +1,4 @@
-// Stress test for asyncio/queues.hpp and asyncio/locks.hpp (DESIGN §3, "leaves nothing
+// Stress test for asyncio/queues.hpp and asyncio/locks.hpp (docs/design/cancellation.md, "leaves nothing
 // behind when cancelled"): 10,000 tasks contend on a Semaphore(10) and a Queue(100) while a
 // third of them are cancelled at random points (seeded std::mt19937: the run is the same
 // every time). A late wave of producers then fills the queue and is shut out by
@@ -113,7 +113,7 @@ Coro<void> consumer(Queue<int>& q, Semaphore& sem, Ledger& ledger, int id, std::
 
 }  // namespace
 
-// DESIGN §3: no item lost, duplicated or invented, no permit leaked, under 10,000 tasks and
+// docs/design/cancellation.md: no item lost, duplicated or invented, no permit leaked, under 10,000 tasks and
 // random cancellations (see the top of the file).
 ASYNCIO_TEST(QueueStress, TenThousandTasksWithRandomCancellations) {
     auto& loop = asyncio::get_running_loop();

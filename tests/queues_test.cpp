@@ -1,7 +1,7 @@
 // Tests for asyncio/queues.hpp: Queue, PriorityQueue, LifoQueue, QueueFull, QueueEmpty,
 // QueueShutDown. A port of CPython's Lib/test/test_asyncio/test_queues.py (3.13, with the
-// shutdown tests), plus the fairness and cancel-safety rules of DESIGN §3, move-only items,
-// PriorityQueue's stable ties and the "never suspend with room or an item" rule of §6 (the
+// shutdown tests), plus the fairness and cancel-safety rules of docs/design/cancellation.md, move-only items,
+// PriorityQueue's stable ties and the "never suspend with room or an item" rule of docs/design/memory.md (the
 // allocation half is in locks_alloc_test.cpp; the 10,000-task stress test in
 // queues_stress_test.cpp).
 //
@@ -1012,7 +1012,7 @@ ASYNCIO_TEST(QueueShutdown, ImmediateAfterAGetterWasWokenRaisesInIt) {
 }
 
 // ---------------------------------------------------------------------------------------
-// DESIGN §3: fairness and cancel-safety
+// docs/design/cancellation.md: fairness and cancel-safety
 
 namespace {
 
@@ -1247,7 +1247,7 @@ ASYNCIO_TEST(Queue, OrderSurvivesGrowthAndWrapAround) {
 }
 
 // ---------------------------------------------------------------------------------------
-// DESIGN §6: with room, put() does not suspend; with an item there, get() does not (a task
+// docs/design/memory.md: with room, put() does not suspend; with an item there, get() does not (a task
 // scheduled just before cannot run in between).
 
 // Queue, bounded and unbounded.

@@ -1323,7 +1323,7 @@ ASYNCIO_TEST(TaskGroupCancel, FirstToFinishWinsARaceOfWaitingRacers) {
 }
 
 // ---------------------------------------------------------------------------------------
-// C++: lifetimes and the rest of the contract (DESIGN §4)
+// C++: lifetimes and the rest of the contract (docs/design/cancellation.md)
 
 // C++: no child frame outlives its group when a child fails, even children that need time
 // to clean up.

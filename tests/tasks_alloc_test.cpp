@@ -1,4 +1,4 @@
-// Allocation and system-call budgets of the hot paths (DESIGN §6, issue 5): counts, not
+// Allocation and system-call budgets of the hot paths (docs/design/memory.md, issue 5): counts, not
 // timings, so they belong in the test suite. This file replaces the global operator new.
 #include <asyncio/tasks.hpp>
 

@@ -1,4 +1,4 @@
-// Tests for cancellation in asyncio/tasks.hpp (DESIGN §3; CPython's test_tasks.py
+// Tests for cancellation in asyncio/tasks.hpp (docs/design/cancellation.md; CPython's test_tasks.py
 // test_cancel_* cases).
 #include <asyncio/tasks.hpp>
 
@@ -115,7 +115,7 @@ ASYNCIO_TEST(Cancel, CoroutineMayCatchAndFinishNormally) {
     EXPECT_EQ(elapsed(), 2s);
 }
 
-// DESIGN §3: CancelledError is not a std::exception.
+// docs/design/cancellation.md: CancelledError is not a std::exception.
 ASYNCIO_TEST(Cancel, CancelledErrorEscapesStdExceptionHandlers) {
     bool swallowed = false;
     auto body = [](bool& flag) -> Coro<void> {
@@ -245,7 +245,7 @@ ASYNCIO_TEST(Cancel, CancelAfterTheAwaitedFutureCompletedStillCancels) {
     EXPECT_EQ(fut.result(), 1);
 }
 
-// DESIGN §3: a cancelled sleep leaves no timer behind.
+// docs/design/cancellation.md: a cancelled sleep leaves no timer behind.
 ASYNCIO_TEST(Cancel, CancelledSleepLeavesNoTimer) {
     auto& loop = asyncio::get_running_loop();
     std::vector<Task<void>> tasks;

@@ -1,6 +1,6 @@
 // Tests for asyncio::gather in asyncio/tasks.hpp: CPython's test_tasks.py GatherTestsBase,
 // FutureGatherTests, CoroutineGatherTests and the gather cases of BaseTaskTests, plus
-// DESIGN §4's difference (on the first error the other children, Coros and Tasks alike,
+// docs/design/cancellation.md's difference (on the first error the other children, Coros and Tasks alike,
 // are cancelled and awaited before the error is raised) and the C++ forms (tuple with
 // std::monostate for void, Outcome<T> slots, the range form returning a vector).
 //
@@ -19,7 +19,7 @@
 //   and no contextvars in C++.
 // - The parts of test_one_exception / test_one_cancellation that set results on the other
 //   children after the gather is done ("Does nothing"): here those children were cancelled
-//   (DESIGN §4), and the tests check that instead.
+//   (docs/design/cancellation.md), and the tests check that instead.
 // - The exc.__context__ chain of test_cancel_gather_2: C++ exceptions carry no context.
 // - The `gatherer.cancel()` returns False part of test_cancellation_broadcast and the
 //   _GatheringFuture object of test_cancel_gather_1: gather returns a Coro, not a future;
@@ -87,7 +87,7 @@ Coro<int> slow_to_cancel(std::chrono::nanoseconds d, std::chrono::nanoseconds cl
     try {
         co_await asyncio::sleep(d);
     } catch (const asyncio::CancelledError&) {
-        cancel = std::current_exception();  // no co_await in a handler (g++ 12, DESIGN §9)
+        cancel = std::current_exception();  // no co_await in a handler (g++ 12, docs/design/toolchain.md)
     }
     if (cancel) {
         tr.cancelled = true;
@@ -231,7 +231,7 @@ ASYNCIO_TEST(Gather, ReturnExceptionsWithoutErrorsGivesValues) {
 }
 
 // test_tasks: GatherTestsBase.test_one_exception (Coro children). The error is the very
-// object the child raised. Differs from CPython (DESIGN §4): the other children are
+// object the child raised. Differs from CPython (docs/design/cancellation.md): the other children are
 // cancelled, so the futures they awaited are cancelled too, instead of "Does nothing".
 ASYNCIO_TEST(Gather, OneExceptionWithCoroChildren) {
     Future<int> a, b, c, d, e;
@@ -254,7 +254,7 @@ ASYNCIO_TEST(Gather, OneExceptionWithCoroChildren) {
 }
 
 // test_tasks: GatherTestsBase.test_one_exception (FutureGatherTests: Task children). The
-// Tasks passed in are cancelled like the Coros (DESIGN §4).
+// Tasks passed in are cancelled like the Coros (docs/design/cancellation.md).
 ASYNCIO_TEST(Gather, OneExceptionWithTaskChildren) {
     Future<int> a, b, c, d, e;
     auto ta = asyncio::create_task(await_future(a));
@@ -311,7 +311,7 @@ ASYNCIO_TEST(Gather, ReturnExceptionsKeepsEachSlot) {
 
 // test_tasks: FutureGatherTests.test_one_cancellation: a cancelled child makes the gather
 // raise CancelledError (the task running it ends cancelled, as a CPython task whose
-// coroutine raises CancelledError does); the other children are cancelled (DESIGN §4).
+// coroutine raises CancelledError does); the other children are cancelled (docs/design/cancellation.md).
 ASYNCIO_TEST(Gather, OneCancellationRaisesCancelledError) {
     Future<int> a, b, c, d, e;
     auto ta = asyncio::create_task(await_future(a));
@@ -532,7 +532,7 @@ ASYNCIO_TEST(Gather, CancelMessagePropagatesThroughReturnExceptions) {
 }
 
 // ---------------------------------------------------------------------------------------
-// DESIGN §4 and the C++ forms
+// docs/design/cancellation.md and the C++ forms
 
 // The results come in argument order, not completion order (CPython's gather docs).
 ASYNCIO_TEST(Gather, ResultsInArgumentOrderNotCompletionOrder) {
@@ -609,7 +609,7 @@ ASYNCIO_TEST(Gather, ReturnExceptionsDoesNotCancelSiblings) {
     EXPECT_EQ(elapsed(), 3s);
 }
 
-// DESIGN §4: on the first error the other Coro children are cancelled, and the gather
+// docs/design/cancellation.md: on the first error the other Coro children are cancelled, and the gather
 // waits for them to finish (their cleanup included) before it raises.
 ASYNCIO_TEST(Gather, FirstErrorCancelsCoroChildrenAndAwaitsThem) {
     Trace t1, t2;
@@ -632,7 +632,7 @@ ASYNCIO_TEST(Gather, FirstErrorCancelsCoroChildrenAndAwaitsThem) {
     EXPECT_EQ(asyncio::testing::scheduled_timers(asyncio::get_running_loop()), 0u);
 }
 
-// DESIGN §4: Tasks passed in are cancelled and awaited like Coros.
+// docs/design/cancellation.md: Tasks passed in are cancelled and awaited like Coros.
 ASYNCIO_TEST(Gather, FirstErrorCancelsTaskChildrenAndAwaitsThem) {
     Trace t1, t2;
     auto a = asyncio::create_task(slow_to_cancel(10s, 1s, t1, 1));
@@ -653,7 +653,7 @@ ASYNCIO_TEST(Gather, FirstErrorCancelsTaskChildrenAndAwaitsThem) {
     EXPECT_EQ(t2.finished_at, 3s);
 }
 
-// DESIGN §4 with the range form.
+// docs/design/cancellation.md with the range form.
 ASYNCIO_TEST(Gather, RangeFirstErrorCancelsTheRest) {
     Trace t1, t2;
     std::vector<Coro<int>> coros;
@@ -710,7 +710,7 @@ Coro<void> gather_two_slow(Trace& t1, Trace& t2) {
 }
 }  // namespace
 
-// DESIGN §4: cancelling the task that awaits the gather cancels all children and waits for
+// docs/design/cancellation.md: cancelling the task that awaits the gather cancels all children and waits for
 // them: the CancelledError comes out after the slowest cleanup (CPython raises as soon as
 // the first child ends cancelled).
 ASYNCIO_TEST(Gather, CancellingTheGatherCancelsAndAwaitsAllChildren) {
@@ -736,7 +736,7 @@ Coro<std::tuple<int, int>> gather_with_refuser(Trace& tr) {
 // CPython's gather (Python issue 32684, the `outer._cancel_requested` branch): once the
 // gather was cancelled it raises CancelledError even if a child refused the cancellation
 // and returned a value. CPython 3.12 raises at 1 s, when the other child ends cancelled,
-// and leaves the refusing child running; here the gather waits for it (DESIGN §4).
+// and leaves the refusing child running; here the gather waits for it (docs/design/cancellation.md).
 ASYNCIO_TEST(Gather, CancelledGatherRaisesEvenIfAChildRefuses) {
     Trace tr;
     auto outer = asyncio::create_task(gather_with_refuser(tr));
@@ -749,7 +749,7 @@ ASYNCIO_TEST(Gather, CancelledGatherRaisesEvenIfAChildRefuses) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Lifetimes (DESIGN §4: no child frame outlives its gather)
+// Lifetimes (docs/design/cancellation.md: no child frame outlives its gather)
 
 ASYNCIO_TEST(Gather, NoChildFrameOutlivesAFailedGather) {
     Counted::reset();

@@ -204,7 +204,7 @@ ASYNCIO_TEST(Task, AllTasksListsUnfinishedTasks) {
     EXPECT_EQ(asyncio::all_tasks().count(t), 0u);
 }
 
-// DESIGN §2: a task nobody holds still runs to completion (CPython: weak references only).
+// docs/design/tasks.md: a task nobody holds still runs to completion (CPython: weak references only).
 ASYNCIO_TEST(Task, LoopKeepsUnreferencedTasksAlive) {
     bool finished = false;
     auto body = [](bool& flag) -> Coro<void> {

@@ -492,7 +492,7 @@ ASYNCIO_TEST(WaitForShield, ShieldedTimeout) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Lifetimes (DESIGN §4: no inner frame outlives its wait_for)
+// Lifetimes (docs/design/cancellation.md: no inner frame outlives its wait_for)
 
 ASYNCIO_TEST(WaitFor, NoInnerFrameOutlivesATimeout) {
     Counted::reset();
@@ -559,7 +559,7 @@ ASYNCIO_TEST(WaitFor, NoInnerFrameOutlivesAnError) {
     EXPECT_EQ(alive_at_raise, 0);
 }
 
-// The rationale of DESIGN §4: an inner that writes into the caller's frame during its
+// The rationale of docs/design/cancellation.md: an inner that writes into the caller's frame during its
 // cleanup has finished before wait_for raises, so it never writes into a frame that is gone.
 ASYNCIO_TEST(WaitFor, InnerFinishesBeforeTheCallerMovesOn) {
     bool task_done = false;

@@ -570,7 +570,7 @@ ASYNCIO_TEST(Timeout, TaskGroupErrorsPassThroughAnExpiredTimeout) {
 // ---------------------------------------------------------------------------------------
 // C++: deadlines, outside cancellations, the Timeout object, lifetimes
 
-// C++: TimeoutError comes exactly at the deadline (STYLE §7 example 4).
+// C++: TimeoutError comes exactly at the deadline (docs/design/style.md).
 ASYNCIO_TEST(Timeout, RaisesTimeoutErrorExactlyAtTheDeadline) {
     const auto t0 = now();
     EXPECT_THROW(co_await asyncio::timeout(3s, sleep_for(10s)), asyncio::TimeoutError);
@@ -888,7 +888,7 @@ ASYNCIO_TEST(TimeoutLifetime, BodyFramesAreDestroyedOnAnError) {
     EXPECT_EQ(elapsed(), 1s);
 }
 
-// STYLE §7 example 4: any awaitable is a body, here a bare sleep.
+// docs/design/style.md: any awaitable is a body, here a bare sleep.
 ASYNCIO_TEST(Timeout, AcceptsAnAwaitableAsTheBody) {
     auto t0 = asyncio::get_running_loop().time();
     EXPECT_THROW(co_await asyncio::timeout(3s, asyncio::sleep(10s)), asyncio::TimeoutError);

@@ -1,4 +1,4 @@
-// W1 spawn-join (BENCH.md), asio with C++20 coroutines on a single-threaded io_context.
+// W1 spawn-join (docs/design/benchmarks-method.md), asio with C++20 coroutines on a single-threaded io_context.
 // co_spawn(..., use_awaitable) is lazy: a task starts only when awaited (footnote in
 // docs/benchmarks.md), so "spawn all, then await each" runs each task at its await.
 #include <asio.hpp>

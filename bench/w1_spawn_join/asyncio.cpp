@@ -1,4 +1,4 @@
-// W1 spawn-join (BENCH.md), this library: create N tasks that each return their index at
+// W1 spawn-join (docs/design/benchmarks-method.md), this library: create N tasks that each return their index at
 // once, keep the handles, then await each in order and sum the results.
 #include <asyncio.hpp>
 

@@ -1,4 +1,4 @@
-"""W1 spawn-join (BENCH.md), CPython asyncio; with --uvloop, the same on uvloop.
+"""W1 spawn-join (docs/design/benchmarks-method.md), CPython asyncio; with --uvloop, the same on uvloop.
 
 Create N tasks that each return their index at once, keep them, then await each in order
 and sum the results.

@@ -1,4 +1,4 @@
-// W1 spawn-join (BENCH.md), Go with GOMAXPROCS=1: N goroutines each send their index on a
+// W1 spawn-join (docs/design/benchmarks-method.md), Go with GOMAXPROCS=1: N goroutines each send their index on a
 // channel of their own (buffered, capacity 1: the goroutine's handle); then the main
 // goroutine receives from each channel in order and sums the results.
 package main

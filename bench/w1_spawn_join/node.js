@@ -1,4 +1,4 @@
-// W1 spawn-join (BENCH.md), Node.js: N async functions that each return their index; keep
+// W1 spawn-join (docs/design/benchmarks-method.md), Node.js: N async functions that each return their index; keep
 // the promises, then await each in order and sum the results. An async function runs
 // eagerly up to its first await, so each of these has finished before the next is called
 // (footnote in docs/benchmarks.md).

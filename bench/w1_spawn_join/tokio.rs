@@ -1,4 +1,4 @@
-//! W1 spawn-join (BENCH.md), Tokio current_thread: spawn N tasks that each return their
+//! W1 spawn-join (docs/design/benchmarks-method.md), Tokio current_thread: spawn N tasks that each return their
 //! index at once, keep the JoinHandles, then await each in order and sum the results.
 use std::time::Instant;
 

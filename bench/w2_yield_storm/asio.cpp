@@ -1,4 +1,4 @@
-// W2 yield storm (BENCH.md), asio with C++20 coroutines on a single-threaded io_context:
+// W2 yield storm (docs/design/benchmarks-method.md), asio with C++20 coroutines on a single-threaded io_context:
 // T coroutines each yield to the io_context Y times by posting themselves back to it.
 #include <asio.hpp>
 

@@ -1,4 +1,4 @@
-// W2 yield storm (BENCH.md), this library: T tasks each yield to the loop (sleep(0)) Y times.
+// W2 yield storm (docs/design/benchmarks-method.md), this library: T tasks each yield to the loop (sleep(0)) Y times.
 #include <asyncio.hpp>
 
 #include <chrono>

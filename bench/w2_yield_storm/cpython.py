@@ -1,4 +1,4 @@
-"""W2 yield storm (BENCH.md), CPython asyncio; with --uvloop, the same on uvloop.
+"""W2 yield storm (docs/design/benchmarks-method.md), CPython asyncio; with --uvloop, the same on uvloop.
 
 T tasks each yield to the loop (asyncio.sleep(0)) Y times.
 """

@@ -1,4 +1,4 @@
-// W2 yield storm (BENCH.md), Go with GOMAXPROCS=1: T goroutines each yield the processor
+// W2 yield storm (docs/design/benchmarks-method.md), Go with GOMAXPROCS=1: T goroutines each yield the processor
 // (runtime.Gosched) Y times; a WaitGroup waits for all.
 package main
 

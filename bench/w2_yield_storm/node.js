@@ -1,4 +1,4 @@
-// W2 yield storm (BENCH.md), Node.js: T async functions each yield to the event loop Y times
+// W2 yield storm (docs/design/benchmarks-method.md), Node.js: T async functions each yield to the event loop Y times
 // with `await setImmediate()` (timers/promises), Node's way to let the loop run.
 'use strict';
 

@@ -1,4 +1,4 @@
-//! W2 yield storm (BENCH.md), Tokio current_thread: T tasks each yield to the scheduler
+//! W2 yield storm (docs/design/benchmarks-method.md), Tokio current_thread: T tasks each yield to the scheduler
 //! (tokio::task::yield_now) Y times; each returns how many times it yielded.
 use std::time::Instant;
 

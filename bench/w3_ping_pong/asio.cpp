@@ -1,4 +1,4 @@
-// W3 ping-pong (BENCH.md), asio with C++20 coroutines on a single-threaded io_context: two
+// W3 ping-pong (docs/design/benchmarks-method.md), asio with C++20 coroutines on a single-threaded io_context: two
 // coroutines pass a token through two channels of capacity 1 (asio::experimental::channel,
 // asio's queue between coroutines); the ponger adds one on each round trip.
 #include <asio.hpp>

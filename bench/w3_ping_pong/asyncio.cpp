@@ -1,4 +1,4 @@
-// W3 ping-pong (BENCH.md), this library: two tasks pass a token through two queues of size 1;
+// W3 ping-pong (docs/design/benchmarks-method.md), this library: two tasks pass a token through two queues of size 1;
 // the ponger adds one on each round trip, so the token comes back as M.
 #include <asyncio.hpp>
 

@@ -1,4 +1,4 @@
-"""W3 ping-pong (BENCH.md), CPython asyncio; with --uvloop, the same on uvloop.
+"""W3 ping-pong (docs/design/benchmarks-method.md), CPython asyncio; with --uvloop, the same on uvloop.
 
 Two tasks pass a token through two queues of size 1; the ponger adds one on each round
 trip, so the token comes back as M.

@@ -1,4 +1,4 @@
-// W3 ping-pong (BENCH.md), Go with GOMAXPROCS=1: two goroutines pass a token through two
+// W3 ping-pong (docs/design/benchmarks-method.md), Go with GOMAXPROCS=1: two goroutines pass a token through two
 // buffered channels of capacity 1 (Go's queue of size 1); the ponger adds one on each
 // round trip, so the token comes back as M.
 package main

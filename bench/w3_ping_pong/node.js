@@ -1,4 +1,4 @@
-// W3 ping-pong (BENCH.md), Node.js: two async functions pass a token through two queues of
+// W3 ping-pong (docs/design/benchmarks-method.md), Node.js: two async functions pass a token through two queues of
 // size 1; the ponger adds one on each round trip, so the token comes back as M. Node has no
 // async queue of its own: AsyncQueue below is the usual small promise-based one (footnote
 // in docs/benchmarks.md).

@@ -1,4 +1,4 @@
-//! W3 ping-pong (BENCH.md), Tokio current_thread: two tasks pass a token through two
+//! W3 ping-pong (docs/design/benchmarks-method.md), Tokio current_thread: two tasks pass a token through two
 //! bounded mpsc channels of capacity 1 (Tokio's queue); the ponger adds one on each round
 //! trip, so the token comes back as M.
 use std::time::Instant;

@@ -1,4 +1,4 @@
-// W4 sleepers (BENCH.md), asio with C++20 coroutines on a single-threaded io_context: N
+// W4 sleepers (docs/design/benchmarks-method.md), asio with C++20 coroutines on a single-threaded io_context: N
 // coroutines each wait on a 1 s steady_timer; spawn all, then run until all are done.
 #include <asio.hpp>
 

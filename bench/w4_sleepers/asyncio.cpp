@@ -1,4 +1,4 @@
-// W4 sleepers (BENCH.md), this library: N tasks each sleep(1 s) once; spawn all, then await
+// W4 sleepers (docs/design/benchmarks-method.md), this library: N tasks each sleep(1 s) once; spawn all, then await
 // all. The figure is the overhead: wall time minus the 1 s every task sleeps.
 #include <asyncio.hpp>
 

@@ -1,4 +1,4 @@
-"""W4 sleepers (BENCH.md), CPython asyncio; with --uvloop, the same on uvloop.
+"""W4 sleepers (docs/design/benchmarks-method.md), CPython asyncio; with --uvloop, the same on uvloop.
 
 N tasks each sleep(1) once; spawn all, then await all. The figure is the overhead: wall
 time minus the 1 s every task sleeps.

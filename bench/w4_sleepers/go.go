@@ -1,4 +1,4 @@
-// W4 sleepers (BENCH.md), Go with GOMAXPROCS=1: N goroutines each time.Sleep(1 s) once;
+// W4 sleepers (docs/design/benchmarks-method.md), Go with GOMAXPROCS=1: N goroutines each time.Sleep(1 s) once;
 // spawn all, then a WaitGroup waits for all. The figure is wall time minus 1 s.
 package main
 

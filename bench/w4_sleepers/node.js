@@ -1,4 +1,4 @@
-// W4 sleepers (BENCH.md), Node.js: N async functions each `await setTimeout(1000)`
+// W4 sleepers (docs/design/benchmarks-method.md), Node.js: N async functions each `await setTimeout(1000)`
 // (timers/promises) once; start all, then await all. The figure is wall time minus 1 s.
 'use strict';
 

@@ -1,4 +1,4 @@
-//! W4 sleepers (BENCH.md), Tokio current_thread: N tasks each sleep 1 s once; spawn all,
+//! W4 sleepers (docs/design/benchmarks-method.md), Tokio current_thread: N tasks each sleep 1 s once; spawn all,
 //! then await all. The figure is the overhead: wall time minus 1 s.
 use std::time::{Duration, Instant};
 

@@ -41,7 +41,7 @@ private:
 ///
 /// Python: `asyncio.CancelledError`
 /// Differs from CPython: none in behaviour; it derives from `BaseException`, not
-///   `std::exception`, so `catch (const std::exception&)` lets it through (DESIGN §3).
+///   `std::exception`, so `catch (const std::exception&)` lets it through (docs/design/cancellation.md).
 class CancelledError : public BaseException {
 public:
     using BaseException::BaseException;

@@ -605,7 +605,7 @@ Outcome<typename H::value_type> gather_outcome(const H& t) {
 // Waits for every child. Without return_exceptions, the first error (a cancelled child
 // counts as CancelledError) cancels the others, and is raised once all have finished. A
 // cancellation of the waiting task cancels every child, waits for all, and raises
-// CancelledError. Either way no child outlives the call (DESIGN §4).
+// CancelledError. Either way no child outlives the call (docs/design/cancellation.md).
 Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions);
 
 template <class Tuple>
@@ -631,7 +631,7 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 ///   raised once all have finished.
 /// Differs from CPython: on an error CPython leaves the other children running; here they
 ///   are cancelled and awaited, because a running child may point into a frame that is gone
-///   (DESIGN §4, docs/differences.md). The children start when the gather is awaited
+///   (docs/design/cancellation.md, docs/differences.md). The children start when the gather is awaited
 ///   (CPython: when gather() is called).
 /// Example: examples/tutorial/10_gather_basic.cpp
 template <class... Aw>

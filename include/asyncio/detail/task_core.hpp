@@ -29,7 +29,7 @@ public:
     // The loop runs one step: resume the innermost suspended coroutine and keep resuming
     // whatever it transfers to (a child Coro starting, or a parent after its child
     // finished) from this loop, never by nested calls, so a million synchronous awaits do
-    // not grow the stack at -O0 or under ASan (g++ 12 has no tail call there, DESIGN §9).
+    // not grow the stack at -O0 or under ASan (g++ 12 has no tail call there, docs/design/toolchain.md).
     void run() override;
 
     // Puts the task on the ready queue for its next step. A no-op while the loop tears down.

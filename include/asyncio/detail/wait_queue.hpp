@@ -16,7 +16,7 @@ class WaitQueue;
 // One waiting task. A wake-up (grant) unlinks it; so does a cancellation that arrives
 // first. A cancellation that arrives after the grant cannot undo it: the owner of the
 // primitive sees `granted && cancelled` on resumption and passes the grant on (no lost
-// wake-ups, DESIGN §3).
+// wake-ups, docs/design/cancellation.md).
 class WaitNode : public Waiter {
 public:
     WaitNode(const WaitNode&) = delete;
