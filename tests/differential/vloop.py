@@ -7,6 +7,7 @@ import asyncio
 import heapq
 import itertools
 import selectors
+import sys
 
 
 class _VirtualSelector(selectors.BaseSelector):
@@ -82,3 +83,32 @@ def log(msg):
 def run(main):
     with asyncio.Runner(loop_factory=VirtualLoop) as runner:
         runner.run(main)
+
+
+# CPython 3.11 (Debian's python3, what CI has) runs wait_for in a task of its own; 3.12, which
+# the library follows, awaits the inner awaitable in the caller under a timeout. On 3.11 the
+# 3.12 function is used, written here from its documented behaviour.
+if sys.version_info < (3, 12):
+
+    async def _wait_for_312(fut, timeout):
+        if timeout is not None and timeout <= 0:
+            fut = asyncio.ensure_future(fut)
+            if fut.done():
+                return fut.result()
+            fut.cancel()
+            waiter = asyncio.get_running_loop().create_future()
+            fut.add_done_callback(lambda _: waiter.done() or waiter.set_result(None))
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                fut.remove_done_callback(waiter)
+                raise
+            try:
+                return fut.result()
+            except asyncio.CancelledError as exc:
+                raise TimeoutError from exc
+        async with asyncio.timeout(timeout):
+            return await fut
+
+    asyncio.wait_for = _wait_for_312
+    asyncio.tasks.wait_for = _wait_for_312
