@@ -675,6 +675,48 @@ Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, A
     }
 }
 
+namespace detail {
+
+// The two range forms of gather: starts a task for each element (a task that cannot be
+// recorded is cancelled before it runs), waits for all, then collects a value or an Outcome
+// per element. If anything fails before the wait, the tasks started are cancelled.
+template <bool Outcomes, class R>
+using gather_range_result_t = std::conditional_t<Outcomes, std::vector<Outcome<result_of_t<range_element_t<R>>>>, std::vector<gather_value_t<range_element_t<R>>>>;
+
+template <bool Outcomes, class R>
+Coro<gather_range_result_t<Outcomes, R>> gather_range(R aws) {
+    using E = range_element_t<R>;
+    std::vector<future_of_t<E>> tasks;
+    std::vector<FutureCore*> cores;
+    try {
+        for (auto&& a : aws) {
+            auto h = asyncio::ensure_future(std::move(a));
+            try {
+                tasks.push_back(h);
+            } catch (...) {
+                cancel_if_started<E>(h);
+                throw;
+            }
+            cores.push_back(FutureCoreAccess::core(tasks.back()));
+        }
+        if (!tasks.empty()) co_await gather_wait(std::move(cores), Outcomes);
+    } catch (...) {
+        for (const auto& t : tasks) cancel_if_started<E>(t);
+        throw;
+    }
+    gather_range_result_t<Outcomes, R> out;
+    out.reserve(tasks.size());
+    for (const auto& t : tasks) {
+        if constexpr (Outcomes)
+            out.push_back(gather_outcome(t));
+        else
+            out.push_back(gather_value(t));
+    }
+    co_return out;
+}
+
+}  // namespace detail
+
 /// `gather` over a range of Coros (pass it with std::move) or Tasks of one type; returns a
 /// vector of results in range order.
 ///
@@ -682,28 +724,7 @@ Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, A
 template <std::ranges::input_range R>
     requires(detail::TaskLike<detail::range_element_t<R>>)
 Coro<std::vector<detail::gather_value_t<detail::range_element_t<R>>>> gather(R aws) {
-    std::vector<detail::future_of_t<detail::range_element_t<R>>> tasks;
-    std::vector<detail::FutureCore*> cores;
-    try {
-        for (auto&& a : aws) {
-            auto h = asyncio::ensure_future(std::move(a));
-            try {
-                tasks.push_back(h);
-            } catch (...) {
-                detail::cancel_if_started<detail::range_element_t<R>>(h);
-                throw;
-            }
-            cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
-        }
-        if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), false);
-    } catch (...) {
-        for (const auto& t : tasks) detail::cancel_if_started<detail::range_element_t<R>>(t);
-        throw;
-    }
-    std::vector<detail::gather_value_t<detail::range_element_t<R>>> out;
-    out.reserve(tasks.size());
-    for (const auto& t : tasks) out.push_back(detail::gather_value(t));
-    co_return out;
+    return detail::gather_range<false>(std::move(aws));
 }
 
 /// `gather(return_exceptions, range)`: a vector of Outcomes.
@@ -712,29 +733,7 @@ Coro<std::vector<detail::gather_value_t<detail::range_element_t<R>>>> gather(R a
 template <std::ranges::input_range R>
     requires(detail::TaskLike<detail::range_element_t<R>>)
 Coro<std::vector<Outcome<detail::result_of_t<detail::range_element_t<R>>>>> gather(ReturnExceptions, R aws) {
-    using T = detail::result_of_t<detail::range_element_t<R>>;
-    std::vector<detail::future_of_t<detail::range_element_t<R>>> tasks;
-    std::vector<detail::FutureCore*> cores;
-    try {
-        for (auto&& a : aws) {
-            auto h = asyncio::ensure_future(std::move(a));
-            try {
-                tasks.push_back(h);
-            } catch (...) {
-                detail::cancel_if_started<detail::range_element_t<R>>(h);
-                throw;
-            }
-            cores.push_back(detail::FutureCoreAccess::core(tasks.back()));
-        }
-        if (!tasks.empty()) co_await detail::gather_wait(std::move(cores), true);
-    } catch (...) {
-        for (const auto& t : tasks) detail::cancel_if_started<detail::range_element_t<R>>(t);
-        throw;
-    }
-    std::vector<Outcome<T>> out;
-    out.reserve(tasks.size());
-    for (const auto& t : tasks) out.push_back(detail::gather_outcome(t));
-    co_return out;
+    return detail::gather_range<true>(std::move(aws));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asyncio/coroutines.hpp>
+#include <asyncio/detail/awaitable.hpp>
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/detail/wait_point.hpp>
 #include <asyncio/events.hpp>
@@ -74,24 +75,11 @@ private:
 
 namespace detail {
 
-template <class A>
-concept MemberCoAwait = requires(A& a) { a.operator co_await(); };
-
-// What `co_await a` gives for an awaitable that is not a Coro (sleep, a Task, a Future).
-template <class A>
-struct AwaitResult {
-    using type = decltype(std::declval<A&>().await_resume());
-};
-template <MemberCoAwait A>
-struct AwaitResult<A> {
-    using type = decltype(std::declval<A&>().operator co_await().await_resume());
-};
-
 // The body of a timeout: a Coro, a callable taking Timeout& and returning a Coro, or any
 // other awaitable (asyncio::sleep(10s), a Task).
 template <class F>
 struct BodyResult {
-    using type = typename AwaitResult<F>::type;
+    using type = awaiter_result_t<F>;  // detail/awaitable.hpp
 };
 template <class F>
     requires std::is_invocable_v<F&, Timeout&>
