@@ -45,16 +45,9 @@ struct LoopIo {
 
 namespace {
 thread_local EventLoop* t_running_loop = nullptr;
-// Loops alive on this thread: a task handle dropped after its loop is gone must not call
-// into the dead loop to report an unretrieved exception.
-thread_local std::vector<const EventLoop*> t_live_loops;
 }  // namespace
 
 EventLoop* running_loop() noexcept { return t_running_loop; }
-
-bool loop_alive(const EventLoop* loop) noexcept {
-    return std::find(t_live_loops.begin(), t_live_loops.end(), loop) != t_live_loops.end();
-}
 
 void print_exception_context(const ExceptionContext& c) noexcept {
     try {
@@ -102,13 +95,11 @@ std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept { return l
 
 void Delay::throw_nan() { throw ValueError("delay must not be NaN"); }
 
-EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) { detail::t_live_loops.push_back(this); }
+EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) {}
 
 EventLoop::~EventLoop() {
     if (!closed_ && !running_) close();
-    detail::FutureCore::detach_all(*this);
-    auto& live = detail::t_live_loops;
-    live.erase(std::remove(live.begin(), live.end(), this), live.end());
+    detail::FutureCore::detach_all(*this);  // what outlives the loop finds loop() null
 }
 
 std::unique_ptr<EventLoop> new_event_loop() { return std::make_unique<EventLoop>(); }

@@ -5,8 +5,6 @@
 
 namespace asyncio::detail {
 
-// Whether `loop` still exists on this thread (a task may outlive its loop).
-bool loop_alive(const EventLoop* loop) noexcept;
 // What the default exception handler prints, usable without a loop.
 void print_exception_context(const ExceptionContext& context) noexcept;
 

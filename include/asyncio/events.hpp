@@ -25,12 +25,7 @@ namespace asyncio {
 class EventLoop;
 class Handle;
 class TimerHandle;
-template <class T>
-class Coro;
-template <class T>
-class Task;
-template <class T>
-class Future;
+// Coro, Task and Future are declared in detail/awaitable.hpp.
 
 namespace detail {
 class FutureCore;
