@@ -67,7 +67,13 @@ void HandleCore::cancel() noexcept {
     }
 }
 
+void HandleCore::drop() noexcept {
+    LoopAccess::ready(*loop_).loose_done();
+    release();
+}
+
 void HandleCore::run() {
+    LoopAccess::ready(*loop_).loose_done();
     if (!cancelled_) {
         try {
             invoke();
@@ -81,7 +87,7 @@ void HandleCore::run() {
     release();
 }
 
-void HandleCore::fire() { LoopAccess::ready(*loop_).push(this); }
+void HandleCore::fire() { LoopAccess::ready(*loop_).push_loose(this); }
 
 void LoopAccess::interrupt_from_signal(EventLoop& l) noexcept {
     l.interrupted_.store(true, std::memory_order_release);
@@ -141,7 +147,17 @@ void EventLoop::drain_threadsafe() {
         batch.swap(io.ts_queue);
         io.ts_pending.store(false, std::memory_order_relaxed);
     }
-    for (auto* h : batch) ready_.push(h);  // the queue's reference was taken by the sender
+    try {
+        ready_.make_room(batch.size());
+    } catch (...) {
+        // Out of memory: the batch goes back, in order, for the next iteration.
+        std::lock_guard lock(io.ts_mutex);
+        batch.insert(batch.end(), io.ts_queue.begin(), io.ts_queue.end());
+        io.ts_queue.swap(batch);
+        io.ts_pending.store(true, std::memory_order_relaxed);
+        throw;
+    }
+    for (auto* h : batch) ready_.push_loose(h);  // the queue's reference was taken by the sender
 }
 
 void EventLoop::enqueue_threadsafe(detail::HandleCore* h) {
@@ -169,13 +185,14 @@ void EventLoop::poll_io(int timeout_ms) {
             e.watcher->io_ready(ev.events);  // may (un)watch fds: `e` is not used after it
             continue;
         }
+        // Level-triggered: an event lost to std::bad_alloc here is reported again.
         if ((ev.events & detail::io_readable) && e.reader) {
+            ready_.push_loose(e.reader);
             e.reader->add_ref();
-            ready_.push(e.reader);
         }
         if ((ev.events & detail::io_writable) && e.writer) {
+            ready_.push_loose(e.writer);
             e.writer->add_ref();
-            ready_.push(e.writer);
         }
     }
 }
@@ -206,7 +223,10 @@ void EventLoop::run_once() {
     // About to wait a while (10 ms or more, or any jump of the virtual clock): a moment to
     // give back the pool's empty arenas after a burst (one thread-local test when there is
     // nothing to give back; never between timers due in quick succession).
-    if (ready_.empty() && !stopping_ && (virtual_time_ || timeout_ms < 0 || timeout_ms >= 10)) detail::pool_trim();
+    if (ready_.empty() && !stopping_ && (virtual_time_ || timeout_ms < 0 || timeout_ms >= 10)) {
+        ready_.trim();
+        detail::pool_trim();
+    }
 
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
@@ -222,7 +242,11 @@ void EventLoop::run_once() {
 
     if (!timers_.empty()) {
         const time_point now = time();
-        while (!timers_.empty() && timers_.top()->when <= now) timers_.pop()->fire();
+        // Room first: a due handle stays in the heap if the queue cannot take it.
+        while (!timers_.empty() && timers_.top()->when <= now) {
+            ready_.make_room(1);
+            timers_.pop()->fire();
+        }
     }
 
     // Run only what is ready now; what these schedule waits for the next iteration. A

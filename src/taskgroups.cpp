@@ -15,7 +15,14 @@ struct TaskGroup::Child final : detail::DoneNode, detail::FrameRunnable {
     AnyTask task;
     Child* prev = nullptr;
     Child* next = nullptr;
-    Child(TaskGroup* g, AnyTask t) : group(g), task(std::move(t)) {}
+    // Holds a ready-queue slot (FrameRunnable) from here: the child's end queues the node.
+    Child(TaskGroup* g, AnyTask t) : group(g), task(std::move(t)) { hold_slot(detail::FutureCoreAccess::core(task)->live_loop()); }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child() { give_back_slot(); }
+    void give_back_slot() noexcept {
+        if (auto* core = detail::FutureCoreAccess::core(task)) release_slot(core->loop());
+    }
     void on_done(detail::FutureCore& f) override { schedule(*f.loop()); }
     void run_scheduled() override { group->on_task_done(this); }
 };
@@ -130,6 +137,7 @@ void TaskGroup::cancel() {
 
 // A child finished (called from the ready queue, one hop after it completed).
 void TaskGroup::on_task_done(Child* child) {
+    child->give_back_slot();
     AnyTask task = std::move(child->task);
     (child->prev ? child->prev->next : children_) = child->next;
     if (child->next) child->next->prev = child->prev;

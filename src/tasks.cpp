@@ -33,6 +33,15 @@ std::uint64_t next_task_id() noexcept {
 TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
     : FutureCore(loop), root_(root), wait_{root.address(), nullptr}, id_(next_task_id()) {
     future_flags_ |= is_task_bit;
+    // The task's slot in the ready queue, held until it ends: whatever wakes it later (a
+    // lock released, a future completed, a timer) cannot fail for want of memory.
+    try {
+        LoopAccess::ready(*loop).reserve();
+    } catch (...) {
+        root_.destroy();  // the task owns the coroutine from here: nothing else will free it
+        root_ = {};
+        throw;
+    }
     wake();
 }
 
@@ -104,6 +113,7 @@ void TaskCore::run() {
         } else if (has_exception()) {
             finish_root(take_exception());
         } else {
+            LoopAccess::ready(*loop_).unreserve();  // as finish_root
             root_.destroy();
             root_ = {};
             finish_ok();
@@ -122,6 +132,7 @@ detail::TaskCore* detail::LoopAccess::current_task(const EventLoop& l) noexcept 
 namespace detail {
 
 void TaskCore::finish_root(std::exception_ptr e) noexcept {
+    LoopAccess::ready(*loop_).unreserve();  // a done task is never queued again
     if (root_) {
         root_.destroy();
         root_ = {};
@@ -146,6 +157,7 @@ void TaskCore::finish_root(std::exception_ptr e) noexcept {
 
 void TaskCore::destroy_pending() noexcept {
     add_ref();
+    LoopAccess::ready(*loop_).unreserve();
     loop_->call_exception_handler({"Task was destroyed but it is pending!", nullptr, name()});
     state_ = State::cancelled;
     discard_callbacks();
@@ -168,7 +180,11 @@ namespace {
 // CPython's _run_until_complete_cb does.
 class StopNode final : public DoneNode, public Runnable {
 public:
-    StopNode(EventLoop* loop, bool* scheduled) noexcept : loop_(loop), scheduled_(scheduled) {}
+    // Holds a ready-queue slot while it lives (see ReadyQueue).
+    StopNode(EventLoop* loop, bool* scheduled) : loop_(loop), scheduled_(scheduled) { LoopAccess::ready(*loop).reserve(); }
+    StopNode(const StopNode&) = delete;
+    StopNode& operator=(const StopNode&) = delete;
+    ~StopNode() { LoopAccess::ready(*loop_).unreserve(); }
     void on_done(FutureCore& f) override {
         *scheduled_ = true;  // from here on the ready queue owns the node
         fut_ = &f;
@@ -180,8 +196,9 @@ public:
         drop();
     }
     void drop() noexcept override {
-        fut_->release();
+        FutureCore* f = fut_;
         delete this;
+        f->release();
     }
     void discard() noexcept override { delete this; }
 

@@ -5,7 +5,10 @@
 
 namespace asyncio {
 
-Timeout::Alarm::~Alarm() { withdraw(); }
+Timeout::Alarm::~Alarm() {
+    withdraw();
+    release_slot(loop);
+}
 
 void Timeout::Alarm::withdraw() noexcept {
     if (queued()) detail::LoopAccess::timers(*loop).erase(this);
@@ -17,6 +20,7 @@ void Timeout::enter() {
     detail::TaskCore* task = detail::LoopAccess::current_task(loop);
     if (!task) throw RuntimeError("Timeout should be used inside a task");
     task->reserve_cancel();  // the alarm cancels from the loop: it must not need memory then
+    alarm_.hold_slot(loop);  // nor to be queued
     task_ = task;
     cancelling_ = task->cancelling();
     alarm_.loop = &loop;

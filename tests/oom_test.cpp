@@ -770,3 +770,109 @@ TEST(OutOfMemory, Cancel) {
     });
     EXPECT_GT(allocations, 3u);
 }
+
+// ---------------------------------------------------------------------------------------
+// Wake-ups need no memory
+//
+// A wake-up has no caller to give a std::bad_alloc to (Lock.release, Event.set, a future's
+// completion queueing its callbacks and its awaiters, a due sleep, a child's end reaching
+// gather and a task group): the ready queue keeps room for everything that may be queued so
+// (ReadyQueue). Here every allocation fails while hundreds of tasks are woken at once, with
+// the queue's tail first put at each offset of a block: nothing may be lost, and nothing may
+// even ask for memory.
+
+namespace {
+
+Coro<void> wait_event(asyncio::Event& ev, int& woken) {
+    co_await ev.wait();
+    ++woken;
+}
+
+Coro<void> take_lock(asyncio::Lock& lock, int& woken) {
+    co_await lock.acquire();
+    ++woken;
+    lock.release();
+}
+
+Coro<void> sleep_then_count(int& woken) {
+    co_await asyncio::sleep(5ms);
+    ++woken;
+}
+
+Coro<int> await_future(asyncio::Future<int> f) { co_return co_await f; }
+
+Coro<void> wake_storm(std::size_t offset) {
+    asyncio::EventLoop& loop = asyncio::get_running_loop();
+    asyncio::Event ev;
+    asyncio::Lock lock;
+    asyncio::Future<int> fut;
+    int event_woken = 0, lock_woken = 0, slept = 0, callbacks = 0;
+    std::vector<Task<void>> tasks;
+    tasks.reserve(400);
+    for (int i = 0; i < 300; ++i) tasks.push_back(asyncio::create_task(wait_event(ev, event_woken)));
+    for (int i = 0; i < 50; ++i) tasks.push_back(asyncio::create_task(sleep_then_count(slept)));
+    co_await lock.acquire();
+    tasks.push_back(asyncio::create_task(take_lock(lock, lock_woken)));
+    auto awaiter = asyncio::create_task(await_future(fut));
+    for (int i = 0; i < 3; ++i) fut.add_done_callback([&callbacks](asyncio::Future<int>) { ++callbacks; });
+    auto gathered = asyncio::create_task(asyncio::gather(await_future(fut), await_future(fut)));
+    auto group = asyncio::create_task(TaskGroup::run([&fut](TaskGroup& tg) -> Coro<int> {
+        auto t = tg.create_task(await_future(fut));
+        co_await asyncio::sleep(0);
+        co_return 0;
+    }));
+    co_await asyncio::sleep(1ms);  // every task waits now; the sleepers are due in 4 ms
+    for (std::size_t i = 0; i < offset; ++i) loop.call_soon([] {});
+
+    FailingAllocator::arm(1, /*keep_failing=*/true);
+    lock.release();
+    fut.set_result(7);
+    ev.set();
+    co_await asyncio::sleep(0);  // the no-ops, the lock's waiter, the event's 300 tasks...
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(10ms);  // ...and the sleepers, all due in the same step
+    const bool asked = FailingAllocator::disarm();
+
+    EXPECT_FALSE(asked) << "a wake-up asked for memory at offset " << offset;
+    EXPECT_EQ(event_woken, 300);
+    EXPECT_EQ(lock_woken, 1);
+    EXPECT_EQ(slept, 50);
+    EXPECT_EQ(callbacks, 3);
+    EXPECT_EQ(co_await awaiter, 7);
+    auto [a, b] = co_await gathered;
+    EXPECT_EQ(a + b, 14);
+    EXPECT_EQ(co_await group, 0);
+}
+
+}  // namespace
+
+TEST(OutOfMemory, WakeUpsNeedNoMemoryAtAnyOffsetOfTheQueue) {
+    for (std::size_t offset = 0; offset < 260; ++offset) asyncio::testing::run(wake_storm(offset));
+}
+
+// The room is given back: after a burst of a million tasks the loop, once idle, keeps a few
+// blocks, not a million slots.
+TEST(ReadyQueueRoom, ReservationsFollowTheLiveObjects) {
+    asyncio::testing::run([]() -> Coro<void> {
+        asyncio::EventLoop& loop = asyncio::get_running_loop();
+        auto& ready = asyncio::detail::LoopAccess::ready(loop);
+        const std::size_t base = ready.reservations();  // the main task
+        {
+            std::vector<Task<int>> many;
+            many.reserve(100000);
+            for (int i = 0; i < 100000; ++i) many.push_back(asyncio::create_task(add(i, 1)));
+            EXPECT_EQ(ready.reservations(), base + 100000);
+            EXPECT_GE(ready.capacity(), base + 100000);
+            co_await asyncio::sleep(0);  // they all finish
+            EXPECT_EQ(ready.reservations(), base);  // a done task holds no slot
+            EXPECT_EQ(many[99999].result(), 100000);
+        }
+        co_await asyncio::sleep(1s);  // idle: the loop gives the room back
+        EXPECT_LT(ready.capacity(), base + 3 * 127);
+        auto h = loop.call_soon([] {});
+        EXPECT_EQ(ready.reservations(), base + 1);  // a queued handle counts while queued
+        co_await asyncio::sleep(0);
+        EXPECT_EQ(ready.reservations(), base);
+    }());
+}

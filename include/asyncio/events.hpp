@@ -54,9 +54,12 @@ public:
     void cancel() noexcept;
     [[nodiscard]] bool cancelled() const noexcept { return cancelled_; }
 
+    // Handles are the ready queue's loose entries (ReadyQueue): each leaves it through one of
+    // these two, which tell the queue.
     void run() override;                     // the ready queue's reference is consumed
-    void drop() noexcept override { release(); }
-    void fire() override;                    // the heap's reference moves to the ready queue
+    void drop() noexcept override;
+    // The heap's reference moves to the ready queue; the loop made room first.
+    void fire() override;
     void on_loop_close() noexcept override { release(); }
 
 protected:
@@ -208,7 +211,7 @@ public:
         check_open();
         auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
         Handle result(h);  // first: if the push runs out of memory, this frees h
-        ready_.push(h);
+        ready_.push_loose(h);
         h->add_ref();  // the loop's reference
         return result;
     }

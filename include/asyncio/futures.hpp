@@ -93,7 +93,7 @@ private:
 template <class H, class F>
 DoneCallbackId add_done_callback(FutureCore* core, F&& f) {
     static_assert(std::is_invocable_v<std::decay_t<F>&, H>, "the done callback must accept the future (or task) handle");
-    auto* node = new CallbackNode<H, std::decay_t<F>>(std::forward<F>(f));
+    auto* node = new CallbackNode<H, std::decay_t<F>>(core, std::forward<F>(f));
     auto id = static_cast<DoneCallbackId>(node->callback_id());
     if (core->done())
         node->on_done(*core);  // CPython: a callback added to a done future is scheduled at once

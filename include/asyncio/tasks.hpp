@@ -406,7 +406,7 @@ public:
             // the task now. The first hop is withdrawn. (Once it ran, the task is queued to
             // resume and the cancellation waits for its next suspension, as CPython's.)
             ReadyQueue& ready = LoopAccess::ready(*task_->loop());
-            if (cancelled_ || ready.replace(ReadyQueue::deferred(task_), &noop_runnable) == 0) return false;
+            if (cancelled_ || ready.remove(ReadyQueue::deferred(task_)) == 0) return false;
             cancelled_ = true;
             task_->wake();
             return true;
@@ -890,12 +890,16 @@ public:
     explicit ShieldAwaiter(H t) noexcept : task_handle_(std::move(t)), target_(FutureCoreAccess::core(task_handle_)) {}
     ShieldAwaiter(const ShieldAwaiter&) = delete;
     ShieldAwaiter& operator=(const ShieldAwaiter&) = delete;
-    ~ShieldAwaiter() { target_->remove_node(this); }
+    ~ShieldAwaiter() {
+        target_->remove_node(this);
+        release_slot(target_->loop());
+    }
 
     bool await_ready() const noexcept { return target_->done(); }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
         waiter_ = task_of(h);
+        hold_slot(target_->live_loop());  // the task's end queues this node (FrameRunnable)
         target_->add_node(this);
         waiter_->suspend(h, this);
     }

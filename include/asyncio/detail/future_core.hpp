@@ -259,7 +259,17 @@ struct ResultSlot<void> {
 template <class H, class F>
 class CallbackNode final : public DoneNode, public Runnable {
 public:
-    explicit CallbackNode(F f) : f_(std::move(f)), id_(++t_last_callback_id) {}
+    // A callback for `fut`. It holds a ready-queue slot of fut's loop while it lives, so
+    // that the future's completion, wherever it comes from, queues it without allocating.
+    CallbackNode(FutureCore* fut, F f) : f_(std::move(f)), fut_(fut), id_(++t_last_callback_id) {
+        if (EventLoop* loop = fut->loop()) LoopAccess::ready(*loop).reserve();
+    }
+    CallbackNode(const CallbackNode&) = delete;
+    CallbackNode& operator=(const CallbackNode&) = delete;
+    // The slot dies with the loop if the loop went first (the future's loop() is null then).
+    ~CallbackNode() {
+        if (EventLoop* loop = fut_->loop()) LoopAccess::ready(*loop).unreserve();
+    }
 
     // CPython's __schedule_callbacks goes through loop.call_soon, which raises once the loop
     // is closed: so does this (the node is gone, as CPython's list is emptied first).
@@ -269,7 +279,6 @@ public:
             delete this;
             throw RuntimeError("Event loop is closed");
         }
-        fut_ = &fut;
         fut.add_ref();
         LoopAccess::ready(*loop).push(this);
     }
@@ -282,15 +291,16 @@ public:
         drop();
     }
     void drop() noexcept override {
-        fut_->release();
+        FutureCore* f = fut_;
         delete this;
+        f->release();
     }
     void discard() noexcept override { delete this; }
     [[nodiscard]] std::uint64_t callback_id() const noexcept override { return id_; }
 
 private:
     F f_;
-    FutureCore* fut_ = nullptr;
+    FutureCore* fut_;
     std::uint64_t id_;
 };
 

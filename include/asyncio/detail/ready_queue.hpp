@@ -24,12 +24,24 @@ protected:
     ~Runnable() = default;
 };
 
-// What a replaced entry runs: nothing.
-struct NoopRunnable final : Runnable {
-    void run() override {}
-};
-inline NoopRunnable noop_runnable;
-
+// The queue never needs memory where a wake-up has no caller to throw to (Lock.release,
+// Event.set, a task's end waking its awaiters, a due timer): every object that can be queued
+// from such a place *reserves* its slot when it is made, where std::bad_alloc still reaches
+// the caller (create_task, add_done_callback, a combinator or timeout starting), and gives it
+// back when it can no longer be queued. Such an object is queued at most once at a time, so
+// the queue holds at most `reserved + loose` entries, and it owns enough blocks for that many
+// at all times:
+//
+//   reserved  tasks (created .. done), done callbacks (added .. run), the combinators'
+//             nodes (armed .. destroyed): reserve() / unreserve();
+//   loose     callback handles (call_soon, due call_later handles, fd callbacks, what
+//             another thread posted): push_loose() makes their room as they are queued, from
+//             places that may throw (call_soon, or the loop before it takes the item from
+//             the timer heap, the reactor or the thread-safe queue), and loose_done() when
+//             one leaves the queue.
+//
+// So push() (a reserved object) never allocates. Nothing is counted per entry: a reservation
+// costs a counter and a compare in create_task and in a task's end.
 class ReadyQueue {
 public:
     ReadyQueue() = default;
@@ -40,28 +52,54 @@ public:
             head_ = b->next;
             free_block(b);
         }
-        if (spare_) free_block(spare_);
+        while (Block* b = free_) {
+            free_ = b->next;
+            free_block(b);
+        }
     }
 
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
-    void push(Runnable* r) {
+    // One more object that may be queued later from a place that cannot throw.
+    // Throws: std::bad_alloc (nothing reserved then).
+    void reserve() {
+        if (++reserved_ + loose_ > usable_) [[unlikely]]
+            grow_reserved();
+    }
+    // The object can no longer be queued (or its reservation dies with its loop).
+    void unreserve() noexcept { --reserved_; }
+
+    // Queues an object that holds a reservation: never allocates.
+    void push(Runnable* r) noexcept {
         if (tail_pos_ == block_items) [[unlikely]]
             add_block();
         tail_->items[tail_pos_++] = r;
         ++size_;
     }
+    // Queues an object without a reservation (a callback handle), making its room first.
+    // Throws: std::bad_alloc, with nothing queued. The item calls loose_done() as it leaves.
+    void push_loose(Runnable* r) {
+        make_room(1);
+        ++loose_;
+        push(r);
+    }
+    // Makes the next `n` push_loose() calls need no memory. Throws: std::bad_alloc.
+    void make_room(std::size_t n) {
+        if (reserved_ + loose_ + n > usable_) [[unlikely]]
+            grow_to(reserved_ + loose_ + n);
+    }
+    void loose_done() noexcept { --loose_; }
 
     // A deferred entry: when the loop reaches it, it queues `r` again at the back instead of
     // running it (pop_entry). This is CPython's second call_soon hop (a timer handle that
     // completes a future, whose done callback then wakes the task) at the cost of a push and
     // a pop, without touching r's memory on the first hop.
-    void push_deferred(Runnable* r) { push(deferred(r)); }
+    void push_deferred(Runnable* r) noexcept { push(deferred(r)); }
     // The loop reached deferred `entry`: queue its item at the back (kept out of line so that
     // the loop's common path does not carry push's code).
-    [[gnu::noinline]] void requeue_deferred(Runnable* entry) { push(undeferred(entry)); }
-    // The entry push_deferred(r) queues, for replace().
+    [[gnu::noinline]] void requeue_deferred(Runnable* entry) noexcept { push(undeferred(entry)); }
+    // The entry push_deferred(r) queues, for remove().
     static Runnable* deferred(Runnable* r) noexcept {
         return reinterpret_cast<Runnable*>(reinterpret_cast<std::uintptr_t>(r) | std::uintptr_t{1});
     }
@@ -70,22 +108,46 @@ public:
         return reinterpret_cast<Runnable*>(reinterpret_cast<std::uintptr_t>(entry) & ~std::uintptr_t{1});
     }
 
-    // Replaces every queued entry `from` by `to` and returns how many there were: for a node
-    // in a coroutine frame that ends while it is still queued (a combinator's completion
-    // callback), or a deferred entry withdrawn. O(items queued), and only on those rare
-    // paths: nothing on push or pop pays for it.
-    std::size_t replace(Runnable* from, Runnable* to) noexcept {
-        std::size_t n = 0;
+    // Takes every queued entry `e` out, keeping the others in order, and returns how many
+    // there were: for a node in a coroutine frame that ends while it is still queued (a
+    // combinator's completion callback), or a deferred entry withdrawn. O(items queued), and
+    // only on those rare paths: nothing on push or pop pays for it.
+    std::size_t remove(Runnable* e) noexcept {
+        Block* wb = head_;
+        std::size_t wpos = head_pos_;
         std::size_t pos = head_pos_;
+        std::size_t kept = 0;
         for (Block* b = head_; b; b = b->next, pos = 0) {
-            std::size_t end = b == tail_ ? tail_pos_ : block_items;
-            for (std::size_t i = pos; i < end; ++i)
-                if (b->items[i] == from) {
-                    b->items[i] = to;
-                    ++n;
+            const std::size_t end = b == tail_ ? tail_pos_ : block_items;
+            for (std::size_t i = pos; i < end; ++i) {
+                Runnable* item = b->items[i];
+                if (item == e) continue;
+                if (wpos == block_items) {
+                    wb = wb->next;
+                    wpos = 0;
                 }
+                wb->items[wpos++] = item;
+                ++kept;
+            }
         }
-        return n;
+        const std::size_t removed = size_ - kept;
+        if (removed == 0) return 0;
+        size_ = kept;
+        if (kept == 0) {
+            wb = head_;
+            wpos = head_pos_ = 0;
+        }
+        // The blocks after the new tail go back to the free list.
+        for (Block* b = wb->next; b;) {
+            Block* next = b->next;
+            b->next = free_;
+            free_ = b;
+            b = next;
+        }
+        wb->next = nullptr;
+        tail_ = wb;
+        tail_pos_ = wpos;
+        return removed;
     }
 
     // The next entry as queued: possibly deferred (see push_deferred). Precondition: !empty().
@@ -99,6 +161,21 @@ public:
     // The next item, a deferred entry's as well (for teardown). Precondition: !empty().
     Runnable* pop() noexcept { return undeferred(pop_entry()); }
 
+    // Gives back the blocks the reservations no longer need (after a burst), keeping one
+    // spare; called by the loop when it is about to wait.
+    void trim() noexcept {
+        while (free_ && usable_ >= reserved_ + loose_ + 2 * block_items) {
+            Block* b = free_;
+            free_ = b->next;
+            free_block(b);
+            release_capacity();
+        }
+    }
+
+    // For tests: the slots the queue can hold without allocating, and the reservations.
+    [[nodiscard]] std::size_t capacity() const noexcept { return usable_; }
+    [[nodiscard]] std::size_t reservations() const noexcept { return reserved_ + loose_; }
+
 private:
     static constexpr std::size_t block_items = 127;  // with the link: one 1 KiB block
     struct Block {
@@ -108,9 +185,34 @@ private:
     static_assert(sizeof(Block) <= frame_pool_max);
     static void free_block(Block* b) noexcept { pool_deallocate(b, sizeof(Block)); }
 
-    void add_block() {
-        Block* b = spare_ ? spare_ : static_cast<Block*>(pool_allocate(sizeof(Block)));
-        spare_ = nullptr;
+    // Owned blocks (in the queue and free) cover `usable_ + 2 * block_items` slots: a queue
+    // of n entries spans at most n / block_items + 2 blocks (a consumed head block is kept
+    // until the next pop, and the tail may be about to take a new one).
+    void grow_to(std::size_t slots) {
+        while (slots > usable_) {
+            auto* b = static_cast<Block*>(pool_allocate(sizeof(Block)));
+            b->next = free_;
+            free_ = b;
+            if (++owned_ > 2) usable_ += block_items;
+        }
+    }
+    [[gnu::noinline]] void grow_reserved() {
+        try {
+            grow_to(reserved_ + loose_);
+        } catch (...) {
+            --reserved_;
+            throw;
+        }
+    }
+    void release_capacity() noexcept {
+        if (owned_-- > 2) usable_ -= block_items;
+    }
+    void add_block() noexcept {
+        Block* b = free_;
+        if (!b) [[unlikely]]
+            b = spill_block();
+        else
+            free_ = b->next;
         b->next = nullptr;
         if (tail_)
             tail_->next = b;
@@ -119,22 +221,31 @@ private:
         tail_ = b;
         tail_pos_ = 0;
     }
+    // More entries than reservations (an object queued twice): allocate after all, and
+    // terminate only if that fails, as a lost wake-up would corrupt the program silently.
+    [[gnu::noinline]] Block* spill_block() noexcept {
+        auto* b = static_cast<Block*>(pool_allocate(sizeof(Block)));
+        if (++owned_ > 2) usable_ += block_items;
+        return b;
+    }
     void drop_head_block() noexcept {
         Block* b = head_;
         head_ = b->next;
         head_pos_ = 0;
-        if (spare_)
-            free_block(b);
-        else
-            spare_ = b;
+        b->next = free_;
+        free_ = b;
     }
 
     Block* head_ = nullptr;
     Block* tail_ = nullptr;
-    Block* spare_ = nullptr;
+    Block* free_ = nullptr;
     std::size_t head_pos_ = 0;
     std::size_t tail_pos_ = block_items;  // no block yet: the first push adds one
     std::size_t size_ = 0;
+    std::size_t reserved_ = 0;
+    std::size_t loose_ = 0;
+    std::size_t usable_ = 0;
+    std::size_t owned_ = 0;
 };
 
 }  // namespace asyncio::detail

@@ -23,22 +23,40 @@ namespace asyncio::detail {
 
 // A Runnable in a coroutine frame: a combinator's stand-in for a callback CPython schedules
 // with call_soon. Scheduling costs one ready-queue push, no allocation; a frame that ends
-// with the node still queued unschedules it (the queue's entry then runs nothing), as
-// CPython's combinators cancel or outlive their handles.
+// with the node still queued unschedules it (its entry leaves the queue), as CPython's
+// combinators cancel or outlive their handles.
+//
+// The node is scheduled from places that cannot throw (a child's end, a due timer), so it
+// holds a ready-queue slot from the moment it is armed, where a std::bad_alloc still reaches
+// the combinator's caller (hold_slot), until the owner gives it back (release_slot) with the
+// loop, or null if the loop is gone (ReadyQueue explains the accounting).
 class FrameRunnable : public Runnable {
 public:
     FrameRunnable() = default;
     FrameRunnable(const FrameRunnable&) = delete;
     FrameRunnable& operator=(const FrameRunnable&) = delete;
 
+    // Throws: std::bad_alloc, with nothing held.
+    void hold_slot(EventLoop& loop) {
+        if (holds_slot_) return;
+        LoopAccess::ready(loop).reserve();
+        holds_slot_ = true;
+    }
+    void release_slot(EventLoop* loop) noexcept {
+        if (!std::exchange(holds_slot_, false) || !loop) return;
+        unschedule();
+        LoopAccess::ready(*loop).unreserve();
+    }
+
     // Queues the node once; a no-op while the loop tears down (as TaskCore::wake).
-    void schedule(EventLoop& loop) {
+    // Precondition: hold_slot(loop).
+    void schedule(EventLoop& loop) noexcept {
         if (loop_ || LoopAccess::closing(loop)) return;
         LoopAccess::ready(loop).push(this);
         loop_ = &loop;
     }
     void unschedule() noexcept {
-        if (loop_) LoopAccess::ready(*std::exchange(loop_, nullptr)).replace(this, &noop_runnable);
+        if (loop_) LoopAccess::ready(*std::exchange(loop_, nullptr)).remove(this);
     }
     [[nodiscard]] bool scheduled() const noexcept { return loop_ != nullptr; }
 
@@ -54,6 +72,7 @@ private:
     }
     void drop() noexcept final { loop_ = nullptr; }
     EventLoop* loop_ = nullptr;
+    bool holds_slot_ = false;
 };
 
 // Lets a combinator take a cancellation of its waiting task itself instead of waking the
@@ -156,16 +175,22 @@ public:
     ChildWatch(const ChildWatch&) = delete;
     ChildWatch& operator=(const ChildWatch&) = delete;
     ~ChildWatch() {
-        for (std::size_t i = 0; i < n_; ++i)
-            if (nodes_[i].target) nodes_[i].target->remove_node(&nodes_[i]);
+        for (std::size_t i = 0; i < n_; ++i) {
+            Node& n = nodes_[i];
+            if (!n.target) continue;
+            n.target->remove_node(&n);
+            n.release_slot(n.target->loop());
+        }
     }
 
     // Starts watching child `i`. A child already done is reported one hop later, as
     // CPython's add_done_callback on a done future schedules the callback (wait,
     // as_completed), or at once with `at_once` (3.12's gather runs the callback of a child
     // already done itself).
+    // Throws: std::bad_alloc (for the node's ready-queue slot), with child `i` unwatched.
     void watch(std::size_t i, FutureCore* child, bool at_once = false) {
         Node& n = nodes_[i];
+        n.hold_slot(child->live_loop());
         n.target = child;
         if (!child->done())
             child->add_node(&n);
@@ -195,10 +220,15 @@ public:
     Alarm(EventLoop& loop, AlarmListener& listener) noexcept : loop_(loop), listener_(listener) {}
     Alarm(const Alarm&) = delete;
     Alarm& operator=(const Alarm&) = delete;
-    ~Alarm() { disarm(); }
+    ~Alarm() {
+        disarm();
+        release_slot(&loop_);
+    }
 
+    // Throws: std::bad_alloc, unarmed.
     void arm(EventLoop::time_point deadline) {
         disarm();
+        hold_slot(loop_);
         when = deadline;
         LoopAccess::timers(loop_).push(this);
     }
