@@ -242,10 +242,12 @@ void EventLoop::run_once() {
 
     if (!timers_.empty()) {
         const time_point now = time();
-        // Room first: a due handle stays in the heap if the queue cannot take it.
+        // Fired before it leaves the heap: a due handle that the ready queue cannot take
+        // (std::bad_alloc, thrown to run()'s caller) stays in the heap for the next try.
         while (!timers_.empty() && timers_.top()->when <= now) {
-            ready_.make_room(1);
-            timers_.pop()->fire();
+            detail::TimerNode* t = timers_.top();
+            t->fire();
+            timers_.erase(t);
         }
     }
 

@@ -58,7 +58,8 @@ public:
     // these two, which tell the queue.
     void run() override;                     // the ready queue's reference is consumed
     void drop() noexcept override;
-    // The heap's reference moves to the ready queue; the loop made room first.
+    // The heap's reference moves to the ready queue. Throws: std::bad_alloc, with nothing
+    // queued (the loop keeps the handle in the heap then).
     void fire() override;
     void on_loop_close() noexcept override { release(); }
 

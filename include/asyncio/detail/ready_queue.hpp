@@ -64,11 +64,11 @@ public:
     // One more object that may be queued later from a place that cannot throw.
     // Throws: std::bad_alloc (nothing reserved then).
     void reserve() {
-        if (++reserved_ + loose_ > usable_) [[unlikely]]
-            grow_reserved();
+        if (--room_ < 0) [[unlikely]]
+            grow_for_one();
     }
     // The object can no longer be queued (or its reservation dies with its loop).
-    void unreserve() noexcept { --reserved_; }
+    void unreserve() noexcept { ++room_; }
 
     // Queues an object that holds a reservation: never allocates.
     void push(Runnable* r) noexcept {
@@ -80,16 +80,15 @@ public:
     // Queues an object without a reservation (a callback handle), making its room first.
     // Throws: std::bad_alloc, with nothing queued. The item calls loose_done() as it leaves.
     void push_loose(Runnable* r) {
-        make_room(1);
-        ++loose_;
+        reserve();
         push(r);
     }
     // Makes the next `n` push_loose() calls need no memory. Throws: std::bad_alloc.
     void make_room(std::size_t n) {
-        if (reserved_ + loose_ + n > usable_) [[unlikely]]
-            grow_to(reserved_ + loose_ + n);
+        if (room_ < static_cast<std::ptrdiff_t>(n)) [[unlikely]]
+            grow_to(static_cast<std::ptrdiff_t>(n));
     }
-    void loose_done() noexcept { --loose_; }
+    void loose_done() noexcept { ++room_; }
 
     // A deferred entry: when the loop reaches it, it queues `r` again at the back instead of
     // running it (pop_entry). This is CPython's second call_soon hop (a timer handle that
@@ -164,7 +163,7 @@ public:
     // Gives back the blocks the reservations no longer need (after a burst), keeping one
     // spare; called by the loop when it is about to wait.
     void trim() noexcept {
-        while (free_ && usable_ >= reserved_ + loose_ + 2 * block_items) {
+        while (free_ && room_ >= static_cast<std::ptrdiff_t>(2 * block_items)) {
             Block* b = free_;
             free_ = b->next;
             free_block(b);
@@ -174,7 +173,7 @@ public:
 
     // For tests: the slots the queue can hold without allocating, and the reservations.
     [[nodiscard]] std::size_t capacity() const noexcept { return usable_; }
-    [[nodiscard]] std::size_t reservations() const noexcept { return reserved_ + loose_; }
+    [[nodiscard]] std::size_t reservations() const noexcept { return static_cast<std::size_t>(static_cast<std::ptrdiff_t>(usable_) - room_); }
 
 private:
     static constexpr std::size_t block_items = 127;  // with the link: one 1 KiB block
@@ -188,24 +187,34 @@ private:
     // Owned blocks (in the queue and free) cover `usable_ + 2 * block_items` slots: a queue
     // of n entries spans at most n / block_items + 2 blocks (a consumed head block is kept
     // until the next pop, and the tail may be about to take a new one).
-    void grow_to(std::size_t slots) {
-        while (slots > usable_) {
+    // Adds blocks until the room is at least `room`.
+    void grow_to(std::ptrdiff_t room) {
+        while (room_ < room) {
             auto* b = static_cast<Block*>(pool_allocate(sizeof(Block)));
             b->next = free_;
             free_ = b;
-            if (++owned_ > 2) usable_ += block_items;
+            add_capacity();
         }
     }
-    [[gnu::noinline]] void grow_reserved() {
+    [[gnu::noinline]] void grow_for_one() {
         try {
-            grow_to(reserved_ + loose_);
+            grow_to(0);
         } catch (...) {
-            --reserved_;
+            ++room_;  // nothing reserved
             throw;
         }
     }
+    void add_capacity() noexcept {
+        if (++owned_ > 2) {
+            usable_ += block_items;
+            room_ += static_cast<std::ptrdiff_t>(block_items);
+        }
+    }
     void release_capacity() noexcept {
-        if (owned_-- > 2) usable_ -= block_items;
+        if (owned_-- > 2) {
+            usable_ -= block_items;
+            room_ -= static_cast<std::ptrdiff_t>(block_items);
+        }
     }
     void add_block() noexcept {
         Block* b = free_;
@@ -225,7 +234,7 @@ private:
     // terminate only if that fails, as a lost wake-up would corrupt the program silently.
     [[gnu::noinline]] Block* spill_block() noexcept {
         auto* b = static_cast<Block*>(pool_allocate(sizeof(Block)));
-        if (++owned_ > 2) usable_ += block_items;
+        add_capacity();
         return b;
     }
     void drop_head_block() noexcept {
@@ -242,10 +251,10 @@ private:
     std::size_t head_pos_ = 0;
     std::size_t tail_pos_ = block_items;  // no block yet: the first push adds one
     std::size_t size_ = 0;
-    std::size_t reserved_ = 0;
-    std::size_t loose_ = 0;
-    std::size_t usable_ = 0;
-    std::size_t owned_ = 0;
+    // usable_ - (reservations + loose entries): below zero only inside reserve() failing.
+    std::ptrdiff_t room_ = 0;
+    std::size_t usable_ = 0;  // slots the owned blocks guarantee (see grow_to)
+    std::size_t owned_ = 0;   // blocks in the queue and on the free list
 };
 
 }  // namespace asyncio::detail

@@ -33,7 +33,8 @@ struct TimerNode : Waiter {
     // Where the node is: its index in the heap, or its slot in the run tagged with `in_run`.
     std::uint32_t position = not_queued;  // the tail padding after it is free for subclasses
 
-    // Called by the loop when the deadline is reached; the node is already out of the timers.
+    // Called by the loop when the deadline is reached, before it takes the node out of the
+    // timers (so that a fire() that throws leaves it there); must not touch the timers.
     virtual void fire() = 0;
     // Called when the loop closes with the node still queued (already out of the timers).
     virtual void on_loop_close() noexcept {}
