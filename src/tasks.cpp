@@ -72,9 +72,14 @@ bool TaskCore::cancel(const std::string& msg) {
     // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
     // cancel() must reach it again (CPython keeps _fut_waiter the same way).
     // (Not once the root returned: its value took the waiter's place, and nothing waits.)
-    if (!flag(returned_bit) && wait_.waiter && wait_.waiter->cancel_wait(msg)) return true;
+    if (!flag(returned_bit) && wait_.waiter && offer_cancel(*wait_.waiter, msg)) return true;
     set_flag(must_cancel_bit, true);
     return true;
+}
+
+void TaskCore::throw_cancelled() {
+    set_flag(cancel_bits, false);
+    throw CancelledError(cancel_message());
 }
 
 void TaskCore::run() {

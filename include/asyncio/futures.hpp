@@ -74,14 +74,16 @@ public:
         task_->suspend(h, this);
     }
     T await_resume() {
-        if (task_) task_->throw_if_cancelled(false);
+        if (task_) task_->throw_if_cancelled();
         state_->check_result();
         if constexpr (!std::is_void_v<T>) return state_->value();
     }
 
     void on_done(FutureCore&) override { task_->wake(); }
     // Cancelling the awaiting task cancels what it awaits (CPython's fut_waiter.cancel()).
-    bool cancel_wait(const std::string& msg) override { return state_->cancel(msg); }
+    CancelOutcome cancel_wait(const std::string& msg) override {
+        return state_->cancel(msg) ? CancelOutcome::deferred : CancelOutcome::too_late;
+    }
 
 private:
     Ref<State> state_;

@@ -182,7 +182,7 @@ public:
         return q_.get_nowait();  // QueueShutDown if it was shut down and is empty
     }
     bool wait_again() override {
-        if (cancelled() || task()->must_cancel() || !q_.empty() || q_.is_shut_down()) return false;
+        if (task()->cancel_pending() || !q_.empty() || q_.is_shut_down()) return false;
         requeue(q_.getters_);
         return true;
     }
@@ -223,7 +223,7 @@ public:
         q_.put_nowait(std::move(item_));  // QueueShutDown if it was shut down meanwhile
     }
     bool wait_again() override {
-        if (cancelled() || task()->must_cancel() || !q_.full() || q_.is_shut_down()) return false;
+        if (task()->cancel_pending() || !q_.full() || q_.is_shut_down()) return false;
         requeue(q_.putters_);
         return true;
     }

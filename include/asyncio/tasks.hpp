@@ -389,7 +389,7 @@ public:
         task_->suspend(h, this);
     }
     T await_resume() {
-        task_->throw_if_cancelled(cancelled_);
+        task_->throw_if_cancelled();
         if constexpr (!std::is_void_v<T>) return std::move(result_);
     }
 
@@ -399,28 +399,23 @@ public:
         EventLoop& loop = *task_->loop();
         if (!LoopAccess::closing(loop)) LoopAccess::ready(loop).push_deferred(task_);
     }
-    bool cancel_wait(const std::string&) override {
+    CancelOutcome cancel_wait(const std::string&) override {
         if (fired_) {
             // Due, and the first hop still queued: in CPython the timer handle that would
             // complete the future has not run, so cancelling the future succeeds and wakes
             // the task now. The first hop is withdrawn. (Once it ran, the task is queued to
-            // resume and the cancellation waits for its next suspension, as CPython's.)
+            // resume and the cancellation waits for its next suspension, as CPython's; so
+            // does a second request once the first withdrew the hop.)
             ReadyQueue& ready = LoopAccess::ready(*task_->loop());
-            if (cancelled_ || ready.remove(ReadyQueue::deferred(task_)) == 0) return false;
-            cancelled_ = true;
-            task_->wake();
-            return true;
+            return ready.remove(ReadyQueue::deferred(task_)) == 0 ? CancelOutcome::too_late : CancelOutcome::cancelled;
         }
-        if (!queued()) return false;
+        if (!queued()) return CancelOutcome::too_late;
         LoopAccess::timers(*task_->loop()).erase(this);
-        cancelled_ = true;
-        task_->wake();
-        return true;
+        return CancelOutcome::cancelled;
     }
 
 private:
-    bool cancelled_ = false;  // first: these fit in TimerNode's tail padding
-    bool fired_ = false;
+    bool fired_ = false;  // first: it fits in TimerNode's tail padding
     TaskCore* task_ = nullptr;
     [[no_unique_address]] Stored result_;
 };
@@ -905,7 +900,7 @@ public:
     }
     T await_resume() {
         if (waiter_) {
-            waiter_->throw_if_cancelled(cancelled_);
+            waiter_->throw_if_cancelled();
             // CPython's outer future is cancelled with no message (task.result() keeps it).
             if (target_->cancelled()) throw CancelledError();
         }
@@ -913,22 +908,19 @@ public:
     }
     void on_done(FutureCore& f) override { schedule(*f.loop()); }
     void run_scheduled() override { waiter_->wake(); }
-    bool cancel_wait(const std::string&) override {
+    CancelOutcome cancel_wait(const std::string&) override {
         // Still waiting for the task, or for the callback that saw it end: CPython's outer
         // future is not done yet and its cancel() succeeds.
-        if (!linked && !scheduled()) return false;
+        if (!linked && !scheduled()) return CancelOutcome::too_late;
         target_->remove_node(this);
         unschedule();
-        cancelled_ = true;
-        waiter_->wake();
-        return true;
+        return CancelOutcome::cancelled;
     }
 
 private:
     H task_handle_;
     FutureCore* target_;
     TaskCore* waiter_ = nullptr;
-    bool cancelled_ = false;
 };
 
 }  // namespace detail

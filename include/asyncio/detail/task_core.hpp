@@ -37,12 +37,13 @@ public:
         if (!LoopAccess::closing(*loop_)) LoopAccess::ready(*loop_).push(this);
     }
 
-    // The innermost coroutine `h` suspends, waiting on `w` (null: nothing to interrupt, as
-    // for sleep(0)). A cancellation requested while the task ran is delivered now.
+    // Step 1 of the suspension protocol (detail/waiter.hpp): the innermost coroutine `h`
+    // suspends, waiting on `w` (null: nothing to interrupt, as for sleep(0)). A cancellation
+    // requested while the task ran is offered to the wait now.
     void suspend(std::coroutine_handle<> h, Waiter* w) {
         wait_.resume_point = h.address();
         wait_.waiter = w;
-        if (must_cancel() && w && w->cancel_wait(cancel_message())) set_flag(must_cancel_bit, false);
+        if (must_cancel() && w && offer_cancel(*w, cancel_message())) set_flag(must_cancel_bit, false);
     }
 
     // Like suspend(), and before resuming, the step asks `w->wait_again()` (see Waiter).
@@ -55,21 +56,22 @@ public:
     void reserve_cancel() { (void)extras(); }
     // A cancellation requested while the wait could not be interrupted, not yet delivered.
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
+    // The wait was cancelled, or a request is pending: what the next resumption delivers.
+    [[nodiscard]] bool cancel_pending() const noexcept { return flag(cancel_bits); }
 
-    // Called by every awaiter as it resumes: throws CancelledError if the wait was cancelled
-    // or a cancellation is pending (CPython throws it into the coroutine in __step).
-    void throw_if_cancelled(bool wait_cancelled) {
-        if (wait_cancelled || must_cancel()) {
-            set_flag(must_cancel_bit, false);
-            throw CancelledError(cancel_message());
-        }
-    }
-
-    // Consumes a pending cancellation request (for waits that handle it themselves).
-    bool take_must_cancel() noexcept {
-        bool was = must_cancel();
-        set_flag(must_cancel_bit, false);
+    // Step 4, for awaiters that handle the cancellation themselves: true if the wait was
+    // cancelled or a request is pending, which is then delivered (consumed).
+    bool consume_cancel() noexcept {
+        const bool was = cancel_pending();
+        set_flag(cancel_bits, false);
         return was;
+    }
+    // Step 4: every other awaiter calls this first as it resumes. Throws: CancelledError with
+    // the request's message if consume_cancel() (CPython throws it into the coroutine in
+    // __step).
+    void throw_if_cancelled() {
+        if (cancel_pending()) [[unlikely]]
+            throw_cancelled();
     }
 
     // The trampoline's register: set by an awaiter that transfers control (to a child Coro
@@ -109,6 +111,22 @@ public:
     void destroy_pending() noexcept;
 
 protected:
+    // Step 3 (detail/waiter.hpp): offers a cancellation to what the task waits on; true if
+    // the wait took it (cancelled now, or passed on), false if it came too late.
+    bool offer_cancel(Waiter& w, const std::string& msg) {
+        switch (w.cancel_wait(msg)) {
+            case CancelOutcome::cancelled:
+                set_flag(wait_cancelled_bit, true);
+                wake();
+                return true;
+            case CancelOutcome::deferred:
+                return true;
+            case CancelOutcome::too_late:
+                break;
+        }
+        return false;
+    }
+    [[noreturn]] void throw_cancelled();
     // Ends the task with the root frame's outcome (null: success).
     void finish_root(std::exception_ptr e) noexcept;
     // The root returned a value, which goes into result_ (TaskState): wait_ is dead from here.
@@ -138,7 +156,8 @@ private:
     // until the task next runs, so that cancel("a"); cancel("b") delivers "a", as CPython's
     // future-carried message does.
     // recheck_bit: see suspend_rechecking(); returned_bit: see mark_returned().
-    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8, returned_bit = 16 };
+    // wait_cancelled_bit: the waiter answered `cancelled` (step 3), delivered on resumption.
+    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8, returned_bit = 16, wait_cancelled_bit = 32, cancel_bits = must_cancel_bit | wait_cancelled_bit };
     [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
     void set_flag(std::uint8_t bit, bool on) noexcept {
         task_flags_ = static_cast<std::uint8_t>(on ? task_flags_ | bit : task_flags_ & ~bit);

@@ -39,7 +39,7 @@ struct TimerNode : Waiter {
     // Called when the loop closes with the node still queued (already out of the timers).
     virtual void on_loop_close() noexcept {}
     [[nodiscard]] bool queued() const noexcept { return position != not_queued; }
-    bool cancel_wait(const std::string&) override { return false; }
+    CancelOutcome cancel_wait(const std::string&) override { return CancelOutcome::too_late; }
 
 protected:
     ~TimerNode() = default;

@@ -114,8 +114,8 @@ public:
     // True if woken (or found) with a cancellation request; the request is consumed.
     bool await_resume() noexcept {
         waiting_ = false;
-        bool cancelled = std::exchange(cancelled_, false);
-        if (task_ && task_->take_must_cancel()) cancelled = true;
+        bool cancelled = std::exchange(forwarded_, false);
+        if (task_ && task_->consume_cancel()) cancelled = true;
         notified_ = false;
         return cancelled;
     }
@@ -127,17 +127,15 @@ public:
             task_->wake();
         }
     }
-    bool cancel_wait(const std::string& msg) override {
-        if (!waiting_ || woken_) return false;
+    CancelOutcome cancel_wait(const std::string& msg) override {
+        if (!waiting_ || woken_) return CancelOutcome::too_late;
         if (forwarder_) {
-            if (!forwarder_->forward_cancel(msg)) return false;
-            cancelled_ = true;  // reported when the combinator wakes the task
-            return true;
+            if (!forwarder_->forward_cancel(msg)) return CancelOutcome::too_late;
+            forwarded_ = true;  // reported when the combinator wakes the task
+            return CancelOutcome::deferred;
         }
-        cancelled_ = true;
-        woken_ = true;
-        task_->wake();
-        return true;
+        woken_ = true;  // by the task core, which marks the wait cancelled
+        return CancelOutcome::cancelled;
     }
     void alarm_rang() override { notify(); }
     // From now on a cancellation of the waiting task goes to `f` (see CancelForwarder).
@@ -151,7 +149,7 @@ private:
     bool waiting_ = false;
     bool woken_ = false;
     bool notified_ = false;
-    bool cancelled_ = false;
+    bool forwarded_ = false;
 };
 
 // Receives child completions in the order the children finish, each one hop (a ready-queue

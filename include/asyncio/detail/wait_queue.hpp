@@ -28,16 +28,17 @@ public:
     // The same, asking wait_again() before the task resumes (TaskCore::suspend_rechecking).
     template <class P>
     void enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q);
-    // On resumption: consumes a pending cancellation request into `cancelled`.
+    // On resumption (step 4 of detail/waiter.hpp): takes the task's cancellation, if any,
+    // into `cancelled`, next to `granted`.
     void settle() noexcept {
-        if (task_ && task_->take_must_cancel()) cancelled_ = true;
+        if (task_) cancelled_ = task_->consume_cancel();
     }
     [[nodiscard]] bool granted() const noexcept { return granted_; }
     [[nodiscard]] bool cancelled() const noexcept { return cancelled_; }
     [[nodiscard]] TaskCore* task() const noexcept { return task_; }
     [[nodiscard]] std::string cancel_message() const { return task_->cancel_message(); }
 
-    bool cancel_wait(const std::string&) override;
+    CancelOutcome cancel_wait(const std::string&) override;
 
 protected:
     WaitNode() = default;
@@ -125,12 +126,10 @@ inline void WaitNode::requeue(WaitQueue& q) noexcept {
     q.push_back(this);
 }
 
-inline bool WaitNode::cancel_wait(const std::string&) {
-    if (granted_ || !queue_) return false;
+inline CancelOutcome WaitNode::cancel_wait(const std::string&) {
+    if (granted_ || !queue_) return CancelOutcome::too_late;
     queue_->remove(this);
-    cancelled_ = true;
-    task_->wake();
-    return true;
+    return CancelOutcome::cancelled;
 }
 
 // A bare wait on a queue, for coroutines that do their own bookkeeping on resumption
