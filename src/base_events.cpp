@@ -61,7 +61,7 @@ void print_exception_context(const ExceptionContext& c) noexcept {
 
 void HandleCore::cancel() noexcept {
     cancelled_ = true;
-    if (queued()) {
+    if (queued()) {  // (the loop may be gone otherwise: do not touch it)
         LoopAccess::timers(*loop_).erase(this);
         release();  // the heap's reference; may delete this
     }

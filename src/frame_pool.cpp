@@ -76,7 +76,7 @@ PoolArena* new_arena(std::size_t size, PoolArena* previous) {
 
 void unmap_arena(PoolArena* a) noexcept {
     std::size_t size = a->size;
-    ASYNCIO_UNPOISON(a, size);  // the shadow must not outlive the mapping
+    asan_unpoison(a, size);  // the shadow must not outlive the mapping
     g_bytes.fetch_sub(size, std::memory_order_relaxed);
     ::munmap(a, size);
 }
@@ -85,7 +85,7 @@ void push_free(FramePool& pool, void* p, std::size_t cls) noexcept {
     auto* b = static_cast<FramePool::FreeBlock*>(p);
     b->next = pool.free[cls];
     pool.free[cls] = b;
-    ASYNCIO_POISON(b, (cls + 1) * frame_pool_granule);
+    asan_poison(b, (cls + 1) * frame_pool_granule);
 }
 
 // Takes back the blocks other threads freed (owner thread only).
@@ -238,7 +238,7 @@ void pool_trim_slow() noexcept {
         // start, and unmap all the others (no list to walk).
         for (auto& head : pool.free) head = nullptr;
         char* start = reinterpret_cast<char*>(pool.current) + frame_pool_header;
-        ASYNCIO_UNPOISON(start, static_cast<std::size_t>(pool.arena_limit - start));
+        asan_unpoison(start, static_cast<std::size_t>(pool.arena_limit - start));
         pool.arena_next = start;
         for (PoolArena* a = pool.arenas; a; a = a->next) a->release = a != pool.current;
         any = true;
@@ -249,15 +249,15 @@ void pool_trim_slow() noexcept {
             FramePool::FreeBlock* kept_head = nullptr;
             FramePool::FreeBlock* tail = nullptr;
             for (FramePool::FreeBlock* b = pool.free[cls]; b;) {
-                ASYNCIO_UNPOISON(b, n);
+                asan_unpoison(b, n);
                 FramePool::FreeBlock* next = b->next;
                 if (!arena_of(b)->release) {
                     b->next = nullptr;
-                    ASYNCIO_POISON(b, n);
+                    asan_poison(b, n);
                     if (tail) {
-                        ASYNCIO_UNPOISON(tail, n);
+                        asan_unpoison(tail, n);
                         tail->next = b;
-                        ASYNCIO_POISON(tail, n);
+                        asan_poison(tail, n);
                     } else {
                         kept_head = b;
                     }

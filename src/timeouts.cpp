@@ -11,7 +11,7 @@ Timeout::Alarm::~Alarm() {
 }
 
 void Timeout::Alarm::withdraw() noexcept {
-    if (queued()) detail::LoopAccess::timers(*loop).erase(this);
+    if (loop) detail::LoopAccess::timers(*loop).disarm(this);
     unschedule();
 }
 

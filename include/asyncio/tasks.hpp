@@ -369,7 +369,7 @@ public:
     // Movable until awaited (to be passed as a timeout body); a queued timer never moves.
     SleepAwaiter(SleepAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<Stored>) : result_(std::move(o.result_)) { when = o.when; }
     ~SleepAwaiter() {
-        if (queued()) LoopAccess::timers(*task_->loop()).erase(this);
+        if (queued()) LoopAccess::timers(*task_->loop()).erase(this);  // not disarm(): task_ is set only once queued
     }
 
     bool await_ready() const noexcept { return false; }
@@ -409,9 +409,7 @@ public:
             ReadyQueue& ready = LoopAccess::ready(*task_->loop());
             return ready.remove(ReadyQueue::deferred(task_)) == 0 ? CancelOutcome::too_late : CancelOutcome::cancelled;
         }
-        if (!queued()) return CancelOutcome::too_late;
-        LoopAccess::timers(*task_->loop()).erase(this);
-        return CancelOutcome::cancelled;
+        return LoopAccess::timers(*task_->loop()).disarm(this) ? CancelOutcome::cancelled : CancelOutcome::too_late;
     }
 
 private:

@@ -15,6 +15,10 @@
 
 namespace asyncio {
 
+namespace detail {
+struct TimeoutAccess;
+}
+
 /// The deadline of a `timeout()` scope: it can be read, moved and asked whether it expired.
 ///
 /// Python: `asyncio.Timeout` (the object `async with asyncio.timeout(...) as cm` binds)
@@ -37,14 +41,16 @@ public:
     /// Python: `cm.expired()`
     [[nodiscard]] bool expired() const noexcept { return state_ == State::expiring || state_ == State::expired; }
 
-    // The scope's plumbing, used by timeout_at(); not for users.
-    explicit Timeout(std::optional<time_point> when) noexcept : when_(when), alarm_(this) {}
     Timeout(const Timeout&) = delete;
     Timeout& operator=(const Timeout&) = delete;
+
+private:
+    // The scope's plumbing, for timeout_at() (through detail::TimeoutAccess).
+    friend struct detail::TimeoutAccess;
+    explicit Timeout(std::optional<time_point> when) noexcept : when_(when), alarm_(this) {}
     void enter();
     void exit(std::exception_ptr& error) noexcept;
 
-private:
     enum class State { created, entered, expiring, expired, exited };
     // CPython's call_at handle: at the deadline it is queued on the ready queue and cancels
     // the task from there, so a callback due at the same moment and scheduled earlier runs
@@ -74,6 +80,13 @@ private:
 };
 
 namespace detail {
+
+// timeout_at()'s way in to Timeout's plumbing, kept out of its public surface.
+struct TimeoutAccess {
+    static Timeout make(std::optional<EventLoop::time_point> when) noexcept { return Timeout(when); }
+    static void enter(Timeout& t) { t.enter(); }
+    static void exit(Timeout& t, std::exception_ptr& error) noexcept { t.exit(error); }
+};
 
 // The body of a timeout: a Coro, a callable taking Timeout& and returning a Coro, or any
 // other awaitable (asyncio::sleep(10s), a Task).
@@ -107,8 +120,8 @@ struct BodyResult<Coro<T>> {
 template <class F>
 Coro<typename detail::BodyResult<F>::type> timeout_at(std::optional<EventLoop::time_point> when, F body) {
     using T = typename detail::BodyResult<F>::type;
-    Timeout cm(when);
-    cm.enter();
+    Timeout cm = detail::TimeoutAccess::make(when);
+    detail::TimeoutAccess::enter(cm);
     std::exception_ptr error;
     std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
     try {
@@ -127,7 +140,7 @@ Coro<typename detail::BodyResult<F>::type> timeout_at(std::optional<EventLoop::t
     } catch (...) {
         error = std::current_exception();
     }
-    cm.exit(error);
+    detail::TimeoutAccess::exit(cm, error);
     if (error) std::rethrow_exception(error);
     if constexpr (!std::is_void_v<T>) co_return std::move(*result);
 }

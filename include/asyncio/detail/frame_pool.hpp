@@ -26,14 +26,21 @@
 #endif
 #ifdef ASYNCIO_ASAN
 #include <sanitizer/asan_interface.h>
-#define ASYNCIO_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define ASYNCIO_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define ASYNCIO_POISON(p, n) ((void)(p), (void)(n))
-#define ASYNCIO_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
 namespace asyncio::detail {
+
+// Marks a free block (poison) and a block handed out again (unpoison); no-ops without ASan.
+inline void asan_poison([[maybe_unused]] const volatile void* p, [[maybe_unused]] std::size_t n) noexcept {
+#ifdef ASYNCIO_ASAN
+    __asan_poison_memory_region(p, n);
+#endif
+}
+inline void asan_unpoison([[maybe_unused]] const volatile void* p, [[maybe_unused]] std::size_t n) noexcept {
+#ifdef ASYNCIO_ASAN
+    __asan_unpoison_memory_region(p, n);
+#endif
+}
 
 inline constexpr std::size_t frame_pool_granule = 16;
 inline constexpr std::size_t frame_pool_max = 1024;  // larger blocks go to ::operator new
@@ -97,7 +104,7 @@ inline void* pool_allocate(std::size_t size) {
     if (size > frame_pool_max || size == 0) return pool_allocate_slow(size);
     FramePool::FreeBlock*& head = t_frame_pool.free[pool_class(size)];
     if (FramePool::FreeBlock* b = head) {
-        ASYNCIO_UNPOISON(b, size);
+        asan_unpoison(b, size);
         head = b->next;
         ++arena_of(b)->live;
         return b;
@@ -124,7 +131,7 @@ inline void pool_deallocate(void* p, std::size_t size) noexcept {
     FramePool::FreeBlock*& head = pool.free[pool_class(size)];
     b->next = head;
     head = b;
-    ASYNCIO_POISON(b, size);
+    asan_poison(b, size);
     --arena->live;
 }
 

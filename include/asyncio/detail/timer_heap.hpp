@@ -81,6 +81,12 @@ public:
         else
             heap_erase(n);
     }
+    // Takes `n` out if it is queued (a timer disarmed before it fired); true if it was.
+    bool disarm(TimerNode* n) noexcept {
+        if (!n->queued()) return false;
+        erase(n);
+        return true;
+    }
 
 private:
     static bool less(const TimerNode* a, const TimerNode* b) noexcept {

@@ -231,7 +231,7 @@ public:
         LoopAccess::timers(loop_).push(this);
     }
     void disarm() noexcept {
-        if (queued()) LoopAccess::timers(loop_).erase(this);
+        LoopAccess::timers(loop_).disarm(this);
         unschedule();
     }
     [[nodiscard]] bool rang() const noexcept { return rang_; }
