@@ -1,5 +1,5 @@
-// src/tasks.cpp: the task's step function, cancellation, current_task, all_tasks and
-// run_until_complete's wait (Lib/asyncio/tasks.py).
+// src/tasks.cpp: current_task, all_tasks, run_until_complete's wait and the combinators'
+// shared parts (Lib/asyncio/tasks.py); the task itself is src/task_core.cpp.
 #include <asyncio/tasks.hpp>
 
 #include "loop_internal.hpp"
@@ -9,125 +9,6 @@
 #include <new>
 
 namespace asyncio {
-namespace detail {
-namespace {
-
-// Task names count across all loops, as CPython's module-level counter does. Each thread
-// takes numbers in blocks, so that creating a task costs no atomic operation: one loop's
-// tasks are numbered 1, 2, 3... as in CPython; a second thread's start at the next block.
-std::atomic<std::uint64_t> g_task_counter{0};
-constexpr std::uint64_t id_block = 1024;
-thread_local std::uint64_t t_next_id = 0;
-thread_local std::uint64_t t_id_end = 0;
-
-std::uint64_t next_task_id() noexcept {
-    if (t_next_id == t_id_end) [[unlikely]] {
-        t_next_id = g_task_counter.fetch_add(id_block, std::memory_order_relaxed) + 1;
-        t_id_end = t_next_id + id_block;
-    }
-    return t_next_id++;
-}
-
-}  // namespace
-
-TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
-    : FutureCore(loop), root_(root), wait_{root.address(), nullptr}, id_(next_task_id()) {
-    future_flags_ |= is_task_bit;
-    // The task's slot in the ready queue, held until it ends: whatever wakes it later (a
-    // lock released, a future completed, a timer) cannot fail for want of memory.
-    try {
-        LoopAccess::ready(*loop).reserve();
-    } catch (...) {
-        root_.destroy();  // the task owns the coroutine from here: nothing else will free it
-        root_ = {};
-        throw;
-    }
-    wake();
-}
-
-std::uint64_t TaskCore::last_id() noexcept { return t_next_id == 0 ? 0 : t_next_id - 1; }
-
-std::string TaskCore::name() const {
-    if (has_extras()) {
-        const Extras* e = find_extras();
-        if (!e->name.empty()) return e->name;
-    }
-    return "Task-" + std::to_string(id_);
-}
-
-bool TaskCore::cancel(const std::string& msg) {
-    if (done()) return false;
-    try {
-        Extras& extras = this->extras();
-        ++extras.cancels;
-        if (!flag(message_locked_bit)) {
-            extras.cancel_msg = msg;
-            set_flag(message_locked_bit, true);
-        }
-    } catch (const std::bad_alloc&) {
-        // Out of memory for the count or the message: cancel all the same (gather, TaskGroup
-        // and the runner cancel from where a std::bad_alloc has no caller), uncounted.
-    }
-    // Interrupt the wait if possible: sleep drops its timer, an awaited task or future is
-    // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
-    // cancel() must reach it again (CPython keeps _fut_waiter the same way).
-    // (Not once the root returned: its value took the waiter's place, and nothing waits.)
-    if (!flag(returned_bit) && wait_.waiter && offer_cancel(*wait_.waiter, msg)) return true;
-    set_flag(must_cancel_bit, true);
-    return true;
-}
-
-void TaskCore::throw_cancelled() {
-    set_flag(cancel_bits, false);
-    throw CancelledError(cancel_message());
-}
-
-void TaskCore::run() {
-    if (flag(recheck_bit)) {
-        if (wait_.waiter->wait_again()) return;  // queued again: stays suspended
-        set_flag(recheck_bit, false);
-    }
-    wait_.waiter = nullptr;
-    if (!flag(started_bit)) [[unlikely]] {
-        if (must_cancel()) {
-            // Cancelled before its first step: the body never runs (CPython throws into a
-            // coroutine that has not started, which closes it at once).
-            task_flags_ = started_bit;
-            finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
-            return;
-        }
-        task_flags_ = started_bit;
-    } else {
-        set_flag(message_locked_bit, false);
-    }
-    t_running = this;
-    std::coroutine_handle<> h = std::coroutine_handle<>::from_address(wait_.resume_point);
-    do {
-        t_next = nullptr;
-        h.resume();
-        h = t_next;
-    } while (h);
-    t_running = nullptr;
-    if (root_.done()) {
-        if (must_cancel() && !has_exception()) [[unlikely]] {
-            // Cancelled right before the coroutine stopped (from a destructor that ran after
-            // co_return, say): CPython's __step ends such a task cancelled, value discarded.
-            set_flag(must_cancel_bit, false);
-            if (flag(returned_bit)) discard_value();
-            finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
-        } else if (has_exception()) {
-            finish_root(take_exception());
-        } else {
-            LoopAccess::ready(*loop_).unreserve();  // as finish_root
-            root_.destroy();
-            root_ = {};
-            finish_ok();
-            release();  // the loop's reference
-        }
-    }
-}
-
-}  // namespace detail
 
 detail::TaskCore* detail::LoopAccess::current_task(const EventLoop& l) noexcept {
     TaskCore* t = TaskCore::running();
@@ -135,49 +16,6 @@ detail::TaskCore* detail::LoopAccess::current_task(const EventLoop& l) noexcept 
 }
 
 namespace detail {
-
-void TaskCore::finish_root(std::exception_ptr e) noexcept {
-    LoopAccess::ready(*loop_).unreserve();  // a done task is never queued again
-    if (root_) {
-        root_.destroy();
-        root_ = {};
-    }
-    if (!e) {
-        finish_ok();
-    } else {
-        try {
-            std::rethrow_exception(e);
-        } catch (const CancelledError& c) {
-            try {
-                set_cancel_message(c.message());
-            } catch (const std::bad_alloc&) {  // out of memory: cancelled without the message
-            }
-            finish_cancelled();
-        } catch (...) {
-            finish_with_exception(std::move(e));
-        }
-    }
-    release();  // the loop's reference: the task is no longer its business
-}
-
-void TaskCore::destroy_pending() noexcept {
-    add_ref();
-    LoopAccess::ready(*loop_).unreserve();
-    loop_->call_exception_handler({"Task was destroyed but it is pending!", nullptr, name()});
-    state_ = State::cancelled;
-    discard_callbacks();
-    if (root_) {
-        // The chain of suspended frames, innermost first (never recursively: a chain may be a
-        // million deep). A destructor that throws is reported and the teardown goes on.
-        void* innermost = wait_.resume_point;
-        root_ = {};
-        destroy_suspended_frames(innermost, [this](std::exception_ptr e) {
-            loop_->call_exception_handler({"Exception in a destructor of a pending task's frame", std::move(e), name()});
-        });
-    }
-    release();  // the loop's reference
-    release();
-}
 
 namespace {
 

@@ -1,5 +1,45 @@
-// asyncio/detail/task_core.hpp: the untyped part of a task (CPython's Task minus its
-// coroutine type): the step function with its resumption trampoline, and cancellation.
+// asyncio/detail/task_core.hpp: the task, in one place (CPython's Task minus its coroutine
+// type; its behaviour is src/task_core.cpp, the long version docs/design/tasks.md).
+//
+// A task is its root coroutine's frame plus this state, both from the frame pool, under the
+// handles of tasks.hpp. The layers follow CPython's Future <- Task: FutureCore (the future:
+// state, references, done callbacks), TaskCore (this: the root, the wait, the step,
+// cancellation), TaskState<T> (coroutines.hpp, next to the promise that fills it: the value).
+//
+// States. FutureCore::State is pending -> finished | cancelled, once. Inside pending:
+//
+//     created --wake--> queued --run()--> running --suspend(h, waiter)--> suspended
+//                         ^                  |                               |
+//                         |                  +--root returns or throws--> done (finish_root)
+//                         +--------------------------- wake() ------------------+
+//
+//   queued     on the ready queue, at most once at a time (the loop's FIFO of steps);
+//   running    TaskCore::running() == this; the step resumes coroutines through the
+//              trampoline until one suspends or the root ends (run());
+//   suspended  wait_ = {the innermost coroutine, what it waits on}: the suspension
+//              protocol of detail/waiter.hpp (suspend, wake, cancel_wait, resume).
+//
+// Flags (task_flags_, in FutureCore's padding): must_cancel (a request to deliver when the
+// task resumes or next suspends: CPython's _must_cancel), wait_cancelled (the wait was
+// withdrawn for a request), started (the body has begun), message_locked (the first
+// request's message wins until the task runs), recheck (ask wait_again() before resuming),
+// returned (the 16 wait bytes now hold the value).
+//
+// Invariants:
+//   1. Touched only on its loop's thread: counts and flags are plain integers.
+//   2. Steps never nest: one running task per thread, or none.
+//   3. From creation until done the loop holds one reference and the task holds one slot
+//      of the ready queue (ReadyQueue::reserve): a wake-up never needs memory.
+//   4. Suspended, the task is woken exactly once: by what ends the wait, or by the core
+//      when cancel_wait answers `cancelled` (never both: the awaiter withdrew first).
+//   5. wait_ is alive while `returned` is clear, result_ once it is set.
+//   6. A done task has no root frame; its state lives as long as handles do.
+//   7. Every future and task is in its loop's list (prev_in_loop) until destroyed or the
+//      loop goes (then loop() is null).
+//
+// Layout (80 bytes for every T of at most 16 bytes, pinned by tests/sizes_test.cpp): vtable
+// pointer 8, FutureCore's list links 16, loop 8, references 4, state and flags 4, the
+// done-callback list 8; then root_ 8, the wait or the value 16 (a union), id_ 8.
 #pragma once
 
 #include <asyncio/detail/future_core.hpp>
