@@ -24,6 +24,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -46,10 +47,11 @@ using asyncio::QueueFull;
 using asyncio::QueueShutDown;
 using asyncio::Task;
 using asyncio_test::elapsed;
+using asyncio_test::Ints;
+using asyncio_test::set_flag;
 
 namespace {
 
-using Ints = std::vector<int>;
 using Strings = std::vector<std::string>;
 
 template <class Q>
@@ -65,12 +67,6 @@ Coro<void> put_into(Q& q, typename Q::value_type item) {
 template <class Q>
 Coro<void> join_of(Q& q) {
     co_await q.join();
-}
-
-// Sets `flag` when it first runs: created just before an operation that must not suspend.
-Coro<void> set_flag(bool& flag) {
-    flag = true;
-    co_return;
 }
 
 }  // namespace

@@ -26,6 +26,8 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/python_errors.hpp"
+#include "support/scenario.hpp"
 
 #include <cxxabi.h>
 
@@ -43,12 +45,13 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
 using asyncio::TaskGroup;
+using asyncio_test::counted_sleep;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
+using asyncio_test::value_after;
 
-// The exception types of the CPython tests (global, so that their names print plainly).
-struct ZeroDivisionError : std::runtime_error {
-    ZeroDivisionError() : std::runtime_error("division by zero") {}
-};
+// The exception types of the CPython tests (global, so that their names print plainly;
+// ZeroDivisionError is in support/python_errors.hpp).
 struct MyExc : std::runtime_error {
     MyExc() : std::runtime_error("MyExc") {}
 };
@@ -121,18 +124,6 @@ Coro<std::optional<asyncio::ExceptionGroup>> group_raised_by(Aw aw) {
         eg.emplace(e);
     }
     co_return eg;
-}
-
-Coro<int> value_after(std::chrono::nanoseconds d, int value) {
-    co_await asyncio::sleep(d);
-    co_return value;
-}
-
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
-
-Coro<void> counted_sleep(Counted c, std::chrono::nanoseconds d) {
-    (void)c;
-    co_await asyncio::sleep(d);
 }
 
 // `await asyncio.sleep(d); 1 / 0`

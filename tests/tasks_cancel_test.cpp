@@ -4,6 +4,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <unistd.h>
 
@@ -16,6 +17,7 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
 
 namespace {
 
@@ -24,7 +26,6 @@ Coro<int> sleeper(Counted c, std::chrono::nanoseconds d) {
     co_await asyncio::sleep(d);
     co_return 1;
 }
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
 
 }  // namespace
 

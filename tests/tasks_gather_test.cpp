@@ -28,6 +28,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <exception>
 #include <string>
@@ -41,30 +42,25 @@ using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Outcome;
 using asyncio::Task;
+using asyncio_test::await_future;
+using asyncio_test::counted_sleeper;
 using asyncio_test::elapsed;
+using asyncio_test::set_flag;
+using asyncio_test::sleep_for;
+using asyncio_test::text_after;
+using asyncio_test::value_after;
 
 namespace {
 
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
 Coro<int> value_after_logged(std::chrono::nanoseconds d, int v, std::vector<int>& completed) {
     co_await asyncio::sleep(d);
     completed.push_back(v);
     co_return v;
 }
-Coro<std::string> text_after(std::chrono::nanoseconds d, std::string s) {
-    co_await asyncio::sleep(d);
-    co_return s;
-}
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
 Coro<int> fail_after(std::chrono::nanoseconds d, std::string msg) {
     co_await asyncio::sleep(d);
     throw asyncio::ValueError(msg);
 }
-// CoroutineGatherTests.wrap_futures: `async def coro(fut=fut): return await fut`.
-Coro<int> await_future(Future<int> f) { co_return co_await f; }
 
 // Lets everything that is ready run (CPython's `while loop._ready: run_briefly(loop)`).
 Coro<void> settle() {
@@ -129,11 +125,6 @@ Coro<int> fails_when_cancelled(std::chrono::nanoseconds d, std::string msg) {
     co_return 0;
 }
 
-Coro<int> counted_sleeper(Counted c, std::chrono::nanoseconds d) {
-    (void)c;
-    co_await asyncio::sleep(d);
-    co_return 1;
-}
 Coro<int> counted_fail(Counted c, std::chrono::nanoseconds d) {
     (void)c;
     co_await asyncio::sleep(d);
@@ -156,10 +147,6 @@ Coro<int> counted_slow_to_cancel(Counted c, std::chrono::nanoseconds d, std::chr
 }
 
 // A task that sets `flag` when it runs: proves whether an await yielded to the loop.
-Coro<void> set_flag(bool& flag) {
-    flag = true;
-    co_return;
-}
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <exception>
 #include <string>
@@ -23,24 +24,11 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
+using asyncio_test::await_future;
 using asyncio_test::elapsed;
-
-namespace {
-
-Coro<int> await_future(Future<int> f) { co_return co_await f; }
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
-// `outer`: awaits shield(inner) from its own task.
-Coro<int> shielded(Task<int> inner) { co_return co_await asyncio::shield(inner); }
-
-Coro<void> set_flag(bool& flag) {
-    flag = true;
-    co_return;
-}
-
-}  // namespace
+using asyncio_test::set_flag;
+using asyncio_test::shielded;
+using asyncio_test::value_after;
 
 // test_tasks: test_shield_result
 ASYNCIO_TEST(Shield, Result) {

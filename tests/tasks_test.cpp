@@ -4,6 +4,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <functional>
 #include <memory>
@@ -17,13 +18,10 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
 using asyncio_test::elapsed;
+using asyncio_test::value_after;
 
 namespace {
 
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
 Coro<void> fail_after(std::chrono::nanoseconds d) {
     co_await asyncio::sleep(d);
     throw asyncio::ValueError("task failed");

@@ -18,6 +18,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <list>
 #include <ranges>
@@ -31,18 +32,12 @@ using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
+using asyncio_test::text_after;
+using asyncio_test::value_after;
 
 namespace {
 
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
-Coro<std::string> text_after(std::chrono::nanoseconds d, std::string s) {
-    co_await asyncio::sleep(d);
-    co_return s;
-}
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
 Coro<void> fail_after(std::chrono::nanoseconds d, std::string msg) {
     co_await asyncio::sleep(d);
     throw asyncio::ValueError(msg);
