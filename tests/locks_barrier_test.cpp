@@ -29,6 +29,7 @@ using asyncio::BrokenBarrierError;
 using asyncio::CancelledError;
 using asyncio::Coro;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;
 using asyncio_test::value_error_of;
 
@@ -90,10 +91,10 @@ ASYNCIO_TEST(Barrier, FillingOneTask) {
 ASYNCIO_TEST(Barrier, FillingOneTaskTwice) {
     Barrier barrier(1);
     auto t1 = asyncio::create_task(barrier_wait(barrier));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(barrier.n_waiting(), 0u);
     auto t2 = asyncio::create_task(barrier_wait(barrier));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(t1.result(), t2.result());
     EXPECT_EQ(t1.done(), t2.done());
     EXPECT_EQ(barrier.n_waiting(), 0u);
@@ -241,7 +242,7 @@ ASYNCIO_TEST(Barrier, FillingTasksCancelOne) {
 ASYNCIO_TEST(Barrier, ResetBarrier) {
     Barrier barrier(1);
     auto t = asyncio::create_task(barrier.reset());
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t.done());
     EXPECT_EQ(barrier.n_waiting(), 0u);
     EXPECT_FALSE(barrier.broken());
@@ -265,7 +266,7 @@ ASYNCIO_TEST(Barrier, ResetBarrierWhileTasksWaiting) {
     std::vector<bool> results;
     std::vector<Task<void>> tasks;
     for (std::size_t i = 0; i + 1 < kParties; ++i) tasks.push_back(asyncio::create_task(wait_catch_broken(barrier, results)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     auto reset = asyncio::create_task(barrier.reset());
     co_await asyncio::gather(tasks);
     co_await reset;
@@ -437,7 +438,7 @@ ASYNCIO_TEST(Barrier, ResetBarrierWhileTasksDraining) {
 ASYNCIO_TEST(Barrier, AbortBarrier) {
     Barrier barrier(1);
     auto t = asyncio::create_task(barrier.abort());
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t.done());
     EXPECT_EQ(barrier.n_waiting(), 0u);
     EXPECT_TRUE(barrier.broken());

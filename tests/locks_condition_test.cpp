@@ -45,6 +45,7 @@ using asyncio::Coro;
 using asyncio::Event;
 using asyncio::Lock;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::Ints;
 using asyncio_test::elapsed;
 
@@ -258,20 +259,20 @@ ASYNCIO_TEST(Condition, WaitForRechecksThePredicate) {
     bool presult = false;
     Ints result;
     auto t = asyncio::create_task(wait_for_predicate(cond, presult, result));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
 
     co_await cond.acquire();
     cond.notify();
     cond.release();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
 
     presult = true;
     co_await cond.acquire();
     cond.notify();
     cond.release();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{1});
     EXPECT_TRUE(t.done());
     EXPECT_TRUE(t.result());
@@ -318,7 +319,7 @@ ASYNCIO_TEST(Condition, WaitForReturnsThePredicatesLastValue) {
     int count = 0;
     int calls = 0;
     auto t = asyncio::create_task(wait_for_count(cond, count, calls));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(calls, 1);
     for (int value : {0, 7}) {
         count = value;
@@ -333,7 +334,7 @@ ASYNCIO_TEST(Condition, WaitForReturnsThePredicatesLastValue) {
 
     std::unique_ptr<int> box;
     auto b = asyncio::create_task(wait_for_box(cond, box));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     box = std::make_unique<int>(42);
     co_await cond.acquire();
     cond.notify();
@@ -350,20 +351,20 @@ ASYNCIO_TEST(Condition, NotifyWakesAtMostN) {
     auto t1 = asyncio::create_task(cond_wait_record(cond, result, 1));
     auto t2 = asyncio::create_task(cond_wait_record(cond, result, 2));
     auto t3 = asyncio::create_task(cond_wait_record(cond, result, 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
 
     co_await cond.acquire();
     cond.notify(1);
     cond.release();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{1});
 
     co_await cond.acquire();
     cond.notify(1);
     cond.notify(2048);
     cond.release();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, (Ints{1, 2, 3}));
     EXPECT_TRUE(t1.done() && t2.done() && t3.done());
     EXPECT_TRUE(t1.result() && t2.result() && t3.result());
@@ -376,13 +377,12 @@ ASYNCIO_TEST(Condition, NotifyOfZeroOrLessWakesNobody) {
     Ints result;
     auto t1 = asyncio::create_task(cond_wait_record(cond, result, 1));
     auto t2 = asyncio::create_task(cond_wait_record(cond, result, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     co_await cond.acquire();
     cond.notify(-1);
     cond.notify(0);
     cond.release();
-    co_await asyncio::sleep(0);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
     EXPECT_FALSE(t1.done() || t2.done());
     co_await cond.acquire();
@@ -398,13 +398,13 @@ ASYNCIO_TEST(Condition, NotifyAll) {
     Ints result;
     auto t1 = asyncio::create_task(cond_wait_record(cond, result, 1));
     auto t2 = asyncio::create_task(cond_wait_record(cond, result, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
 
     co_await cond.acquire();
     cond.notify_all();
     cond.release();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, (Ints{1, 2}));
     EXPECT_TRUE(t1.done() && t2.done());
 }
@@ -493,7 +493,7 @@ ASYNCIO_TEST(Condition, CancelledErrorWhileWaitingKeepsItsMessage) {
     bool raised = false;
     std::string inside;
     auto task = asyncio::create_task(wait_for_flag(cond, wake, raised, inside));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     task.cancel("foo");
     std::string outside;
     try {
@@ -515,11 +515,11 @@ ASYNCIO_TEST(Condition, CancelledErrorWhileReacquiringKeepsItsMessage) {
     bool raised = false;
     std::string inside;
     auto task = asyncio::create_task(wait_for_flag(cond, wake, raised, inside));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     co_await cond.acquire();
     wake = true;
     cond.notify();
-    co_await asyncio::sleep(0);  // the task now waits for the lock
+    co_await run_until_idle();  // the task now waits for the lock
     task.cancel("foo");
     cond.release();
     std::string outside;
@@ -556,7 +556,7 @@ ASYNCIO_TEST(Condition, WokenThenCancelledPassesTheNotificationOn) {
     std::vector<Task<void>> c;
     c.push_back(asyncio::create_task(cond_consumer(cond, state)));
     c.push_back(asyncio::create_task(cond_consumer(cond, state)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     {
         auto guard = co_await cond.scoped();
         state += 1;
@@ -589,7 +589,7 @@ ASYNCIO_TEST(Condition, WokenThenCancelledWhileRelockingPassesTheNotificationOn)
     std::vector<Task<void>> c;
     c.push_back(asyncio::create_task(cond_consumer(cond, state)));
     c.push_back(asyncio::create_task(cond_consumer(cond, state)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     {
         auto guard = co_await cond.scoped();
         state += 1;
@@ -619,7 +619,7 @@ ASYNCIO_TEST(Condition, NotifyServesWaitersInOrder) {
     Ints result;
     std::vector<Task<bool>> tasks;
     for (int i = 0; i < 5; ++i) tasks.push_back(asyncio::create_task(cond_wait_record(cond, result, i)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     for (int i = 0; i < 5; ++i) {
         co_await cond.acquire();
         cond.notify();

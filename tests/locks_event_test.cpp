@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 using asyncio::CancelledError;
 using asyncio::Coro;
 using asyncio::Event;
+using asyncio::testing::run_until_idle;
 using asyncio_test::Ints;
 using asyncio_test::set_flag;
 
@@ -50,12 +51,12 @@ ASYNCIO_TEST(Event, SetWakesEveryWaiter) {
     Ints result;
     auto t1 = asyncio::create_task(wait_record(ev, result, 1));
     auto t2 = asyncio::create_task(wait_record(ev, result, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
 
     auto t3 = asyncio::create_task(wait_record(ev, result, 3));
     ev.set();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, (Ints{3, 1, 2}));
     EXPECT_TRUE(t1.done());
     EXPECT_TRUE(t2.done());
@@ -97,14 +98,14 @@ ASYNCIO_TEST(Event, ClearWithWaiters) {
     Event ev;
     Ints result;
     auto t = asyncio::create_task(wait_record(ev, result, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{});
     ev.set();
     ev.clear();
     EXPECT_FALSE(ev.is_set());
     ev.set();
     ev.set();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{1});
     EXPECT_TRUE(t.done());
     EXPECT_TRUE(t.result());
@@ -117,9 +118,9 @@ ASYNCIO_TEST(Event, CancelledWaiterDoesNotDisturbTheOthers) {
     auto t1 = asyncio::create_task(wait_record(ev, result, 1));
     auto t2 = asyncio::create_task(wait_record(ev, result, 2));
     auto t3 = asyncio::create_task(wait_record(ev, result, 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t2.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t2.cancelled());
     ev.set();
     co_await t1;

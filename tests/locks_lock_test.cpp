@@ -47,6 +47,7 @@ using asyncio::Event;
 using asyncio::Lock;
 using asyncio::Semaphore;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::Ints;
 using asyncio_test::elapsed;
 using asyncio_test::set_flag;
@@ -212,7 +213,7 @@ ASYNCIO_TEST(Lock, CancelReleaseRaceTakesTheLockOnce) {
     auto t1 = asyncio::create_task(lockit_counting(lock, lock_count, call_count));
     auto t2 = asyncio::create_task(lockit_counting(lock, lock_count, call_count));
     auto t3 = asyncio::create_task(lockit_counting(lock, lock_count, call_count));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
 
     t1.cancel();
     lock.release();
@@ -222,7 +223,7 @@ ASYNCIO_TEST(Lock, CancelReleaseRaceTakesTheLockOnce) {
     EXPECT_TRUE(t1.cancelled() && t2.done());
 
     t3.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t3.cancelled());
 }
 
@@ -232,12 +233,12 @@ ASYNCIO_TEST(Lock, FinishedWaiterCancelled) {
     co_await lock.acquire();
     EXPECT_TRUE(lock.locked());
     auto tb = asyncio::create_task(acquire_lock(lock));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
 
     auto tc = asyncio::create_task(acquire_lock(lock));
     tb.cancel();
     lock.release();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(lock.locked());  // by tc
     EXPECT_TRUE(tb.cancelled());
     EXPECT_TRUE(co_await tc);
@@ -326,7 +327,7 @@ ASYNCIO_TEST(Lock, ReleaseFromAnotherTaskRaises) {
             callback_error = e.what();
         }
     });
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(callback_error, "Lock is not owned by the current task");
     EXPECT_TRUE(lock.locked());
 
@@ -408,7 +409,7 @@ ASYNCIO_TEST(Lock, NoBargingPastAWokenWaiter) {
     std::vector<std::string> order;
     co_await lock.acquire();
     auto w = asyncio::create_task(acquire_log_release(lock, order, "waiter"));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     lock.release();  // wakes the waiter, which has not run yet
     EXPECT_FALSE(lock.locked());
     co_await acquire_log_release(lock, order, "main");  // must queue
@@ -422,13 +423,13 @@ ASYNCIO_TEST(Lock, CancelledWhileWaitingNeverHoldsTheLock) {
     Lock lock;
     co_await lock.acquire();
     auto t = asyncio::create_task(acquire_lock(lock));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t.cancelled());
     lock.release();
     EXPECT_FALSE(lock.locked());
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(lock.locked());
 }
 
@@ -459,7 +460,7 @@ ASYNCIO_TEST(Lock, WokenThenCancelledAloneLeavesTheLockFree) {
     Lock lock;
     co_await lock.acquire();
     auto t = asyncio::create_task(acquire_lock(lock));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     lock.release();
     t.cancel();
     EXPECT_THROW(co_await t, CancelledError);

@@ -32,6 +32,7 @@ using asyncio::CancelledError;
 using asyncio::Coro;
 using asyncio::Semaphore;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::Ints;
 using asyncio_test::elapsed;
 using asyncio_test::set_flag;
@@ -96,7 +97,7 @@ ASYNCIO_TEST(Semaphore, Acquire) {
     auto t1 = asyncio::create_task(sem_acquire_record(sem, result, 1));
     auto t2 = asyncio::create_task(sem_acquire_record(sem, result, 2));
     auto t3 = asyncio::create_task(sem_acquire_record(sem, result, 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(result, Ints{1});
     EXPECT_TRUE(sem.locked());
     EXPECT_EQ(sem.value(), 0);
@@ -106,7 +107,7 @@ ASYNCIO_TEST(Semaphore, Acquire) {
     sem.release();
     EXPECT_EQ(sem.value(), 0);  // both permits handed to t2 and t3 already
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(sem.value(), 0);
     EXPECT_EQ(result, (Ints{1, 2, 3}));
     EXPECT_TRUE(sem.locked());
@@ -140,19 +141,18 @@ ASYNCIO_TEST(Semaphore, AcquireCancelBeforeAwoken) {
     auto t2 = asyncio::create_task(acquire_sem(sem));
     auto t3 = asyncio::create_task(acquire_sem(sem));
     auto t4 = asyncio::create_task(acquire_sem(sem));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
 
     t1.cancel();
     t2.cancel();
     sem.release();
-    co_await asyncio::sleep(0);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t3.done());
     EXPECT_FALSE(t4.done());
 
     t3.cancel();
     t4.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t4.cancelled());
     EXPECT_EQ(sem.value(), 0);  // t3 holds the one permit
 }
@@ -162,11 +162,10 @@ ASYNCIO_TEST(Semaphore, AcquireHang) {
     Semaphore sem(0);
     auto t1 = asyncio::create_task(acquire_sem(sem));
     auto t2 = asyncio::create_task(acquire_sem(sem));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t1.cancel();
     sem.release();
-    co_await asyncio::sleep(0);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(sem.locked());
     EXPECT_TRUE(t2.done());
 }
@@ -281,7 +280,7 @@ ASYNCIO_TEST(Semaphore, AcquireFifoOrder2) {
     auto t1 = asyncio::create_task(sem_acquire_record(sem, result, 1));
     auto t2 = asyncio::create_task(fifo2_c2(sem, result));
     auto t3 = asyncio::create_task(sem_acquire_record(sem, result, 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     sem.release();
     sem.release();
     co_await asyncio::gather(t1, t2, t3);
@@ -295,9 +294,9 @@ ASYNCIO_TEST(Semaphore, AcquireFifoOrder3) {
     auto t1 = asyncio::create_task(sem_acquire_record(sem, result, 1));
     auto t2 = asyncio::create_task(sem_acquire_record(sem, result, 2));
     auto t3 = asyncio::create_task(sem_acquire_record(sem, result, 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t1.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     sem.release();
     sem.release();
     co_await asyncio::gather(asyncio::return_exceptions, t1, t2, t3);
@@ -385,7 +384,7 @@ ASYNCIO_TEST(Semaphore, WaitersAreServedFirstComeFirstServed) {
 ASYNCIO_TEST(Semaphore, CancelledAcquireTakesNoPermit) {
     Semaphore sem(0);
     auto t = asyncio::create_task(acquire_sem(sem));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t.cancel();
     EXPECT_THROW(co_await t, CancelledError);
     EXPECT_EQ(sem.value(), 0);
@@ -401,7 +400,7 @@ ASYNCIO_TEST(Semaphore, WokenThenCancelledPassesThePermitOn) {
     Ints result;
     auto t1 = asyncio::create_task(sem_acquire_record(sem, result, 1));
     auto t2 = asyncio::create_task(sem_acquire_record(sem, result, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     sem.release();  // hands the permit to t1
     t1.cancel();    // before t1 ran
     EXPECT_THROW(co_await t1, CancelledError);
@@ -416,7 +415,7 @@ ASYNCIO_TEST(Semaphore, WokenThenCancelledPassesThePermitOn) {
 ASYNCIO_TEST(Semaphore, WokenThenCancelledAloneGivesThePermitBack) {
     Semaphore sem(0);
     auto t = asyncio::create_task(acquire_sem(sem));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     sem.release();
     EXPECT_EQ(sem.value(), 0);
     t.cancel();
@@ -519,9 +518,9 @@ ASYNCIO_TEST(Semaphore, ScopedWaitsInOrderAndIsCancelSafe) {
     auto t2 = asyncio::create_task(sem_scoped_record(sem, result, 2));
     auto t3 = asyncio::create_task(sem_scoped_record(sem, result, 3));
     auto t4 = asyncio::create_task(sem_scoped_record(sem, result, 4));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t1.cancel();  // while it waits
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t1.cancelled());
     EXPECT_EQ(sem.value(), 0);
     sem.release();  // hands the permit to t2...

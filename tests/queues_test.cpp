@@ -46,6 +46,7 @@ using asyncio::QueueEmpty;
 using asyncio::QueueFull;
 using asyncio::QueueShutDown;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;
 using asyncio_test::Ints;
 using asyncio_test::set_flag;
@@ -157,10 +158,10 @@ ASYNCIO_TEST(QueueBasic, Maxsize) {
     EXPECT_EQ(q.maxsize(), 2);
     Ints have_been_put;
     auto t = asyncio::create_task(maxsize_putter(q, have_been_put));
-    for (int i = 0; i < 2; ++i) co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(have_been_put, (Ints{0, 1}));  // blocked after putting two items
     EXPECT_EQ(co_await q.get(), 0);
-    co_await asyncio::sleep(0);  // the putter resumes and puts the last item
+    co_await run_until_idle();  // the putter resumes and puts the last item
     EXPECT_EQ(have_been_put, (Ints{0, 1, 2}));
     EXPECT_EQ(co_await q.get(), 1);
     EXPECT_EQ(co_await q.get(), 2);
@@ -184,10 +185,10 @@ ASYNCIO_TEST(QueueGet, GetWakesABlockedPutter) {
     Queue<int> q(1);
     co_await q.put(1);
     auto putter = asyncio::create_task(put_into(q, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(putter.done());
     EXPECT_EQ(co_await q.get(), 1);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(putter.done());
     EXPECT_EQ(q.get_nowait(), 2);
 }
@@ -238,12 +239,12 @@ ASYNCIO_TEST(QueueGet, GetCancelledRace) {
     Queue<std::string> q;
     auto t1 = asyncio::create_task(get_from(q));
     auto t2 = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t1.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t1.done());
     co_await q.put("a");
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(co_await t2, "a");
 }
 
@@ -305,16 +306,16 @@ ASYNCIO_TEST(QueueGet, GetterRobbedOfItsItemWaitsAgain) {
     };
     Task<void> a = asyncio::create_task(getter("a"));
     Task<void> c = asyncio::create_task(getter("c"));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait("x");                     // wakes a
     log.emplace_back("b", q.get_nowait());  // b takes x before a runs
     q.put_nowait("y");                     // wakes c
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     using Log = std::vector<std::pair<std::string, std::string>>;
     EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}}));  // a found y; c found nothing and waits again
     EXPECT_FALSE(c.done());
     q.put_nowait("z");
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}, {"c", "z"}}));
     EXPECT_TRUE(c.done());
 }
@@ -378,7 +379,7 @@ ASYNCIO_TEST(QueuePut, NonblockingPut) {
 ASYNCIO_TEST(QueuePut, GetCancelDropOnePendingReader) {
     Queue<int> q;
     auto reader = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);
     q.put_nowait(2);
     reader.cancel();
@@ -426,7 +427,7 @@ ASYNCIO_TEST(QueuePut, PutCancelDrop) {
     Queue<int> q(1);
     q.put_nowait(1);
     auto writer = asyncio::create_task(put_into(q, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 1);
     writer.cancel();
     bool cancelled = false;
@@ -457,14 +458,14 @@ ASYNCIO_TEST(QueuePut, PutterRobbedOfItsSlotWaitsAgain) {
     };
     Task<void> p = asyncio::create_task(putter("p", 2));
     Task<void> r = asyncio::create_task(putter("r", 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 1);  // frees the slot: wakes p
     q.put_nowait(9);               // someone else fills it
     EXPECT_EQ(q.get_nowait(), 9);  // frees it again: wakes r
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(log, (Strings{"p"}));  // p found the slot free; r waits again
     EXPECT_EQ(q.get_nowait(), 2);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(log, (Strings{"p", "r"}));
     EXPECT_EQ(q.get_nowait(), 3);
 }
@@ -502,15 +503,15 @@ ASYNCIO_TEST(QueuePut, PutCancelledRace) {
     auto put_a = asyncio::create_task(put_into(q, std::string("a")));
     auto put_b = asyncio::create_task(put_into(q, std::string("b")));
     auto put_c = asyncio::create_task(put_into(q, std::string("X")));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(put_a.done());
     EXPECT_FALSE(put_b.done());
 
     put_c.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(put_c.done());
     EXPECT_EQ(q.get_nowait(), "a");
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), "b");
     co_await put_b;
     EXPECT_TRUE(q.empty());
@@ -520,7 +521,7 @@ ASYNCIO_TEST(QueuePut, PutCancelledRace) {
 ASYNCIO_TEST(QueuePut, PutWithWaitingGetters) {
     Queue<std::string> q;
     auto t = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     co_await q.put("a");
     EXPECT_EQ(co_await t, "a");
 }
@@ -554,11 +555,11 @@ ASYNCIO_TEST(QueuePut, CancelledPutIsNotHeld) {
     Queue<int> q(1);
     q.put_nowait(1);
     auto put_task = asyncio::create_task(put_into(q, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     put_task.cancel();
     EXPECT_THROW(co_await put_task, CancelledError);
     EXPECT_EQ(q.get_nowait(), 1);  // no stale putter is woken
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(q.empty());
 }
 
@@ -568,7 +569,7 @@ ASYNCIO_TEST(QueuePut, WokenThenCancelledPutRaisesCancelledError) {
     Queue<int> q(1);
     q.put_nowait(1);
     auto put_task = asyncio::create_task(put_into(q, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     (void)q.get_nowait();  // wakes put_task
     put_task.cancel();
     EXPECT_THROW(co_await put_task, CancelledError);
@@ -751,15 +752,15 @@ ASYNCIO_TEST(QueueJoin, JoinWaitsForItemsPutWhileWaiting) {
     Queue<int> q;
     q.put_nowait(1);
     auto joiner = asyncio::create_task(join_of(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(2);
     (void)q.get_nowait();
     q.task_done();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(joiner.done());
     (void)q.get_nowait();
     q.task_done();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(joiner.done());
 }
 
@@ -772,7 +773,7 @@ template <class Q>
 Coro<void> check_shutdown_empty() {
     Q q;
     auto get_task = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);  // the get is pending before the shutdown
+    co_await run_until_idle();  // the get is pending before the shutdown
 
     q.shutdown(false);  // unfinished tasks: 0 -> 0
     EXPECT_EQ(q.qsize(), 0u);
@@ -780,7 +781,7 @@ Coro<void> check_shutdown_empty() {
 
     co_await q.join();  // finishes at once
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(get_task.done());
     EXPECT_THROW(co_await get_task, QueueShutDown);
 
@@ -796,19 +797,19 @@ Coro<void> check_shutdown_nonempty() {
     q.put_nowait("data");
     auto join_task = asyncio::create_task(join_of(q));
     auto put_task = asyncio::create_task(put_into(q, std::string("data2")));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(put_task.done());
 
     q.shutdown(false);  // unfinished tasks: 1 -> 1
     EXPECT_EQ(q.qsize(), 1u);
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(put_task.done());
     EXPECT_THROW(co_await put_task, QueueShutDown);
 
     EXPECT_EQ(co_await q.get(), "data");  // the item enqueued before is still there
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(join_task.done());
 
     EXPECT_THROW(co_await q.put("data"), QueueShutDown);
@@ -817,7 +818,7 @@ Coro<void> check_shutdown_nonempty() {
     EXPECT_THROW(q.get_nowait(), QueueShutDown);
 
     q.task_done();  // the one unfinished task
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(join_task.done());
     co_await join_task;
     EXPECT_THROW(q.task_done(), asyncio::ValueError);
@@ -832,7 +833,7 @@ Coro<void> check_shutdown_immediate() {
     q.shutdown(true);  // unfinished tasks: 1 -> 0
     EXPECT_EQ(q.qsize(), 0u);
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(join_task.done());
     co_await join_task;
 
@@ -854,7 +855,7 @@ Coro<void> check_shutdown_immediate_with_unfinished() {
     q.shutdown(true);  // unfinished tasks: 2 -> 1
     EXPECT_EQ(q.qsize(), 0u);
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(join_task.done());
 
     EXPECT_THROW(co_await q.put("data"), QueueShutDown);
@@ -865,7 +866,7 @@ Coro<void> check_shutdown_immediate_with_unfinished() {
     q.task_done();  // the one unfinished task
     EXPECT_THROW(q.task_done(), asyncio::ValueError);
 
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(join_task.done());
     co_await join_task;
 }
@@ -1000,7 +1001,7 @@ ASYNCIO_TEST(QueueShutdown, ImmediateDropsItemsReleasesJoinAndWakesPutters) {
 ASYNCIO_TEST(QueueShutdown, ImmediateAfterAGetterWasWokenRaisesInIt) {
     Queue<int> q;
     auto getter = asyncio::create_task(get_or_shutdown(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);     // wakes the getter
     q.shutdown(true);    // drops the item before the getter ran
     EXPECT_EQ(co_await getter, "shutdown");
@@ -1025,7 +1026,7 @@ ASYNCIO_TEST(Queue, GettersAreServedFirstComeFirstServed) {
     std::vector<std::pair<int, int>> log;
     std::vector<Task<void>> getters;
     for (int i = 0; i < 5; ++i) getters.push_back(asyncio::create_task(get_and_log(q, i, log)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     for (int i = 0; i < 5; ++i) q.put_nowait(100 + i);
     co_await asyncio::gather(getters);
     std::vector<std::pair<int, int>> expected{{0, 100}, {1, 101}, {2, 102}, {3, 103}, {4, 104}};
@@ -1038,7 +1039,7 @@ ASYNCIO_TEST(Queue, PuttersAreServedFirstComeFirstServed) {
     q.put_nowait(0);
     std::vector<Task<void>> putters;
     for (int i = 1; i <= 5; ++i) putters.push_back(asyncio::create_task(put_into(q, i)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     Ints items;
     for (int i = 0; i < 6; ++i) items.push_back(co_await q.get());
     EXPECT_EQ(items, (Ints{0, 1, 2, 3, 4, 5}));
@@ -1049,7 +1050,7 @@ ASYNCIO_TEST(Queue, PuttersAreServedFirstComeFirstServed) {
 ASYNCIO_TEST(Queue, CancelledGetConsumesNoItem) {
     Queue<int> q;
     auto g = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     g.cancel();
     EXPECT_THROW(co_await g, CancelledError);
     q.put_nowait(1);
@@ -1063,7 +1064,7 @@ ASYNCIO_TEST(Queue, CancelledPutInsertsNothing) {
     Queue<Counted> q(1);
     q.put_nowait(Counted{});
     auto p = asyncio::create_task(put_into(q, Counted{}));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_GE(Counted::alive(), 2);  // one in the queue, one (plus moved-from shells) in the put
     p.cancel();
     EXPECT_THROW(co_await p, CancelledError);
@@ -1081,7 +1082,7 @@ ASYNCIO_TEST(Queue, GetWokenThenCancelledPassesTheItemOn) {
     Queue<int> q;
     auto g1 = asyncio::create_task(get_from(q));
     auto g2 = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);  // wakes g1
     g1.cancel();      // before g1 ran
     EXPECT_THROW(co_await g1, CancelledError);
@@ -1093,7 +1094,7 @@ ASYNCIO_TEST(Queue, GetWokenThenCancelledPassesTheItemOn) {
 ASYNCIO_TEST(Queue, GetWokenThenCancelledAloneLeavesTheItem) {
     Queue<int> q;
     auto g = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);
     g.cancel();
     EXPECT_THROW(co_await g, CancelledError);
@@ -1108,7 +1109,7 @@ ASYNCIO_TEST(Queue, PutWokenThenCancelledPassesTheSlotOn) {
     q.put_nowait(0);
     auto p1 = asyncio::create_task(put_into(q, 1));
     auto p2 = asyncio::create_task(put_into(q, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 0);  // wakes p1
     p1.cancel();                   // before p1 ran
     EXPECT_THROW(co_await p1, CancelledError);
@@ -1122,7 +1123,7 @@ ASYNCIO_TEST(Queue, PutWokenThenCancelledAloneLeavesTheSlotFree) {
     Queue<int> q(1);
     q.put_nowait(0);
     auto p = asyncio::create_task(put_into(q, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 0);
     p.cancel();
     EXPECT_THROW(co_await p, CancelledError);
@@ -1165,7 +1166,7 @@ Coro<Ints> move_only_round_trip() {
     q.put_nowait(std::make_unique<int>(1));
     EXPECT_TRUE(q.full());
     auto putter = asyncio::create_task(put_into(q, std::make_unique<int>(2)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(putter.done());
 
     Ptr a = co_await q.get();
@@ -1177,7 +1178,7 @@ Coro<Ints> move_only_round_trip() {
     out.push_back(*c);
 
     auto getter = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(std::make_unique<int>(4));
     Ptr d = co_await getter;
     out.push_back(*d);

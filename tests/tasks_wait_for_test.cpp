@@ -32,6 +32,7 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::await_future;
 using asyncio_test::counted_sleeper;
 using asyncio_test::elapsed;
@@ -118,7 +119,7 @@ Coro<std::string> wait_for_slow(SlowTask& t, std::chrono::nanoseconds timeout) {
 ASYNCIO_TEST(WaitFor, CancelledWaiterWaitsForTheInner) {
     SlowTask t;
     auto waitfortask = asyncio::create_task(wait_for_slow(t, SlowTask::TASK_TIMEOUT * 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     waitfortask.cancel();
     std::vector<Task<std::string>> tasks{waitfortask};
     co_await asyncio::wait(tasks);
@@ -151,7 +152,7 @@ ASYNCIO_TEST(WaitFor, InnerThatIgnoresTheTimeoutsCancellationReturnsItsValue) {
 // result even with timeout 0.
 ASYNCIO_TEST(WaitFor, ZeroTimeoutWithDoneInnerReturnsItsResult) {
     auto fut = asyncio::create_task(text_now("done"));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(fut.done());
     std::string ret = co_await asyncio::wait_for(fut, 0s);
     EXPECT_EQ(ret, "done");
