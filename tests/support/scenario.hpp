@@ -20,6 +20,7 @@ namespace asyncio_test {
 
 // What a scenario records, in the order it happened.
 using Ints = std::vector<int>;
+using Strings = std::vector<std::string>;
 
 // `await asyncio.sleep(d); return v`.
 inline asyncio::Coro<int> value_after(std::chrono::nanoseconds d, int v) {
