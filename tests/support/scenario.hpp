@@ -6,7 +6,7 @@
 // has a co_await in an if or while condition (`if (co_await ev.wait()) ...`): the frame is
 // allocated too small, the resume index is read past its end (ASan: heap-buffer-overflow)
 // and the body never starts (a 20-line reproducer without this library does the same;
-// clang 14 is fine). Every helper of the tests names the result first:
+// clang 14 is fine). So a test helper names the result first:
 // `bool ok = co_await ev.wait(); if (ok) ...` (docs/design/toolchain.md).
 #pragma once
 
