@@ -2,7 +2,7 @@
 // nothing. This file replaces the global operator new and delete with versions that count
 // the allocations made on this thread while counting is switched on, so it is a test
 // executable of its own (the counting must not leak into other tests). The "does not
-// suspend" half of the rule is in locks_test.cpp and queues_test.cpp.
+// suspend" half of the rule is in locks_*_test.cpp and queues_test.cpp.
 #include <asyncio/locks.hpp>
 #include <asyncio/queues.hpp>
 

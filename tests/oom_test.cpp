@@ -15,6 +15,7 @@
 
 #include "support/async_test.hpp"
 #include "support/failing_allocator.hpp"
+#include "support/scenario.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -34,10 +35,10 @@ using asyncio::Task;
 using asyncio::TaskGroup;
 using asyncio_test::elapsed;
 using asyncio_test::FailingAllocator;
+using asyncio_test::Ints;
+using asyncio_test::value_after;
 
 namespace {
-
-using Ints = std::vector<int>;
 
 constexpr std::size_t kMaxN = 2000;
 
@@ -139,11 +140,6 @@ Coro<int> locked_increment(asyncio::Lock& lock, int& counter) {
     co_await asyncio::sleep(1ms);
     counter = seen + 1;
     co_return seen;
-}
-
-Coro<int> value_after(std::chrono::milliseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
 }
 
 Coro<void> workload() {

@@ -4,6 +4,7 @@
 // program on a virtual clock (tests/differential/vloop.py); the longer programs live in
 // tests/differential/, which compares whole traces.
 #include "support/async_test.hpp"
+#include "support/scenario.hpp"
 
 #include <chrono>
 #include <string>
@@ -15,6 +16,7 @@ using asyncio::Coro;
 using asyncio::Task;
 using asyncio::TaskGroup;
 using asyncio_test::elapsed;
+using asyncio_test::value_after;
 
 namespace {
 
@@ -33,12 +35,6 @@ Coro<void> sleep_or_cancelled(Trace& trace, std::string name, std::chrono::nanos
         trace.push_back(name + " cancelled");
         throw;
     }
-}
-
-template <class T>
-Coro<T> value_after(std::chrono::nanoseconds d, T v) {
-    co_await asyncio::sleep(d);
-    co_return v;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Tests for asyncio/queues.hpp: Queue, PriorityQueue, LifoQueue, QueueFull, QueueEmpty,
-// QueueShutDown. A port of CPython's Lib/test/test_asyncio/test_queues.py (3.13, with the
-// shutdown tests), plus the fairness and cancel-safety rules of docs/design/cancellation.md, move-only items,
+// Tests for asyncio/queues.hpp: Queue, PriorityQueue, LifoQueue, QueueFull, QueueEmpty.
+// A port of CPython's Lib/test/test_asyncio/test_queues.py (3.13; the shutdown tests and
+// QueueShutDown are in queues_shutdown_test.cpp), plus the fairness and cancel-safety rules of docs/design/cancellation.md, move-only items,
 // PriorityQueue's stable ties and the "never suspend with room or an item" rule of docs/design/memory.md (the
 // allocation half is in locks_alloc_test.cpp; the 10,000-task stress test in
 // queues_stress_test.cpp).
@@ -11,19 +11,20 @@
 //       putter by get_nowait) is tested below.
 //   QueueBasicTests.test_generic_alias           Python typing; Queue<T> is a template.
 //   QueuePutTests.test_float_maxsize             maxsize is an integer in C++.
-//   _QueueJoinTestMixin.test_format,
-//   _QueueShutdownTestMixin.test_format          _format() is the private half of repr().
+//   _QueueJoinTestMixin.test_format              _format() is the private half of repr().
 //   Every check of the private _getters/_putters deques: checked through behaviour instead
 //       (the next put or get finds no stale waiter; ASan would catch a dangling one).
 // Adapted:
 //   - `asyncio.create_task(q.get())` needs a coroutine here: put()/get() return awaiters,
-//     so the tasks run the small get_from/put_into coroutines.
+//     so the tasks run the small get_from/put_into coroutines (support/queues.hpp).
 //   - CPython leaves the order of concurrent readers undefined; FIFO service makes it
 //     exact here, and the tests say so.
 #include <asyncio/queues.hpp>
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/queues.hpp"
+#include "support/scenario.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -45,35 +46,14 @@ using asyncio::QueueEmpty;
 using asyncio::QueueFull;
 using asyncio::QueueShutDown;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;
-
-namespace {
-
-using Ints = std::vector<int>;
-using Strings = std::vector<std::string>;
-
-template <class Q>
-Coro<typename Q::value_type> get_from(Q& q) {
-    co_return co_await q.get();
-}
-
-template <class Q>
-Coro<void> put_into(Q& q, typename Q::value_type item) {
-    co_await q.put(std::move(item));
-}
-
-template <class Q>
-Coro<void> join_of(Q& q) {
-    co_await q.join();
-}
-
-// Sets `flag` when it first runs: created just before an operation that must not suspend.
-Coro<void> set_flag(bool& flag) {
-    flag = true;
-    co_return;
-}
-
-}  // namespace
+using asyncio_test::get_from;
+using asyncio_test::Ints;
+using asyncio_test::join_of;
+using asyncio_test::put_into;
+using asyncio_test::set_flag;
+using asyncio_test::Strings;
 
 // ---------------------------------------------------------------------------------------
 // QueueBasicTests
@@ -161,10 +141,10 @@ ASYNCIO_TEST(QueueBasic, Maxsize) {
     EXPECT_EQ(q.maxsize(), 2);
     Ints have_been_put;
     auto t = asyncio::create_task(maxsize_putter(q, have_been_put));
-    for (int i = 0; i < 2; ++i) co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(have_been_put, (Ints{0, 1}));  // blocked after putting two items
     EXPECT_EQ(co_await q.get(), 0);
-    co_await asyncio::sleep(0);  // the putter resumes and puts the last item
+    co_await run_until_idle();  // the putter resumes and puts the last item
     EXPECT_EQ(have_been_put, (Ints{0, 1, 2}));
     EXPECT_EQ(co_await q.get(), 1);
     EXPECT_EQ(co_await q.get(), 2);
@@ -188,10 +168,10 @@ ASYNCIO_TEST(QueueGet, GetWakesABlockedPutter) {
     Queue<int> q(1);
     co_await q.put(1);
     auto putter = asyncio::create_task(put_into(q, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(putter.done());
     EXPECT_EQ(co_await q.get(), 1);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(putter.done());
     EXPECT_EQ(q.get_nowait(), 2);
 }
@@ -242,12 +222,12 @@ ASYNCIO_TEST(QueueGet, GetCancelledRace) {
     Queue<std::string> q;
     auto t1 = asyncio::create_task(get_from(q));
     auto t2 = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t1.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t1.done());
     co_await q.put("a");
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(co_await t2, "a");
 }
 
@@ -309,16 +289,16 @@ ASYNCIO_TEST(QueueGet, GetterRobbedOfItsItemWaitsAgain) {
     };
     Task<void> a = asyncio::create_task(getter("a"));
     Task<void> c = asyncio::create_task(getter("c"));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait("x");                     // wakes a
     log.emplace_back("b", q.get_nowait());  // b takes x before a runs
     q.put_nowait("y");                     // wakes c
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     using Log = std::vector<std::pair<std::string, std::string>>;
     EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}}));  // a found y; c found nothing and waits again
     EXPECT_FALSE(c.done());
     q.put_nowait("z");
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}, {"c", "z"}}));
     EXPECT_TRUE(c.done());
 }
@@ -382,7 +362,7 @@ ASYNCIO_TEST(QueuePut, NonblockingPut) {
 ASYNCIO_TEST(QueuePut, GetCancelDropOnePendingReader) {
     Queue<int> q;
     auto reader = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);
     q.put_nowait(2);
     reader.cancel();
@@ -430,7 +410,7 @@ ASYNCIO_TEST(QueuePut, PutCancelDrop) {
     Queue<int> q(1);
     q.put_nowait(1);
     auto writer = asyncio::create_task(put_into(q, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 1);
     writer.cancel();
     bool cancelled = false;
@@ -461,14 +441,14 @@ ASYNCIO_TEST(QueuePut, PutterRobbedOfItsSlotWaitsAgain) {
     };
     Task<void> p = asyncio::create_task(putter("p", 2));
     Task<void> r = asyncio::create_task(putter("r", 3));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 1);  // frees the slot: wakes p
     q.put_nowait(9);               // someone else fills it
     EXPECT_EQ(q.get_nowait(), 9);  // frees it again: wakes r
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(log, (Strings{"p"}));  // p found the slot free; r waits again
     EXPECT_EQ(q.get_nowait(), 2);
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(log, (Strings{"p", "r"}));
     EXPECT_EQ(q.get_nowait(), 3);
 }
@@ -506,15 +486,15 @@ ASYNCIO_TEST(QueuePut, PutCancelledRace) {
     auto put_a = asyncio::create_task(put_into(q, std::string("a")));
     auto put_b = asyncio::create_task(put_into(q, std::string("b")));
     auto put_c = asyncio::create_task(put_into(q, std::string("X")));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(put_a.done());
     EXPECT_FALSE(put_b.done());
 
     put_c.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(put_c.done());
     EXPECT_EQ(q.get_nowait(), "a");
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), "b");
     co_await put_b;
     EXPECT_TRUE(q.empty());
@@ -524,7 +504,7 @@ ASYNCIO_TEST(QueuePut, PutCancelledRace) {
 ASYNCIO_TEST(QueuePut, PutWithWaitingGetters) {
     Queue<std::string> q;
     auto t = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     co_await q.put("a");
     EXPECT_EQ(co_await t, "a");
 }
@@ -558,11 +538,11 @@ ASYNCIO_TEST(QueuePut, CancelledPutIsNotHeld) {
     Queue<int> q(1);
     q.put_nowait(1);
     auto put_task = asyncio::create_task(put_into(q, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     put_task.cancel();
     EXPECT_THROW(co_await put_task, CancelledError);
     EXPECT_EQ(q.get_nowait(), 1);  // no stale putter is woken
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(q.empty());
 }
 
@@ -572,7 +552,7 @@ ASYNCIO_TEST(QueuePut, WokenThenCancelledPutRaisesCancelledError) {
     Queue<int> q(1);
     q.put_nowait(1);
     auto put_task = asyncio::create_task(put_into(q, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     (void)q.get_nowait();  // wakes put_task
     put_task.cancel();
     EXPECT_THROW(co_await put_task, CancelledError);
@@ -755,260 +735,16 @@ ASYNCIO_TEST(QueueJoin, JoinWaitsForItemsPutWhileWaiting) {
     Queue<int> q;
     q.put_nowait(1);
     auto joiner = asyncio::create_task(join_of(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(2);
     (void)q.get_nowait();
     q.task_done();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(joiner.done());
     (void)q.get_nowait();
     q.task_done();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(joiner.done());
-}
-
-// ---------------------------------------------------------------------------------------
-// _QueueShutdownTestMixin (3.13), for each of Queue, LifoQueue and PriorityQueue
-
-namespace {
-
-template <class Q>
-Coro<void> check_shutdown_empty() {
-    Q q;
-    auto get_task = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);  // the get is pending before the shutdown
-
-    q.shutdown(false);  // unfinished tasks: 0 -> 0
-    EXPECT_EQ(q.qsize(), 0u);
-    EXPECT_TRUE(q.is_shut_down());
-
-    co_await q.join();  // finishes at once
-
-    co_await asyncio::sleep(0);
-    EXPECT_TRUE(get_task.done());
-    EXPECT_THROW(co_await get_task, QueueShutDown);
-
-    EXPECT_THROW(co_await q.put("data"), QueueShutDown);
-    EXPECT_THROW(q.put_nowait("data"), QueueShutDown);
-    EXPECT_THROW(co_await q.get(), QueueShutDown);
-    EXPECT_THROW(q.get_nowait(), QueueShutDown);
-}
-
-template <class Q>
-Coro<void> check_shutdown_nonempty() {
-    Q q(1);
-    q.put_nowait("data");
-    auto join_task = asyncio::create_task(join_of(q));
-    auto put_task = asyncio::create_task(put_into(q, std::string("data2")));
-    co_await asyncio::sleep(0);
-    EXPECT_FALSE(put_task.done());
-
-    q.shutdown(false);  // unfinished tasks: 1 -> 1
-    EXPECT_EQ(q.qsize(), 1u);
-
-    co_await asyncio::sleep(0);
-    EXPECT_TRUE(put_task.done());
-    EXPECT_THROW(co_await put_task, QueueShutDown);
-
-    EXPECT_EQ(co_await q.get(), "data");  // the item enqueued before is still there
-
-    co_await asyncio::sleep(0);
-    EXPECT_FALSE(join_task.done());
-
-    EXPECT_THROW(co_await q.put("data"), QueueShutDown);
-    EXPECT_THROW(q.put_nowait("data"), QueueShutDown);
-    EXPECT_THROW(co_await q.get(), QueueShutDown);
-    EXPECT_THROW(q.get_nowait(), QueueShutDown);
-
-    q.task_done();  // the one unfinished task
-    co_await asyncio::sleep(0);
-    EXPECT_TRUE(join_task.done());
-    co_await join_task;
-    EXPECT_THROW(q.task_done(), asyncio::ValueError);
-}
-
-template <class Q>
-Coro<void> check_shutdown_immediate() {
-    Q q;
-    q.put_nowait("data");
-    auto join_task = asyncio::create_task(join_of(q));
-
-    q.shutdown(true);  // unfinished tasks: 1 -> 0
-    EXPECT_EQ(q.qsize(), 0u);
-
-    co_await asyncio::sleep(0);
-    EXPECT_TRUE(join_task.done());
-    co_await join_task;
-
-    EXPECT_THROW(co_await q.put("data"), QueueShutDown);
-    EXPECT_THROW(q.put_nowait("data"), QueueShutDown);
-    EXPECT_THROW(co_await q.get(), QueueShutDown);
-    EXPECT_THROW(q.get_nowait(), QueueShutDown);
-    EXPECT_THROW(q.task_done(), asyncio::ValueError);  // no unfinished tasks
-}
-
-template <class Q>
-Coro<void> check_shutdown_immediate_with_unfinished() {
-    Q q;
-    q.put_nowait("data");
-    q.put_nowait("data");
-    auto join_task = asyncio::create_task(join_of(q));
-    EXPECT_EQ(co_await q.get(), "data");
-
-    q.shutdown(true);  // unfinished tasks: 2 -> 1
-    EXPECT_EQ(q.qsize(), 0u);
-
-    co_await asyncio::sleep(0);
-    EXPECT_FALSE(join_task.done());
-
-    EXPECT_THROW(co_await q.put("data"), QueueShutDown);
-    EXPECT_THROW(q.put_nowait("data"), QueueShutDown);
-    EXPECT_THROW(co_await q.get(), QueueShutDown);
-    EXPECT_THROW(q.get_nowait(), QueueShutDown);
-
-    q.task_done();  // the one unfinished task
-    EXPECT_THROW(q.task_done(), asyncio::ValueError);
-
-    co_await asyncio::sleep(0);
-    EXPECT_TRUE(join_task.done());
-    co_await join_task;
-}
-
-}  // namespace
-
-// test_queues: QueueShutdownTests.test_shutdown_empty
-ASYNCIO_TEST(QueueShutdown, Empty) { co_await check_shutdown_empty<Queue<std::string>>(); }
-// test_queues: LifoQueueShutdownTests.test_shutdown_empty
-ASYNCIO_TEST(LifoQueueShutdown, Empty) { co_await check_shutdown_empty<LifoQueue<std::string>>(); }
-// test_queues: PriorityQueueShutdownTests.test_shutdown_empty
-ASYNCIO_TEST(PriorityQueueShutdown, Empty) { co_await check_shutdown_empty<PriorityQueue<std::string>>(); }
-
-// test_queues: QueueShutdownTests.test_shutdown_nonempty
-ASYNCIO_TEST(QueueShutdown, Nonempty) { co_await check_shutdown_nonempty<Queue<std::string>>(); }
-// test_queues: LifoQueueShutdownTests.test_shutdown_nonempty
-ASYNCIO_TEST(LifoQueueShutdown, Nonempty) { co_await check_shutdown_nonempty<LifoQueue<std::string>>(); }
-// test_queues: PriorityQueueShutdownTests.test_shutdown_nonempty
-ASYNCIO_TEST(PriorityQueueShutdown, Nonempty) { co_await check_shutdown_nonempty<PriorityQueue<std::string>>(); }
-
-// test_queues: QueueShutdownTests.test_shutdown_immediate
-ASYNCIO_TEST(QueueShutdown, Immediate) { co_await check_shutdown_immediate<Queue<std::string>>(); }
-// test_queues: LifoQueueShutdownTests.test_shutdown_immediate
-ASYNCIO_TEST(LifoQueueShutdown, Immediate) { co_await check_shutdown_immediate<LifoQueue<std::string>>(); }
-// test_queues: PriorityQueueShutdownTests.test_shutdown_immediate
-ASYNCIO_TEST(PriorityQueueShutdown, Immediate) { co_await check_shutdown_immediate<PriorityQueue<std::string>>(); }
-
-// test_queues: QueueShutdownTests.test_shutdown_immediate_with_unfinished
-ASYNCIO_TEST(QueueShutdown, ImmediateWithUnfinished) { co_await check_shutdown_immediate_with_unfinished<Queue<std::string>>(); }
-// test_queues: LifoQueueShutdownTests.test_shutdown_immediate_with_unfinished
-ASYNCIO_TEST(LifoQueueShutdown, ImmediateWithUnfinished) { co_await check_shutdown_immediate_with_unfinished<LifoQueue<std::string>>(); }
-// test_queues: PriorityQueueShutdownTests.test_shutdown_immediate_with_unfinished
-ASYNCIO_TEST(PriorityQueueShutdown, ImmediateWithUnfinished) {
-    co_await check_shutdown_immediate_with_unfinished<PriorityQueue<std::string>>();
-}
-
-namespace {
-
-Coro<std::string> get_or_shutdown(Queue<int>& q) {
-    std::string outcome;
-    try {
-        int item = co_await q.get();
-        outcome = std::to_string(item);
-    } catch (const QueueShutDown&) {
-        outcome = "shutdown";
-    }
-    co_return outcome;
-}
-
-Coro<std::string> put_or_shutdown(Queue<int>& q, int item) {
-    std::string outcome = "put";
-    try {
-        co_await q.put(item);
-    } catch (const QueueShutDown&) {
-        outcome = "shutdown";
-    }
-    co_return outcome;
-}
-
-}  // namespace
-
-// 3.13: every getter blocked on an empty queue wakes with QueueShutDown, in the step after
-// shutdown().
-ASYNCIO_TEST(QueueShutdown, BlockedGettersAllWakeWithQueueShutDown) {
-    Queue<int> q;
-    std::vector<Task<std::string>> getters;
-    for (int i = 0; i < 3; ++i) getters.push_back(asyncio::create_task(get_or_shutdown(q)));
-    co_await asyncio::sleep(1s);
-    q.shutdown();
-    auto outcomes = co_await asyncio::gather(getters);
-    EXPECT_EQ(outcomes, (Strings{"shutdown", "shutdown", "shutdown"}));
-    EXPECT_EQ(elapsed(), 1s);
-}
-
-// 3.13: every putter blocked on a full queue wakes with QueueShutDown and inserts nothing;
-// the items already in can still be taken, then get() raises.
-ASYNCIO_TEST(QueueShutdown, BlockedPuttersAllWakeWithQueueShutDown) {
-    Queue<int> q(1);
-    q.put_nowait(0);
-    std::vector<Task<std::string>> putters;
-    for (int i = 1; i <= 3; ++i) putters.push_back(asyncio::create_task(put_or_shutdown(q, i)));
-    co_await asyncio::sleep(1s);
-    q.shutdown();
-    auto outcomes = co_await asyncio::gather(putters);
-    EXPECT_EQ(outcomes, (Strings{"shutdown", "shutdown", "shutdown"}));
-    EXPECT_EQ(q.qsize(), 1u);
-    EXPECT_EQ(co_await q.get(), 0);
-    EXPECT_THROW(co_await q.get(), QueueShutDown);
-    EXPECT_EQ(elapsed(), 1s);
-}
-
-// 3.13: after shutdown(), get() drains what is left, in order, then raises.
-ASYNCIO_TEST(QueueShutdown, GetDrainsThenRaises) {
-    Queue<int> q;
-    for (int i = 0; i < 3; ++i) q.put_nowait(i);
-    q.shutdown();
-    EXPECT_THROW(co_await q.put(9), QueueShutDown);
-    Ints drained;
-    for (;;) {
-        auto outcome = co_await get_or_shutdown(q);
-        if (outcome == "shutdown") break;
-        drained.push_back(std::stoi(outcome));
-    }
-    EXPECT_EQ(drained, (Ints{0, 1, 2}));
-}
-
-// 3.13: shutdown(immediate=True) drops the items, counts them done (join() returns) and
-// wakes blocked putters with QueueShutDown although there is room now.
-ASYNCIO_TEST(QueueShutdown, ImmediateDropsItemsReleasesJoinAndWakesPutters) {
-    Counted::reset();
-    {
-        Queue<Counted> q(2);
-        q.put_nowait(Counted{});
-        q.put_nowait(Counted{});
-        auto joiner = asyncio::create_task(join_of(q));
-        auto putter = asyncio::create_task(put_into(q, Counted{}));
-        co_await asyncio::sleep(0);
-        const int before = Counted::alive();  // two in the queue, the rest in the blocked put
-        q.shutdown(true);
-        EXPECT_EQ(q.qsize(), 0u);
-        EXPECT_EQ(Counted::alive(), before - 2);  // the dropped items are destroyed at once
-        EXPECT_THROW(co_await putter, QueueShutDown);
-        co_await joiner;
-        EXPECT_EQ(q.qsize(), 0u);
-        EXPECT_EQ(Counted::alive(), 0);
-    }
-    EXPECT_EQ(Counted::alive(), 0);
-}
-
-// 3.13: a getter woken for an item that shutdown(immediate=True) drops before the getter
-// runs raises QueueShutDown.
-ASYNCIO_TEST(QueueShutdown, ImmediateAfterAGetterWasWokenRaisesInIt) {
-    Queue<int> q;
-    auto getter = asyncio::create_task(get_or_shutdown(q));
-    co_await asyncio::sleep(0);
-    q.put_nowait(1);     // wakes the getter
-    q.shutdown(true);    // drops the item before the getter ran
-    EXPECT_EQ(co_await getter, "shutdown");
-    co_await q.join();  // the dropped item counts as done
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1029,7 +765,7 @@ ASYNCIO_TEST(Queue, GettersAreServedFirstComeFirstServed) {
     std::vector<std::pair<int, int>> log;
     std::vector<Task<void>> getters;
     for (int i = 0; i < 5; ++i) getters.push_back(asyncio::create_task(get_and_log(q, i, log)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     for (int i = 0; i < 5; ++i) q.put_nowait(100 + i);
     co_await asyncio::gather(getters);
     std::vector<std::pair<int, int>> expected{{0, 100}, {1, 101}, {2, 102}, {3, 103}, {4, 104}};
@@ -1042,7 +778,7 @@ ASYNCIO_TEST(Queue, PuttersAreServedFirstComeFirstServed) {
     q.put_nowait(0);
     std::vector<Task<void>> putters;
     for (int i = 1; i <= 5; ++i) putters.push_back(asyncio::create_task(put_into(q, i)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     Ints items;
     for (int i = 0; i < 6; ++i) items.push_back(co_await q.get());
     EXPECT_EQ(items, (Ints{0, 1, 2, 3, 4, 5}));
@@ -1053,7 +789,7 @@ ASYNCIO_TEST(Queue, PuttersAreServedFirstComeFirstServed) {
 ASYNCIO_TEST(Queue, CancelledGetConsumesNoItem) {
     Queue<int> q;
     auto g = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     g.cancel();
     EXPECT_THROW(co_await g, CancelledError);
     q.put_nowait(1);
@@ -1067,7 +803,7 @@ ASYNCIO_TEST(Queue, CancelledPutInsertsNothing) {
     Queue<Counted> q(1);
     q.put_nowait(Counted{});
     auto p = asyncio::create_task(put_into(q, Counted{}));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_GE(Counted::alive(), 2);  // one in the queue, one (plus moved-from shells) in the put
     p.cancel();
     EXPECT_THROW(co_await p, CancelledError);
@@ -1085,7 +821,7 @@ ASYNCIO_TEST(Queue, GetWokenThenCancelledPassesTheItemOn) {
     Queue<int> q;
     auto g1 = asyncio::create_task(get_from(q));
     auto g2 = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);  // wakes g1
     g1.cancel();      // before g1 ran
     EXPECT_THROW(co_await g1, CancelledError);
@@ -1097,7 +833,7 @@ ASYNCIO_TEST(Queue, GetWokenThenCancelledPassesTheItemOn) {
 ASYNCIO_TEST(Queue, GetWokenThenCancelledAloneLeavesTheItem) {
     Queue<int> q;
     auto g = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(1);
     g.cancel();
     EXPECT_THROW(co_await g, CancelledError);
@@ -1112,7 +848,7 @@ ASYNCIO_TEST(Queue, PutWokenThenCancelledPassesTheSlotOn) {
     q.put_nowait(0);
     auto p1 = asyncio::create_task(put_into(q, 1));
     auto p2 = asyncio::create_task(put_into(q, 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 0);  // wakes p1
     p1.cancel();                   // before p1 ran
     EXPECT_THROW(co_await p1, CancelledError);
@@ -1126,7 +862,7 @@ ASYNCIO_TEST(Queue, PutWokenThenCancelledAloneLeavesTheSlotFree) {
     Queue<int> q(1);
     q.put_nowait(0);
     auto p = asyncio::create_task(put_into(q, 1));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(q.get_nowait(), 0);
     p.cancel();
     EXPECT_THROW(co_await p, CancelledError);
@@ -1169,7 +905,7 @@ Coro<Ints> move_only_round_trip() {
     q.put_nowait(std::make_unique<int>(1));
     EXPECT_TRUE(q.full());
     auto putter = asyncio::create_task(put_into(q, std::make_unique<int>(2)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(putter.done());
 
     Ptr a = co_await q.get();
@@ -1181,7 +917,7 @@ Coro<Ints> move_only_round_trip() {
     out.push_back(*c);
 
     auto getter = asyncio::create_task(get_from(q));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     q.put_nowait(std::make_unique<int>(4));
     Ptr d = co_await getter;
     out.push_back(*d);

@@ -2,6 +2,7 @@
 #include <asyncio/runners.hpp>
 
 #include "support/async_test.hpp"
+#include "support/scenario.hpp"
 
 #include <signal.h>
 
@@ -10,15 +11,7 @@
 
 using namespace std::chrono_literals;
 using asyncio::Coro;
-
-namespace {
-
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
-
-}  // namespace
+using asyncio_test::value_after;
 
 // test_runners: test_asyncio_run_return
 TEST(Run, ReturnsTheCoroutinesValue) {

@@ -1,19 +1,18 @@
 // Tests for asyncio/taskgroups.hpp: TaskGroup, ported from CPython's
-// Lib/test/test_asyncio/test_taskgroups.py (3.11.7, with the cases 3.13 and 3.15 added).
+// Lib/test/test_asyncio/test_taskgroups.py (3.11.7, with the cases 3.13 added; 3.15's
+// TaskGroup.cancel() cases are in taskgroups_cancel_test.cpp).
 //
 // Each test names the CPython test it comes from; "C++:" marks tests with no CPython twin.
-// Where versions differ the expectations are 3.13's (checked by running 3.13.0). The 3.15
-// TaskGroup.cancel() cases are not in any Python installed here: their expectations were
-// checked on 3.13 with 3.15's cancel() patched in, with lazy tasks (the only kind here).
+// Where versions differ the expectations are 3.13's (checked by running 3.13.0).
 // Times are virtual and exact; CPython's real-time sleeps (0.1 s, ...) keep their values.
 //
 // Skipped, because they cannot apply to C++:
 // - test_taskgroup_task_context: contextvars do not exist here.
 // - test_taskgroup_already_entered, test_taskgroup_double_enter, test_taskgroup_not_entered,
-//   test_taskgroup_without_parent_task, test_taskgroup_cancel_before_enter (3.15),
-//   test_taskgroup_cancel_after_exit (3.15): the group only exists inside
-//   TaskGroup::run(body), which enters it once, from the task that awaits run() (a Coro
-//   cannot run outside a task), and destroys it when the scope ends.
+//   test_taskgroup_without_parent_task (and 3.15's test_taskgroup_cancel_before_enter and
+//   test_taskgroup_cancel_after_exit, see taskgroups_cancel_test.cpp): the group only
+//   exists inside TaskGroup::run(body), which enters it once, from the task that awaits
+//   run() (a Coro cannot run outside a task), and destroys it when the scope ends.
 // - test_exception_refcycles_* (3.13), the gc/weakref parts of test_taskgroup_finished:
 //   reference cycles and the garbage collector; the Counted tests below check lifetimes.
 // - the eager-task-factory runs of the whole suite (3.12+): there is no task factory.
@@ -26,29 +25,31 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/exception_groups.hpp"
+#include "support/python_errors.hpp"
+#include "support/scenario.hpp"
 
-#include <cxxabi.h>
-
-#include <cstdlib>
 #include <exception>
-#include <memory>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
 using asyncio::TaskGroup;
+using asyncio_test::counted_sleep;
+using asyncio_test::error_types;
+using asyncio_test::first_nested;
+using asyncio_test::group_raised_by;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
+using asyncio_test::type_of;
+using asyncio_test::value_after;
 
-// The exception types of the CPython tests (global, so that their names print plainly).
-struct ZeroDivisionError : std::runtime_error {
-    ZeroDivisionError() : std::runtime_error("division by zero") {}
-};
+// The exception types of the CPython tests (global, so that their names print plainly;
+// ZeroDivisionError is in support/python_errors.hpp).
 struct MyExc : std::runtime_error {
     MyExc() : std::runtime_error("MyExc") {}
 };
@@ -64,76 +65,6 @@ struct MyBaseExc : asyncio::BaseException {
 };
 
 namespace {
-
-std::string type_name(const std::type_info& t) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
-    std::string s = status == 0 && name ? name.get() : t.name();
-    if (s.rfind("asyncio::", 0) == 0) s.erase(0, 9);
-    return s;
-}
-
-std::string type_of(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        return type_name(typeid(x));
-    } catch (const asyncio::BaseException& x) {
-        return type_name(typeid(x));
-    } catch (...) {
-        return "?";
-    }
-}
-
-// CPython's get_error_types(eg): the set of the types of eg.exceptions, as "{A, B}".
-std::string error_types(const std::optional<asyncio::ExceptionGroup>& eg) {
-    if (!eg) return "no ExceptionGroup";
-    std::set<std::string> types;
-    for (const auto& e : eg->exceptions()) types.insert(type_of(e));
-    std::string out = "{";
-    for (const auto& t : types) out += (out.size() > 1 ? ", " : "") + t;
-    return out + "}";
-}
-
-// The group held by `e`, if it is one (for nested groups).
-std::optional<asyncio::ExceptionGroup> as_group(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const asyncio::ExceptionGroup& g) {
-        return g;
-    } catch (...) {
-        return std::nullopt;
-    }
-}
-std::optional<asyncio::ExceptionGroup> first_nested(const std::optional<asyncio::ExceptionGroup>& eg) {
-    if (!eg || eg->exceptions().empty()) return std::nullopt;
-    return as_group(eg->exceptions().front());
-}
-
-// Awaits `aw` (a Coro or a Task) and returns the ExceptionGroup it raised, or nothing if it
-// returned; any other error propagates (and fails the test).
-template <class Aw>
-Coro<std::optional<asyncio::ExceptionGroup>> group_raised_by(Aw aw) {
-    std::optional<asyncio::ExceptionGroup> eg;
-    try {
-        co_await std::move(aw);
-    } catch (const asyncio::ExceptionGroup& e) {
-        eg.emplace(e);
-    }
-    co_return eg;
-}
-
-Coro<int> value_after(std::chrono::nanoseconds d, int value) {
-    co_await asyncio::sleep(d);
-    co_return value;
-}
-
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
-
-Coro<void> counted_sleep(Counted c, std::chrono::nanoseconds d) {
-    (void)c;
-    co_await asyncio::sleep(d);
-}
 
 // `await asyncio.sleep(d); 1 / 0`
 Coro<void> divide_by_zero_after(std::chrono::nanoseconds d) {
@@ -1084,241 +1015,6 @@ ASYNCIO_TEST(TaskGroup, TheGroupsOwnCancellationDoesNotLeakOut) {
     } catch (const asyncio::CancelledError&) {
     }
     EXPECT_TRUE(slept);
-    EXPECT_EQ(elapsed(), 1s);
-}
-
-// ---------------------------------------------------------------------------------------
-// TaskGroup.cancel() (3.15's test_taskgroup_cancel_* cases)
-
-// test_taskgroup_cancel_children: asserting that TimeoutError is not raised
-ASYNCIO_TEST(TaskGroupCancel, CancelsTheChildrenAndEndsWithoutAnError) {
-    co_await asyncio::timeout(1s, [&](asyncio::Timeout&) -> Coro<void> {
-        co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-            tg.create_task(sleep_for(10s));
-            tg.create_task(sleep_for(10s));
-            co_await asyncio::sleep(0);
-            tg.cancel();
-        });
-    });
-    EXPECT_EQ(elapsed(), 0s);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_cancel_body
-ASYNCIO_TEST(TaskGroupCancel, InterruptsTheBodyAtItsNextAwait) {
-    int count = 0;
-    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        tg.cancel();
-        count += 1;
-        co_await asyncio::sleep(0);
-        count += 1;
-    });
-    EXPECT_EQ(count, 1);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_cancel_idempotent
-ASYNCIO_TEST(TaskGroupCancel, IsIdempotent) {
-    int count = 0;
-    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        tg.cancel();
-        tg.cancel();
-        count += 1;
-        co_await asyncio::sleep(0);
-        count += 1;
-    });
-    EXPECT_EQ(count, 1);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_cancel_before_create_task
-ASYNCIO_TEST(TaskGroupCancel, CreateTaskAfterCancelRaisesRuntimeError) {
-    bool rejected = false;
-    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        tg.cancel();
-        try {
-            tg.create_task(sleep_for(1s));
-        } catch (const asyncio::RuntimeError&) {
-            rejected = true;
-        }
-        co_return;
-    });
-    EXPECT_TRUE(rejected);
-    EXPECT_EQ(elapsed(), 0s);
-}
-
-// test_taskgroup_cancel_before_exception
-ASYNCIO_TEST(TaskGroupCancel, ChildCancellingTheGroupThenFailingStillRaises) {
-    auto raise_exc = [](TaskGroup& parent_tg) -> Coro<void> {
-        parent_tg.cancel();
-        throw asyncio::RuntimeError("child");
-        co_return;
-    };
-    auto eg = co_await group_raised_by(TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        tg.create_task(raise_exc(tg));
-        co_await asyncio::sleep(1s);
-    }));
-    EXPECT_EQ(error_types(eg), "{RuntimeError}");
-    EXPECT_EQ(elapsed(), 0s);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_cancel_after_exception
-ASYNCIO_TEST(TaskGroupCancel, ChildFailingThenCancellingTheGroupStillRaises) {
-    auto raise_exc = [](TaskGroup& parent_tg) -> Coro<void> {
-        try {
-            throw asyncio::RuntimeError("child");
-        } catch (...) {
-            parent_tg.cancel();  // `finally: parent_tg.cancel()`
-            throw;
-        }
-        co_return;
-    };
-    auto eg = co_await group_raised_by(TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        tg.create_task(raise_exc(tg));
-        co_await asyncio::sleep(1s);
-    }));
-    EXPECT_EQ(error_types(eg), "{RuntimeError}");
-    EXPECT_EQ(elapsed(), 0s);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_body_cancel_before_exception. That test expects the ExceptionGroup when
-// the child has already raised inside create_task (eager tasks). Tasks here are lazy: the
-// child is cancelled before its first step, never raises, and the group ends quietly, as
-// CPython's lazy tasks do (checked on 3.13 with 3.15's cancel() and exit patched in).
-ASYNCIO_TEST(TaskGroupCancel, BodyCancellingBeforeTheChildStartsEndsQuietly) {
-    bool ran = false;
-    auto raise_exc = [&]() -> Coro<void> {
-        ran = true;
-        throw asyncio::RuntimeError("child");
-        co_return;
-    };
-    Task<void> child;
-    bool slept = false;
-    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        child = tg.create_task(raise_exc());
-        tg.cancel();
-        co_await asyncio::sleep(1s);
-        slept = true;
-    });
-    EXPECT_FALSE(ran);
-    EXPECT_FALSE(slept);
-    EXPECT_TRUE(child.cancelled());
-    EXPECT_EQ(elapsed(), 0s);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_body_cancel_after_exception
-ASYNCIO_TEST(TaskGroupCancel, BodyCancellingAfterAChildFailedStillRaises) {
-    auto raise_exc = []() -> Coro<void> {
-        throw asyncio::RuntimeError("child");
-        co_return;
-    };
-    auto eg = co_await group_raised_by(TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        tg.create_task(raise_exc());
-        bool interrupted = false;
-        try {
-            co_await asyncio::sleep(0);
-        } catch (const asyncio::CancelledError&) {
-            interrupted = true;  // the group already cancelled the body for the error
-        }
-        tg.cancel();
-        if (interrupted) throw asyncio::CancelledError();
-        co_await asyncio::sleep(1s);
-    }));
-    EXPECT_EQ(error_types(eg), "{RuntimeError}");
-    EXPECT_EQ(elapsed(), 0s);
-    EXPECT_EQ(asyncio::current_task()->cancelling(), 0);
-}
-
-// test_taskgroup_cancel_one_winner: the first to finish cancels the rest of a race. The
-// record is the one of CPython's lazy tasks (3.13 with 3.15's cancel() patched in): race's
-// children start after trigger_event, fn_1 finds the event set and wins at once, and fn_2's
-// task is cancelled before it starts.
-ASYNCIO_TEST(TaskGroupCancel, FirstToFinishWinsARace) {
-    asyncio::Event event;
-    std::vector<std::string> record;
-    auto fn_1 = [&]() -> Coro<int> {
-        record.push_back("1 started");
-        co_await event.wait();
-        record.push_back("1 finished");
-        co_return 1;
-    };
-    auto fn_2 = [&]() -> Coro<int> {
-        record.push_back("2 started");
-        co_await event.wait();
-        record.push_back("2 finished");
-        co_return 2;
-    };
-    auto trigger_event = [&]() -> Coro<void> {
-        record.push_back("triggering event");
-        event.set();
-        record.push_back("event triggered");
-        co_return;
-    };
-    auto race = [&]() -> Coro<int> {
-        std::optional<int> outcome;
-        auto run_one = [&](TaskGroup& tg, Coro<int> fn) -> Coro<void> {
-            outcome = co_await std::move(fn);
-            tg.cancel();
-        };
-        co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-            tg.create_task(run_one(tg, fn_1()));
-            tg.create_task(run_one(tg, fn_2()));
-            co_return;
-        });
-        co_return outcome.value_or(0);
-    };
-    Task<int> fut;
-    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        fut = tg.create_task(race());
-        tg.create_task(trigger_event());
-        co_return;
-    });
-    EXPECT_EQ(fut.result(), 1);
-    EXPECT_EQ(record, (std::vector<std::string>{"triggering event", "event triggered", "1 started", "1 finished"}));
-    EXPECT_EQ(elapsed(), 0s);
-}
-
-// Like test_taskgroup_cancel_one_winner with both racers waiting when the event is set:
-// the loser, woken in the same step, is cancelled before it runs again.
-ASYNCIO_TEST(TaskGroupCancel, FirstToFinishWinsARaceOfWaitingRacers) {
-    asyncio::Event event;
-    std::vector<std::string> record;
-    auto fn = [&](int i) -> Coro<int> {
-        record.push_back(std::to_string(i) + " started");
-        co_await event.wait();
-        record.push_back(std::to_string(i) + " finished");
-        co_return i;
-    };
-    auto trigger_event = [&]() -> Coro<void> {
-        co_await asyncio::sleep(1s);
-        record.push_back("triggering event");
-        event.set();
-        record.push_back("event triggered");
-    };
-    auto race = [&]() -> Coro<int> {
-        std::optional<int> outcome;
-        auto run_one = [&](TaskGroup& tg, Coro<int> f) -> Coro<void> {
-            outcome = co_await std::move(f);
-            tg.cancel();
-        };
-        co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-            tg.create_task(run_one(tg, fn(1)));
-            tg.create_task(run_one(tg, fn(2)));
-            co_return;
-        });
-        co_return outcome.value_or(0);
-    };
-    Task<int> fut;
-    co_await TaskGroup::run([&](TaskGroup& tg) -> Coro<void> {
-        fut = tg.create_task(race());
-        tg.create_task(trigger_event());
-        co_return;
-    });
-    EXPECT_EQ(fut.result(), 1);
-    EXPECT_EQ(record, (std::vector<std::string>{"1 started", "2 started", "triggering event", "event triggered", "1 finished"}));
     EXPECT_EQ(elapsed(), 1s);
 }
 

@@ -4,6 +4,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <unistd.h>
 
@@ -15,7 +16,9 @@
 using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
 
 namespace {
 
@@ -24,7 +27,6 @@ Coro<int> sleeper(Counted c, std::chrono::nanoseconds d) {
     co_await asyncio::sleep(d);
     co_return 1;
 }
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
 
 }  // namespace
 
@@ -87,7 +89,7 @@ ASYNCIO_TEST(Cancel, CancellingAWaiterCancelsTheAwaitedFuture) {
     asyncio::Future<int> fut;
     auto body = [](asyncio::Future<int> f) -> Coro<int> { co_return co_await f; };
     auto t = asyncio::create_task(body(fut));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t.cancel("why");
     EXPECT_THROW(co_await t, asyncio::CancelledError);
     EXPECT_TRUE(fut.cancelled());
@@ -126,7 +128,7 @@ ASYNCIO_TEST(Cancel, CancelledErrorEscapesStdExceptionHandlers) {
         }
     };
     auto t = asyncio::create_task(body(swallowed));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t.cancel();
     EXPECT_THROW(co_await t, asyncio::CancelledError);
     EXPECT_FALSE(swallowed);
@@ -146,7 +148,7 @@ ASYNCIO_TEST(Cancel, MessageReachesTheTaskAndItsAwaiter) {
         }
     };
     auto t = asyncio::create_task(body(inside));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t.cancel("first");
     t.cancel("second");  // the first message is the one delivered, as in CPython
     try {
@@ -171,7 +173,7 @@ ASYNCIO_TEST(Cancel, TwoRequestsOneDelivery) {
         co_return 5;
     };
     auto t = asyncio::create_task(body());
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     t.cancel();
     t.cancel();
     EXPECT_EQ(co_await t, 5);
@@ -181,7 +183,7 @@ ASYNCIO_TEST(Cancel, TwoRequestsOneDelivery) {
 // test_tasks: test_cancelling / test_uncancel_basic
 ASYNCIO_TEST(Cancel, CancellingCountsAndUncancelWithdraws) {
     auto t = asyncio::create_task(sleep_for(10s));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(t.cancelling(), 0);
     t.cancel();
     t.cancel();
@@ -238,7 +240,7 @@ ASYNCIO_TEST(Cancel, CancelAfterTheAwaitedFutureCompletedStillCancels) {
         }
     };
     auto t = asyncio::create_task(body(fut));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     fut.set_result(1);
     t.cancel();
     EXPECT_EQ(co_await t, "cancelled");
@@ -250,7 +252,7 @@ ASYNCIO_TEST(Cancel, CancelledSleepLeavesNoTimer) {
     auto& loop = asyncio::get_running_loop();
     std::vector<Task<void>> tasks;
     for (int i = 0; i < 5; ++i) tasks.push_back(asyncio::create_task(sleep_for(100s)));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(asyncio::testing::scheduled_timers(loop), 5u);
     for (auto& t : tasks) t.cancel();
     EXPECT_EQ(asyncio::testing::scheduled_timers(loop), 0u);  // at once, not lazily
@@ -262,7 +264,7 @@ ASYNCIO_TEST(Cancel, CancelledSleepLeavesNoTimer) {
 ASYNCIO_TEST(Cancel, CancelledTaskDestroysFrameAndArguments) {
     Counted::reset();
     auto t = asyncio::create_task(sleeper(Counted{}, 10s));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_EQ(Counted::alive(), 1);
     t.cancel();
     EXPECT_THROW(co_await t, asyncio::CancelledError);
@@ -277,7 +279,7 @@ ASYNCIO_TEST(Cancel, NestedCorosAreAllDestroyed) {
         co_return co_await sleeper(Counted{}, 10s);
     };
     auto t = asyncio::create_task(middle(Counted{}));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     // middle's parameter, the temporary in its co_await expression, sleeper's parameter
     EXPECT_EQ(Counted::alive(), 3);
     t.cancel();

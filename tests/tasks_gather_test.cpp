@@ -6,6 +6,7 @@
 //
 // CPython's futures become Coro children that await an asyncio::Future (CoroutineGatherTests'
 // wrap_futures) or Tasks made from them (FutureGatherTests: gather takes Coros and Tasks).
+// CPython's `while loop._ready: test_utils.run_briefly(loop)` is run_until_idle().
 //
 // Skipped, and why:
 // - test_env_var_debug: debug mode and PYTHONASYNCIODEBUG do not exist here.
@@ -28,6 +29,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <exception>
 #include <string>
@@ -41,34 +43,25 @@ using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Outcome;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
+using asyncio_test::await_future;
+using asyncio_test::counted_sleeper;
 using asyncio_test::elapsed;
+using asyncio_test::set_flag;
+using asyncio_test::sleep_for;
+using asyncio_test::text_after;
+using asyncio_test::value_after;
 
 namespace {
 
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
 Coro<int> value_after_logged(std::chrono::nanoseconds d, int v, std::vector<int>& completed) {
     co_await asyncio::sleep(d);
     completed.push_back(v);
     co_return v;
 }
-Coro<std::string> text_after(std::chrono::nanoseconds d, std::string s) {
-    co_await asyncio::sleep(d);
-    co_return s;
-}
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
 Coro<int> fail_after(std::chrono::nanoseconds d, std::string msg) {
     co_await asyncio::sleep(d);
     throw asyncio::ValueError(msg);
-}
-// CoroutineGatherTests.wrap_futures: `async def coro(fut=fut): return await fut`.
-Coro<int> await_future(Future<int> f) { co_return co_await f; }
-
-// Lets everything that is ready run (CPython's `while loop._ready: run_briefly(loop)`).
-Coro<void> settle() {
-    for (int i = 0; i < 20; ++i) co_await asyncio::sleep(0);
 }
 
 // What a child did, kept in the caller's frame: a child that outlived its gather would
@@ -129,11 +122,6 @@ Coro<int> fails_when_cancelled(std::chrono::nanoseconds d, std::string msg) {
     co_return 0;
 }
 
-Coro<int> counted_sleeper(Counted c, std::chrono::nanoseconds d) {
-    (void)c;
-    co_await asyncio::sleep(d);
-    co_return 1;
-}
 Coro<int> counted_fail(Counted c, std::chrono::nanoseconds d) {
     (void)c;
     co_await asyncio::sleep(d);
@@ -156,10 +144,6 @@ Coro<int> counted_slow_to_cancel(Counted c, std::chrono::nanoseconds d, std::chr
 }
 
 // A task that sets `flag` when it runs: proves whether an await yielded to the loop.
-Coro<void> set_flag(bool& flag) {
-    flag = true;
-    co_return;
-}
 
 }  // namespace
 
@@ -172,14 +156,14 @@ ASYNCIO_TEST(Gather, SuccessWithCoroChildren) {
     int calls = 0;
     auto g = asyncio::create_task(asyncio::gather(await_future(a), await_future(b), await_future(c)));
     g.add_done_callback([&calls](const asyncio::AnyTask&) { ++calls; });
-    co_await settle();
+    co_await run_until_idle();
     b.set_result(1);
     a.set_result(2);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_EQ(calls, 0);
     EXPECT_FALSE(g.done());
     c.set_result(3);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_EQ(calls, 1);
     EXPECT_TRUE(g.done());
     EXPECT_EQ(g.result(), std::make_tuple(2, 1, 3));
@@ -196,14 +180,14 @@ ASYNCIO_TEST(Gather, SuccessWithTaskChildren) {
     int calls = 0;
     auto g = asyncio::create_task(asyncio::gather(ta, tb, tc));
     g.add_done_callback([&calls](const asyncio::AnyTask&) { ++calls; });
-    co_await settle();
+    co_await run_until_idle();
     b.set_result(1);
     a.set_result(2);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_EQ(calls, 0);
     EXPECT_FALSE(g.done());
     c.set_result(3);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(g.result(), std::make_tuple(2, 1, 3));
 }
@@ -213,10 +197,10 @@ ASYNCIO_TEST(Gather, SuccessWithTaskChildren) {
 ASYNCIO_TEST(Gather, ReturnExceptionsWithoutErrorsGivesValues) {
     Future<int> a, b, c;
     auto g = asyncio::create_task(asyncio::gather(asyncio::return_exceptions, await_future(a), await_future(b), await_future(c)));
-    co_await settle();
+    co_await run_until_idle();
     b.set_result(1);
     a.set_result(2);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_FALSE(g.done());
     c.set_result(3);
     auto [ra, rb, rc] = co_await g;
@@ -238,11 +222,11 @@ ASYNCIO_TEST(Gather, OneExceptionWithCoroChildren) {
     int calls = 0;
     auto g = asyncio::create_task(asyncio::gather(await_future(a), await_future(b), await_future(c), await_future(d), await_future(e)));
     g.add_done_callback([&calls](const asyncio::AnyTask&) { ++calls; });
-    co_await settle();
+    co_await run_until_idle();
     std::exception_ptr exc = std::make_exception_ptr(asyncio::ValueError("zero division"));
     a.set_result(1);
     b.set_exception(exc);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_TRUE(g.done());
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(g.exception(), exc);  // assertIs(fut.exception(), exc)
@@ -263,11 +247,11 @@ ASYNCIO_TEST(Gather, OneExceptionWithTaskChildren) {
     auto td = asyncio::create_task(await_future(d));
     auto te = asyncio::create_task(await_future(e));
     auto g = asyncio::create_task(asyncio::gather(ta, tb, tc, td, te));
-    co_await settle();
+    co_await run_until_idle();
     std::exception_ptr exc = std::make_exception_ptr(asyncio::ValueError("zero division"));
     a.set_result(1);
     b.set_exception(exc);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_TRUE(g.done());
     EXPECT_EQ(g.exception(), exc);
     EXPECT_EQ(ta.result(), 1);
@@ -284,16 +268,16 @@ ASYNCIO_TEST(Gather, ReturnExceptionsKeepsEachSlot) {
     int calls = 0;
     auto g = asyncio::create_task(asyncio::gather(asyncio::return_exceptions, await_future(a), await_future(b), await_future(c), await_future(d)));
     g.add_done_callback([&calls](const asyncio::AnyTask&) { ++calls; });
-    co_await settle();
+    co_await run_until_idle();
     std::exception_ptr exc = std::make_exception_ptr(asyncio::ValueError("zero division"));
     std::exception_ptr exc2 = std::make_exception_ptr(asyncio::RuntimeError("runtime"));
     b.set_result(1);
     c.set_exception(exc);
     a.set_result(3);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_FALSE(g.done());
     d.set_exception(exc2);
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_TRUE(g.done());
     EXPECT_EQ(calls, 1);
     auto [ra, rb, rc, rd] = g.result();
@@ -322,10 +306,10 @@ ASYNCIO_TEST(Gather, OneCancellationRaisesCancelledError) {
     int calls = 0;
     auto g = asyncio::create_task(asyncio::gather(ta, tb, tc, td, te));
     g.add_done_callback([&calls](const asyncio::AnyTask&) { ++calls; });
-    co_await settle();
+    co_await run_until_idle();
     a.set_result(1);
     tb.cancel();
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_TRUE(g.done());
     EXPECT_EQ(calls, 1);
     EXPECT_THROW(co_await g, asyncio::CancelledError);
@@ -343,12 +327,12 @@ ASYNCIO_TEST(Gather, ReturnExceptionsCancelledChildGivesCancelledErrorSlot) {
     auto g = asyncio::create_task(asyncio::gather(asyncio::return_exceptions, await_future(a), await_future(b), await_future(c),
                                                   await_future(d), await_future(e), await_future(f)));
     g.add_done_callback([&calls](const asyncio::AnyTask&) { ++calls; });
-    co_await settle();
+    co_await run_until_idle();
     a.set_result(1);
     std::exception_ptr zde = std::make_exception_ptr(asyncio::ValueError("zero division"));
     b.set_exception(zde);
     c.cancel();
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_FALSE(g.done());
     d.set_result(3);
     e.cancel();
@@ -474,7 +458,7 @@ ASYNCIO_TEST(Gather, ChildExceptionsAreMarkedRetrieved) {
         raised = e.what();
     }
     EXPECT_EQ(raised, "first");
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_TRUE(reports.empty()) << reports.front();
     loop.set_exception_handler({});
 }
@@ -489,7 +473,7 @@ ASYNCIO_TEST(Gather, ChildExceptionsAreMarkedRetrieved) {
 ASYNCIO_TEST(Gather, CancellationAfterChildrenFinishedIsNotDropped) {
     Future<int> fut;
     auto gather_task = asyncio::create_task(asyncio::gather(await_future(fut)));
-    co_await settle();
+    co_await run_until_idle();
     bool cancel_result = false;
     fut.add_done_callback([&cancel_result, gather_task](const Future<int>&) { cancel_result = gather_task.cancel(); });
     fut.set_result(42);
@@ -686,7 +670,7 @@ ASYNCIO_TEST(Gather, FirstErrorWinsOverErrorsRaisedDuringCancellation) {
         raised = std::string("RuntimeError: ") + e.what();
     }
     EXPECT_EQ(raised, "first");
-    co_await settle();
+    co_await run_until_idle();
     EXPECT_TRUE(reports.empty());
     loop.set_exception_handler({});
 }

@@ -14,6 +14,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <exception>
 #include <string>
@@ -23,24 +24,12 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
+using asyncio_test::await_future;
 using asyncio_test::elapsed;
-
-namespace {
-
-Coro<int> await_future(Future<int> f) { co_return co_await f; }
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
-// `outer`: awaits shield(inner) from its own task.
-Coro<int> shielded(Task<int> inner) { co_return co_await asyncio::shield(inner); }
-
-Coro<void> set_flag(bool& flag) {
-    flag = true;
-    co_return;
-}
-
-}  // namespace
+using asyncio_test::set_flag;
+using asyncio_test::shielded;
+using asyncio_test::value_after;
 
 // test_tasks: test_shield_result
 ASYNCIO_TEST(Shield, Result) {
@@ -94,9 +83,9 @@ ASYNCIO_TEST(Shield, CancelOuterDoesNotCancelInner) {
     Future<int> fut;
     auto inner = asyncio::create_task(await_future(fut));
     auto outer = asyncio::create_task(shielded(inner));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     outer.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(outer.cancelled());
     EXPECT_FALSE(inner.done());
     EXPECT_FALSE(fut.cancelled());
@@ -175,7 +164,7 @@ ASYNCIO_TEST(Shield, GatherOfShields) {
     auto inner1 = asyncio::create_task(shielded(child1));
     auto inner2 = asyncio::create_task(shielded(child2));
     auto parent = asyncio::create_task(asyncio::gather(inner1, inner2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     parent.cancel();
     // This should cancel inner1 and inner2 but not child1 and child2.
     EXPECT_THROW(co_await parent, asyncio::CancelledError);
@@ -205,12 +194,12 @@ ASYNCIO_TEST(Shield, OfADoneFailedOrCancelledTask) {
         co_return 0;
     };
     auto t = asyncio::create_task(failing());
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(t.done());
     EXPECT_THROW(co_await asyncio::shield(t), asyncio::ValueError);
     auto c = asyncio::create_task(value_after(10s, 1));
     c.cancel();
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(c.cancelled());
     EXPECT_THROW(co_await asyncio::shield(c), asyncio::CancelledError);
     EXPECT_EQ(elapsed(), 0s);

@@ -4,6 +4,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <functional>
 #include <memory>
@@ -16,14 +17,12 @@
 using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;
+using asyncio_test::value_after;
 
 namespace {
 
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
 Coro<void> fail_after(std::chrono::nanoseconds d) {
     co_await asyncio::sleep(d);
     throw asyncio::ValueError("task failed");
@@ -183,7 +182,7 @@ ASYNCIO_TEST(Task, CurrentTaskNamesTheRunningTask) {
     EXPECT_EQ(co_await t, "probe");
     std::optional<asyncio::AnyTask> in_callback{asyncio::AnyTask()};
     asyncio::get_running_loop().call_soon([&] { in_callback = asyncio::current_task(); });
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_FALSE(in_callback.has_value());
 }
 

@@ -21,6 +21,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <exception>
 #include <optional>
@@ -31,7 +32,12 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
+using asyncio_test::await_future;
+using asyncio_test::counted_sleeper;
 using asyncio_test::elapsed;
+using asyncio_test::shielded;
+using asyncio_test::text_after;
 
 namespace {
 
@@ -54,12 +60,7 @@ Coro<std::string> slow_run(SlowTask& t) {
     co_return "slow";
 }
 
-Coro<std::string> text_after(std::chrono::nanoseconds d, std::string s) {
-    co_await asyncio::sleep(d);
-    co_return s;
-}
 Coro<std::string> text_now(std::string s) { co_return s; }
-Coro<std::string> await_future(Future<std::string> f) { co_return co_await f; }
 
 // test_wait_for's foo(): sleeps long, records whether it is running.
 Coro<std::string> foo_running_flag(std::optional<bool>& running, std::chrono::nanoseconds d) {
@@ -89,11 +90,6 @@ Coro<void> slow_cleanup(std::chrono::nanoseconds d, std::chrono::nanoseconds cle
     if (cancel) std::rethrow_exception(cancel);
 }
 
-Coro<int> counted_sleeper(Counted c, std::chrono::nanoseconds d) {
-    (void)c;
-    co_await asyncio::sleep(d);
-    co_return 1;
-}
 Coro<int> counted_slow_cleanup(Counted c, std::chrono::nanoseconds d, std::chrono::nanoseconds cleanup) {
     (void)c;
     std::exception_ptr cancel;
@@ -123,7 +119,7 @@ Coro<std::string> wait_for_slow(SlowTask& t, std::chrono::nanoseconds timeout) {
 ASYNCIO_TEST(WaitFor, CancelledWaiterWaitsForTheInner) {
     SlowTask t;
     auto waitfortask = asyncio::create_task(wait_for_slow(t, SlowTask::TASK_TIMEOUT * 2));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     waitfortask.cancel();
     std::vector<Task<std::string>> tasks{waitfortask};
     co_await asyncio::wait(tasks);
@@ -156,7 +152,7 @@ ASYNCIO_TEST(WaitFor, InnerThatIgnoresTheTimeoutsCancellationReturnsItsValue) {
 // result even with timeout 0.
 ASYNCIO_TEST(WaitFor, ZeroTimeoutWithDoneInnerReturnsItsResult) {
     auto fut = asyncio::create_task(text_now("done"));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     EXPECT_TRUE(fut.done());
     std::string ret = co_await asyncio::wait_for(fut, 0s);
     EXPECT_EQ(ret, "done");
@@ -453,7 +449,6 @@ ASYNCIO_TEST(WaitFor, InnerExceptionPropagates) {
 // so the shielded await is wrapped in a Coro (CPython's shield() returns a future).
 
 namespace {
-Coro<std::string> shielded(Task<std::string> t) { co_return co_await asyncio::shield(t); }
 }  // namespace
 
 // test_waitfor: WaitForShieldTests.test_zero_timeout: the shielding wrapper is cancelled at

@@ -18,6 +18,7 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/scenario.hpp"
 
 #include <list>
 #include <ranges>
@@ -30,19 +31,14 @@ using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Future;
 using asyncio::Task;
+using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
+using asyncio_test::text_after;
+using asyncio_test::value_after;
 
 namespace {
 
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
-Coro<std::string> text_after(std::chrono::nanoseconds d, std::string s) {
-    co_await asyncio::sleep(d);
-    co_return s;
-}
-Coro<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await asyncio::sleep(d);
-    co_return v;
-}
 Coro<void> fail_after(std::chrono::nanoseconds d, std::string msg) {
     co_await asyncio::sleep(d);
     throw asyncio::ValueError(msg);
@@ -232,7 +228,7 @@ ASYNCIO_TEST(Wait, TaskFinishingAtTheDeadlineIsDone) {
     auto b = asyncio::create_task(sleep_for(150ms));
     std::vector<Task<void>> tasks{b, a};
     // CPython runs the wait in a task made after `a` and `b`, so their timers come first.
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     auto [done, pending] = co_await asyncio::wait(tasks, 100ms);
     EXPECT_EQ(done, set_of({a}));
     EXPECT_EQ(pending, set_of({b}));
@@ -334,7 +330,7 @@ ASYNCIO_TEST(Wait, CancellingTheWaiterLeavesTheTasksRunning) {
     int proof = 0;
     auto inner = asyncio::create_task(inner_until(waiter, proof));
     auto f = asyncio::create_task(outer_waits(inner, proof));
-    co_await asyncio::sleep(0);
+    co_await run_until_idle();
     f.cancel();
     EXPECT_THROW(co_await f, asyncio::CancelledError);
     EXPECT_FALSE(inner.done());

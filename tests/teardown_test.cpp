@@ -3,6 +3,7 @@
 #include <asyncio/detail/frame_pool.hpp>
 
 #include "support/async_test.hpp"
+#include "support/scenario.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -12,6 +13,7 @@
 
 using namespace std::chrono_literals;
 using asyncio::Coro;
+using asyncio_test::value_of;
 
 namespace {
 
@@ -175,8 +177,6 @@ namespace {
 using asyncio::detail::pool_arena_bytes;
 
 constexpr std::size_t MiB = std::size_t{1} << 20;
-
-Coro<int> value_of(int i) { co_return i; }
 
 // `n` tasks made at once and then awaited: a burst. Returns the pool's bytes at its peak.
 Coro<std::size_t> burst(int n) {

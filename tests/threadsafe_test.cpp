@@ -1,6 +1,7 @@
 // Cross-thread tests: call_soon_threadsafe, loops on several threads. CI runs this file
 // under ThreadSanitizer too (the tsan preset builds only threadsafe_test).
 #include "support/async_test.hpp"
+#include "support/scenario.hpp"
 
 #include <atomic>
 #include <functional>
@@ -10,6 +11,7 @@
 
 using namespace std::chrono_literals;
 using asyncio::Coro;
+using asyncio_test::value_of;
 
 // test_base_events: test_call_soon_threadsafe (from another thread, wakes a blocked loop)
 TEST(Threadsafe, CallSoonThreadsafeWakesTheLoop) {
@@ -101,8 +103,6 @@ TEST(Threadsafe, LastPostRacesWithLoopDestruction) {
 namespace {
 
 using asyncio::detail::pool_arena_bytes_all_threads;
-
-Coro<int> value_of(int i) { co_return i; }
 
 Coro<long> spawn_and_join(int n) {
     std::vector<asyncio::Task<int>> tasks;

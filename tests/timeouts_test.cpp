@@ -25,6 +25,8 @@
 
 #include "support/async_test.hpp"
 #include "support/counted.hpp"
+#include "support/python_errors.hpp"
+#include "support/scenario.hpp"
 
 #include <exception>
 #include <limits>
@@ -35,11 +37,11 @@
 using namespace std::chrono_literals;
 using asyncio::Coro;
 using asyncio::Timeout;
+using asyncio_test::counted_sleep;
 using asyncio_test::elapsed;
+using asyncio_test::sleep_for;
+using asyncio_test::value_after;
 
-struct ZeroDivisionError : std::runtime_error {
-    ZeroDivisionError() : std::runtime_error("division by zero") {}
-};
 struct KeyError : std::runtime_error {
     KeyError() : std::runtime_error("KeyError") {}
 };
@@ -53,18 +55,6 @@ Coro<int> asyncio_test_quick_value() {
 
 asyncio::EventLoop::time_point now() { return asyncio::get_running_loop().time(); }
 std::size_t timers() { return asyncio::testing::scheduled_timers(asyncio::get_running_loop()); }
-
-Coro<void> sleep_for(std::chrono::nanoseconds d) { co_await asyncio::sleep(d); }
-
-Coro<int> value_after(std::chrono::nanoseconds d, int value) {
-    co_await asyncio::sleep(d);
-    co_return value;
-}
-
-Coro<void> counted_sleep(Counted c, std::chrono::nanoseconds d) {
-    (void)c;
-    co_await asyncio::sleep(d);
-}
 
 Coro<void> counted_chain(Counted c, std::chrono::nanoseconds d) {
     (void)c;
