@@ -79,6 +79,8 @@ TEST(RunTest, BodyExceptionPropagates) {
 TEST(RunTest, TimeoutFromTheEnvironment) {
     ASSERT_EQ(::setenv("ASYNCIO_TEST_TIMEOUT", "2.5", 1), 0);
     EXPECT_EQ(asyncio::testing::test_timeout(), 2500ms);
+    ASSERT_EQ(::setenv("ASYNCIO_TEST_TIMEOUT", "1e30", 1), 0);
+    EXPECT_EQ(asyncio::testing::test_timeout(), std::chrono::seconds(1000000000));
     ASSERT_EQ(::setenv("ASYNCIO_TEST_TIMEOUT", "nonsense", 1), 0);
     EXPECT_EQ(asyncio::testing::test_timeout(), 60s);
     ASSERT_EQ(::unsetenv("ASYNCIO_TEST_TIMEOUT"), 0);
