@@ -11,8 +11,8 @@
 # usage: tests/consumer/run.sh [-s SOURCE] [-w WORKDIR] [-i BUILD_TREE] [-c CONFIG] [-S] [-j N] CXX
 #   CXX            the compiler (g++, clang++, or a path)
 #   -s SOURCE      the source tree under test (default: the one holding this script)
-#   -w WORKDIR     where to build (default: SOURCE/build/consumer-<compiler>[-shared]); its
-#                  previous contents are removed
+#   -w WORKDIR     where to build (default: SOURCE/build/consumer-<compiler>[-shared]); it
+#                  must be empty or an earlier WORKDIR, whose contents are removed
 #   -i BUILD_TREE  install the library from this already built tree (built by CXX, without
 #                  sanitizers) instead of building it again; (b) and (c) build it anyway
 #   -c CONFIG      CMAKE_BUILD_TYPE of every build (default: Release)
@@ -49,7 +49,13 @@ suffix=$(basename "${cxx}")
 work=${work:-${source_dir}/build/consumer-${suffix}}
 mkdir -p "${work}"
 work=$(cd "${work}" && pwd)
+# Emptied first, but only if it is empty already or one of ours (marked).
+if [[ -n $(ls -A "${work}") && ! -f ${work}/.consumer-run ]]; then
+    echo "run.sh: ${work} is not empty and not a work directory of run.sh: not removing it" >&2
+    exit 2
+fi
 rm -rf "${work:?}"/*
+touch "${work}/.consumer-run"
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
