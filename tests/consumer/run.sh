@@ -141,6 +141,11 @@ check pkg_config "${work}/pkg_config_consumer"
 step "(b) add_subdirectory(${source_dir})"
 build add_subdirectory add_subdirectory -DASYNCIO_SOURCE_DIR="${source_dir}" -DBUILD_SHARED_LIBS="${shared}"
 check add_subdirectory "${work}/add_subdirectory/consumer"
+if [[ -x ${work}/add_subdirectory/ask_test ]]; then
+    check add_subdirectory.asyncio_testing timeout 20 "${work}/add_subdirectory/ask_test"
+else
+    echo "==== consumer add_subdirectory.asyncio_testing: skipped (no GoogleTest found)"
+fi
 only_the_consumer_installed() {
     cmake --install "${work}/add_subdirectory" --prefix "${work}/add_subdirectory-prefix" >/dev/null
     local files
