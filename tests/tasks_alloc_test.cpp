@@ -31,15 +31,19 @@ void* counted_alloc(std::size_t n) {
     throw std::bad_alloc();
 }
 
+// Out of line, so that g++ -O2 does not see free() inlined into a delete paired with a new
+// and warn (-Wmismatched-new-delete): the replacements below are malloc/free pairs.
+[[gnu::noinline]] void counted_free(void* p) noexcept { std::free(p); }
+
 }  // namespace
 
 void* operator new(std::size_t n) { return counted_alloc(n); }
 void* operator new[](std::size_t n) { return counted_alloc(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return t_counting ? (++t_allocations, std::malloc(n ? n : 1)) : std::malloc(n ? n : 1); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
 
 using namespace std::chrono_literals;
 using asyncio::Coro;

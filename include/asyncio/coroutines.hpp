@@ -4,6 +4,7 @@
 
 #include <asyncio/detail/frame_pool.hpp>
 #include <asyncio/detail/task_core.hpp>
+#include <asyncio/detail/visibility.hpp>
 #include <asyncio/exceptions.hpp>
 
 #include <coroutine>
@@ -61,7 +62,7 @@ struct FrameTeardown {
     std::coroutine_handle<> landed;  // the frame that stopped at its final suspend point
     std::exception_ptr error;
 };
-inline thread_local FrameTeardown* t_frame_teardown = nullptr;
+ASYNCIO_SHARED_STATE inline thread_local FrameTeardown* t_frame_teardown = nullptr;
 
 // At the end of a Coro, hand control back to the awaiting coroutine through the task's
 // trampoline; the root Coro of a task has no continuation, which ends the step.

@@ -1,19 +1,16 @@
-// tests/support/async_test.hpp: ASYNCIO_TEST, a GoogleTest case whose body is a coroutine
-// run by asyncio::testing::run on a fresh virtual-clock loop (folly's CO_TEST, tokio's
-// start_paused). Use EXPECT_* in bodies: ASSERT_* would `return` from a coroutine.
+// tests/support/async_test.hpp: the tests' ASYNCIO_TEST, a GoogleTest case whose body is a
+// coroutine on a fresh virtual-clock loop, is the installed one users have
+// (<asyncio/testing/gtest.hpp>, docs/testing.md); plus the tests' own helpers. Use EXPECT_*
+// in bodies: ASSERT_* would `return` from a coroutine.
 #pragma once
 
 #include <asyncio.hpp>
 #include <asyncio/testing.hpp>
+#include <asyncio/testing/gtest.hpp>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-
-#define ASYNCIO_TEST(suite, name)                                              \
-    static ::asyncio::Coro<void> suite##_##name##_body();                      \
-    TEST(suite, name) { ::asyncio::testing::run(suite##_##name##_body()); }    \
-    static ::asyncio::Coro<void> suite##_##name##_body()
 
 namespace asyncio_test {
 

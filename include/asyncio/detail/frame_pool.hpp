@@ -11,6 +11,8 @@
 // unmapped when the loop is about to wait, and when asyncio::run ends (pool_trim).
 #pragma once
 
+#include <asyncio/detail/visibility.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -96,7 +98,7 @@ struct FramePool {
 };
 
 // Constant-initialised thread_local: no guard or constructor call on the hot path.
-inline thread_local FramePool t_frame_pool;
+ASYNCIO_SHARED_STATE inline thread_local FramePool t_frame_pool;
 
 inline std::size_t pool_class(std::size_t size) noexcept { return (size + frame_pool_granule - 1) / frame_pool_granule - 1; }
 

@@ -4,6 +4,7 @@
 
 #include <asyncio/detail/frame_pool.hpp>
 #include <asyncio/detail/ref.hpp>
+#include <asyncio/detail/visibility.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -46,7 +47,7 @@ struct DoneNode {
     // on a thread, so a stale id cannot remove another callback (an address could).
     [[nodiscard]] virtual std::uint64_t callback_id() const noexcept { return 0; }
 
-    static inline thread_local std::uint64_t t_last_callback_id = 0;
+    ASYNCIO_SHARED_STATE static inline thread_local std::uint64_t t_last_callback_id = 0;
 
 protected:
     ~DoneNode() = default;

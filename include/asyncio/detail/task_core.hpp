@@ -43,6 +43,7 @@
 #pragma once
 
 #include <asyncio/detail/future_core.hpp>
+#include <asyncio/detail/visibility.hpp>
 #include <asyncio/detail/waiter.hpp>
 
 #include <coroutine>
@@ -188,8 +189,8 @@ protected:
     };
 
 private:
-    static inline thread_local std::coroutine_handle<> t_next;
-    static inline thread_local TaskCore* t_running = nullptr;
+    ASYNCIO_SHARED_STATE static inline thread_local std::coroutine_handle<> t_next;
+    ASYNCIO_SHARED_STATE static inline thread_local TaskCore* t_running = nullptr;
 
     // In FutureCore::task_flags_: a cancellation to deliver at the next suspension or
     // resumption; the first step has run; the cancel message is kept from the first request
