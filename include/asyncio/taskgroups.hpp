@@ -17,6 +17,14 @@
 
 namespace asyncio {
 
+class TaskGroup;
+
+namespace detail {
+// What TaskGroup::run() takes: a callable of a TaskGroup& that returns a Coro.
+template <class F>
+concept TaskGroupBody = std::is_invocable_v<F&, TaskGroup&> && iscoroutine<std::invoke_result_t<F&, TaskGroup&>>;
+}  // namespace detail
+
 /// A scope of tasks: every task created in it has finished when the scope ends; the first
 /// failure cancels the others and the body, and all failures are raised together.
 ///
@@ -53,7 +61,15 @@ public:
     /// Runs `body(group)` in the current task, then waits for every child; returns the
     /// body's result.
     template <class F>
+        requires detail::TaskGroupBody<F>
     static Coro<typename std::invoke_result_t<F&, TaskGroup&>::value_type> run(F body);
+    /// A body that does not return a Coro (a lambda without `-> asyncio::Coro<>`).
+    template <class F>
+        requires(!detail::TaskGroupBody<F>)
+    static auto run(F) {
+        static_assert(detail::misuse<F>,
+                      "TaskGroup::run() takes a callable (TaskGroup&) -> Coro<T>: write the lambda as [](asyncio::TaskGroup& tg) -> asyncio::Coro<> { ... co_return; }");
+    }
 
     /// Starts `coro` as a child task of the group.
     ///
@@ -132,6 +148,7 @@ private:
 };
 
 template <class F>
+    requires detail::TaskGroupBody<F>
 Coro<typename std::invoke_result_t<F&, TaskGroup&>::value_type> TaskGroup::run(F body) {
     using T = typename std::invoke_result_t<F&, TaskGroup&>::value_type;
     Scope scope;

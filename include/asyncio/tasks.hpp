@@ -306,8 +306,19 @@ auto create_task(F&& f, A&&... args) {
 /// Python: `asyncio.create_task(fut)` raises TypeError("a coroutine was expected")
 template <class H>
     requires(detail::IsHandle<std::remove_cvref_t<H>>::value && !detail::IsCoro<std::remove_cvref_t<H>>::value)
-void create_task(H&&) {
-    static_assert(!sizeof(H*), "create_task() takes a coroutine: a Task or Future is already scheduled (CPython: TypeError)");
+auto create_task(H&&) {  // auto: the body, and its message, comes before any use of the result
+    static_assert(detail::misuse<H>, "create_task() takes a coroutine: a Task or Future is already scheduled (CPython: TypeError)");
+}
+
+/// A callable that does not return a coroutine (a plain function): create_task() needs one
+/// that does.
+///
+/// Python: `asyncio.create_task(f)` raises TypeError("a coroutine was expected")
+template <class F, class... A>
+    requires(std::is_invocable_v<F, A...> && !detail::CoroutineCallable<F, A...> && !detail::IsHandle<std::remove_cvref_t<F>>::value &&
+             !detail::PlainAwaitable<std::remove_cvref_t<F>>)
+auto create_task(F&&, A&&...) {
+    static_assert(detail::misuse<F>, "create_task() takes a coroutine, or a callable that returns one (a Coro<T>): this callable returns something else");
 }
 
 /// A Task for a Coro or another awaitable (scheduled now), the same Task, or the same
@@ -729,6 +740,13 @@ Coro<std::vector<Outcome<detail::result_of_t<detail::range_element_t<R>>>>> gath
     return detail::gather_range<true>(std::move(aws));
 }
 
+/// The tag after the awaitables: it goes first.
+template <class First, class... Rest>
+    requires(sizeof...(Rest) > 0 && (std::is_same_v<std::remove_cvref_t<Rest>, ReturnExceptions> || ...))
+auto gather(First&&, Rest&&...) {
+    static_assert(detail::misuse<First>, "gather(): return_exceptions goes first, as in gather(asyncio::return_exceptions, tasks) or gather(asyncio::return_exceptions, a, b)");
+}
+
 // ---------------------------------------------------------------------------------------
 // wait
 
@@ -776,6 +794,7 @@ Coro<WaitResult<range_element_t<R>>> wait_impl(R tasks, std::optional<EventLoop:
 /// Cancellation: cancel-safe; the tasks are left running.
 /// Example: examples/tutorial/16_wait.cpp
 template <std::ranges::input_range R>
+    requires(!iscoroutine<detail::range_element_t<R>>)
 Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, ReturnWhen return_when = ALL_COMPLETED) {
     return detail::wait_impl(std::move(tasks), std::nullopt, return_when);
 }
@@ -785,8 +804,16 @@ Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, ReturnWhen return_whe
 ///
 /// Python: `await asyncio.wait(tasks, timeout=t, return_when=...)`
 template <std::ranges::input_range R>
+    requires(!iscoroutine<detail::range_element_t<R>>)
 Coro<WaitResult<detail::range_element_t<R>>> wait(R tasks, Delay timeout, ReturnWhen return_when = ALL_COMPLETED) {
     return detail::wait_impl(std::move(tasks), get_running_loop().time() + timeout.value, return_when);
+}
+
+/// A range of coroutines: wait() takes tasks (wrap each with create_task()).
+template <std::ranges::input_range R, class... Rest>
+    requires iscoroutine<detail::range_element_t<R>>
+auto wait(R&&, Rest&&...) {
+    static_assert(detail::misuse<R>, "asyncio::wait() takes tasks, not coroutines: wrap them with create_task() (CPython 3.11 forbids coroutines too)");
 }
 
 namespace detail {

@@ -19,6 +19,11 @@ class AnyTask;
 
 namespace detail {
 
+// False, but only once instantiated: the condition of a static_assert that explains a misuse
+// in an overload chosen for it (tests/diagnostics/ checks the messages).
+template <class...>
+inline constexpr bool misuse = false;
+
 template <class A>
 struct IsHandle : std::false_type {};  // Coro, Task, AnyTask, Future: handled one by one
 template <class T>
