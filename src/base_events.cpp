@@ -144,18 +144,11 @@ void EventLoop::drain_threadsafe() {
     std::vector<detail::HandleCore*> batch;
     {
         std::lock_guard lock(io.ts_mutex);
+        // Room first, under the lock: out of memory, the batch stays where it is, in order,
+        // for the next iteration (std::bad_alloc goes to run()'s caller).
+        ready_.make_room(io.ts_queue.size());
         batch.swap(io.ts_queue);
         io.ts_pending.store(false, std::memory_order_relaxed);
-    }
-    try {
-        ready_.make_room(batch.size());
-    } catch (...) {
-        // Out of memory: the batch goes back, in order, for the next iteration.
-        std::lock_guard lock(io.ts_mutex);
-        batch.insert(batch.end(), io.ts_queue.begin(), io.ts_queue.end());
-        io.ts_queue.swap(batch);
-        io.ts_pending.store(true, std::memory_order_relaxed);
-        throw;
     }
     for (auto* h : batch) ready_.push_loose(h);  // the queue's reference was taken by the sender
 }
