@@ -172,8 +172,8 @@ public:
     }
 
     // For tests: the slots the queue can hold without allocating, and the reservations.
-    [[nodiscard]] std::size_t capacity() const noexcept { return usable_; }
-    [[nodiscard]] std::size_t reservations() const noexcept { return static_cast<std::size_t>(static_cast<std::ptrdiff_t>(usable_) - room_); }
+    [[nodiscard]] std::size_t capacity() const noexcept { return usable(); }
+    [[nodiscard]] std::size_t reservations() const noexcept { return static_cast<std::size_t>(static_cast<std::ptrdiff_t>(usable()) - room_); }
 
 private:
     static constexpr std::size_t block_items = 127;  // with the link: one 1 KiB block
@@ -184,7 +184,7 @@ private:
     static_assert(sizeof(Block) <= frame_pool_max);
     static void free_block(Block* b) noexcept { pool_deallocate(b, sizeof(Block)); }
 
-    // Owned blocks (in the queue and free) cover `usable_ + 2 * block_items` slots: a queue
+    // Owned blocks (in the queue and free) cover `usable() + 2 * block_items` slots: a queue
     // of n entries spans at most n / block_items + 2 blocks (a consumed head block is kept
     // until the next pop, and the tail may be about to take a new one).
     // Adds blocks until the room is at least `room`.
@@ -204,17 +204,13 @@ private:
             throw;
         }
     }
+    // The slots the owned blocks guarantee (see above).
+    [[nodiscard]] std::size_t usable() const noexcept { return owned_ > 2 ? (owned_ - 2) * block_items : 0; }
     void add_capacity() noexcept {
-        if (++owned_ > 2) {
-            usable_ += block_items;
-            room_ += static_cast<std::ptrdiff_t>(block_items);
-        }
+        if (++owned_ > 2) room_ += static_cast<std::ptrdiff_t>(block_items);
     }
     void release_capacity() noexcept {
-        if (owned_-- > 2) {
-            usable_ -= block_items;
-            room_ -= static_cast<std::ptrdiff_t>(block_items);
-        }
+        if (owned_-- > 2) room_ -= static_cast<std::ptrdiff_t>(block_items);
     }
     void add_block() noexcept {
         Block* b = free_;
@@ -251,9 +247,8 @@ private:
     std::size_t head_pos_ = 0;
     std::size_t tail_pos_ = block_items;  // no block yet: the first push adds one
     std::size_t size_ = 0;
-    // usable_ - (reservations + loose entries): below zero only inside reserve() failing.
+    // usable() - (reservations + loose entries): below zero only inside reserve() failing.
     std::ptrdiff_t room_ = 0;
-    std::size_t usable_ = 0;  // slots the owned blocks guarantee (see grow_to)
     std::size_t owned_ = 0;   // blocks in the queue and on the free list
 };
 
