@@ -1,6 +1,8 @@
 // asyncio.hpp: the umbrella header, in the order of CPython's asyncio/__init__.py.
 #pragma once
 
+#include <asyncio/concurrent/future.hpp>
+#include <asyncio/concurrent/thread_pool.hpp>
 #include <asyncio/coroutines.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
@@ -10,5 +12,6 @@
 #include <asyncio/runners.hpp>
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
+#include <asyncio/threads.hpp>
 #include <asyncio/timeouts.hpp>
 #include <asyncio/version.hpp>

@@ -1,47 +1,20 @@
 // src/base_events.cpp: the event loop proper (CPython's base_events.py): run_once with its
 // ready queue, timers and reactor poll; call_soon_threadsafe; close; exception handlers.
 #include <asyncio/detail/task_core.hpp>
+#include <asyncio/concurrent/thread_pool.hpp>
+#include <asyncio/detail/remote_op.hpp>
 #include <asyncio/events.hpp>
 
 #include "loop_internal.hpp"
-#include "reactor.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
-#include <mutex>
 #include <vector>
 
 namespace asyncio {
 namespace detail {
-
-// What the loop knows of one fd: the add_reader/add_writer callbacks (level-triggered), or
-// one IoWatcher (edge-triggered, both directions), never both.
-struct FdEntry {
-    HandleCore* reader = nullptr;
-    HandleCore* writer = nullptr;
-    IoWatcher* watcher = nullptr;
-    [[nodiscard]] std::uint32_t events() const noexcept {
-        if (watcher) return io_readable | io_writable | io_edge;
-        return (reader ? io_readable : 0u) | (writer ? io_writable : 0u);
-    }
-};
-
-struct LoopIo {
-    std::unique_ptr<Reactor> reactor = make_epoll_reactor();
-    std::vector<FdEntry> fds;  // indexed by fd
-    std::size_t registered = 0;
-    std::vector<IoEvent> events;
-
-    // call_soon_threadsafe: other threads append under the mutex; the loop swaps the vector
-    // out once per iteration when `pending` says there is something.
-    std::mutex ts_mutex;
-    std::vector<HandleCore*> ts_queue;
-    bool ts_closed = false;
-    // release/acquire: the loop that sees `pending` also sees the pushed handle.
-    std::atomic<bool> ts_pending{false};
-};
 
 namespace {
 thread_local EventLoop* t_running_loop = nullptr;
@@ -91,11 +64,15 @@ void HandleCore::fire() { LoopAccess::ready(*loop_).push_loose(this); }
 
 void LoopAccess::interrupt_from_signal(EventLoop& l) noexcept {
     l.interrupted_.store(true, std::memory_order_release);
-    l.io_->reactor->wake();
+    l.io_->mailbox->wake();
 }
 
+Mailbox* LoopAccess::mailbox(const EventLoop& l) noexcept { return l.io_->mailbox.get(); }
+
 std::size_t LoopAccess::registered_fds(const EventLoop& l) noexcept { return l.io_ ? l.io_->registered : 0; }
-std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept { return l.io_ ? l.io_->reactor->syscalls() : 0; }
+std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept {
+    return l.io_ ? l.io_->reactor->syscalls() + l.io_->mailbox->syscalls() : 0;
+}
 
 }  // namespace detail
 
@@ -139,32 +116,18 @@ void EventLoop::run_forever() {
     }
 }
 
+// Out of memory, what was posted stays in the mailbox, in order, for the next iteration
+// (std::bad_alloc goes to run()'s caller).
 void EventLoop::drain_threadsafe() {
-    auto& io = *io_;
-    std::vector<detail::HandleCore*> batch;
-    {
-        std::lock_guard lock(io.ts_mutex);
-        // Room first, under the lock: out of memory, the batch stays where it is, in order,
-        // for the next iteration (std::bad_alloc goes to run()'s caller).
-        ready_.make_room(io.ts_queue.size());
-        batch.swap(io.ts_queue);
-        io.ts_pending.store(false, std::memory_order_relaxed);
-    }
-    for (auto* h : batch) ready_.push_loose(h);  // the queue's reference was taken by the sender
+    detail::Mailbox& mb = *io_->mailbox;
+    mb.take(ready_);
+    if (mb.take_any_signal()) dispatch_signals();
 }
 
 void EventLoop::enqueue_threadsafe(detail::HandleCore* h) {
-    auto& io = *io_;
-    std::lock_guard lock(io.ts_mutex);
-    if (io.ts_closed) throw RuntimeError("Event loop is closed");
-    bool was_empty = io.ts_queue.empty();
-    io.ts_queue.push_back(h);
-    h->add_ref();
-    io.ts_pending.store(true, std::memory_order_release);
-    // One wake-up per batch: the loop empties the whole queue when it wakes. Under the
-    // mutex: once the sender lets go of it, the loop may run the callback, close and be
-    // destroyed, eventfd and all; close() takes the mutex, so no wake-up comes after it.
-    if (was_empty) io.reactor->wake();
+    // The mailbox outlives the loop while a sender holds it; a sender that holds only the
+    // loop must not call this after the loop is destroyed (CPython's loop object lives on).
+    if (!io_->mailbox->post(h)) throw RuntimeError("Event loop is closed");
 }
 
 void EventLoop::poll_io(int timeout_ms) {
@@ -195,7 +158,7 @@ void EventLoop::poll_io(int timeout_ms) {
 void EventLoop::run_once() {
     using namespace std::chrono;
     detail::LoopIo& io = *io_;
-    if (io.ts_pending.load(std::memory_order_acquire)) drain_threadsafe();
+    if (io.mailbox->pending()) drain_threadsafe();
     if (interrupted_.load(std::memory_order_relaxed) && interrupted_.exchange(false, std::memory_order_acquire)) {
         if (on_interrupt_) on_interrupt_();
     }
@@ -206,7 +169,9 @@ void EventLoop::run_once() {
         timeout_ms = 0;
     } else if (!timers_.empty()) {
         if (virtual_time_) {
-            timeout_ms = 0;
+            // Virtual time passes only while nothing else can happen: not while a call on
+            // another thread is on its way home (wait for it instead).
+            timeout_ms = remote_ops_ ? -1 : 0;
         } else {
             auto delta = timers_.top()->when - clock::now();
             timeout_ms = delta <= duration::zero() ? 0 : static_cast<int>(std::min<long long>(ceil<milliseconds>(delta).count(), 24 * 3600 * 1000));
@@ -225,10 +190,10 @@ void EventLoop::run_once() {
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
     if (timeout_ms != 0 || have_fds) {
         poll_io(timeout_ms);
-        if (io.ts_pending.load(std::memory_order_acquire)) drain_threadsafe();  // what woke us
+        if (io.mailbox->pending()) drain_threadsafe();  // what woke us
     }
 
-    if (virtual_time_ && ready_.empty() && !stopping_ && !timers_.empty()) {
+    if (virtual_time_ && ready_.empty() && !stopping_ && !timers_.empty() && !remote_ops_) {
         // Nothing can happen before the next timer: jump to it.
         virtual_now_ = std::max(virtual_now_, timers_.top()->when);
     }
@@ -362,13 +327,16 @@ void EventLoop::close() {
     }
     io.fds.clear();
     io.registered = 0;
-    std::vector<detail::HandleCore*> late;
-    {
-        std::lock_guard lock(io.ts_mutex);
-        io.ts_closed = true;
-        late.swap(io.ts_queue);
+    // CPython's close(): the default executor is shut down without waiting; its threads end
+    // on their own when their work is done.
+    if (default_executor_) std::exchange(default_executor_, nullptr)->shutdown(false, false);
+    close_signals();
+    detail::RemoteOp::let_go_all(*this);  // before the mailbox closes (detail/remote_op.hpp)
+    for (detail::HandleCore* h = io.mailbox->close(); h;) {
+        detail::HandleCore* next = h->mailbox_next;
+        h->release();
+        h = next;
     }
-    for (auto* h : late) h->release();
     closed_ = true;
 }
 

@@ -3,7 +3,45 @@
 
 #include <asyncio/events.hpp>
 
+#include "mailbox.hpp"
+#include "reactor.hpp"
+
+#include <signal.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
 namespace asyncio::detail {
+
+// What the loop knows of one fd: the add_reader/add_writer callbacks (level-triggered), or
+// one IoWatcher (edge-triggered, both directions), never both.
+struct FdEntry {
+    HandleCore* reader = nullptr;
+    HandleCore* writer = nullptr;
+    IoWatcher* watcher = nullptr;
+    [[nodiscard]] std::uint32_t events() const noexcept {
+        if (watcher) return io_readable | io_writable | io_edge;
+        return (reader ? io_readable : 0u) | (writer ? io_writable : 0u);
+    }
+};
+
+struct LoopIo {
+    // What other threads and signal handlers reach (call_soon_threadsafe, results of worker
+    // threads, signals): it outlives the loop while they hold it.
+    Ref<Mailbox> mailbox{new Mailbox, adopt_ref};
+    std::unique_ptr<Reactor> reactor = make_epoll_reactor(mailbox->wake_fd());
+    std::vector<FdEntry> fds;  // indexed by fd
+    std::size_t registered = 0;
+    std::vector<IoEvent> events;
+    // add_signal_handler: the callback of each signal handled, and the disposition it had
+    // before (src/unix_events.cpp).
+    struct SignalEntry {
+        HandleCore* handle;
+        struct sigaction previous;
+    };
+    std::map<int, SignalEntry> signals;
+};
 
 // What the default exception handler prints, usable without a loop.
 void print_exception_context(const ExceptionContext& context) noexcept;

@@ -28,15 +28,14 @@ public:
     // io_edge in new_events asks for edge-triggered reports.
     // Throws std::system_error when the kernel refuses.
     virtual void watch(int fd, std::uint32_t old_events, std::uint32_t new_events) = 0;
-    // Waits up to `timeout_ms` (-1: forever, 0: not at all) and appends the ready fds.
-    // A wake() ends the wait early and is not reported.
+    // Waits up to `timeout_ms` (-1: forever, 0: not at all) and appends the ready fds. A
+    // write to the wake fd (Mailbox::wake) ends the wait early and is not reported.
     virtual void poll(int timeout_ms, std::vector<IoEvent>& out) = 0;
-    // Interrupts a poll() from another thread or a signal handler (async-signal-safe).
-    virtual void wake() noexcept = 0;
     // System calls made so far, for the syscall-budget tests.
     [[nodiscard]] virtual std::size_t syscalls() const noexcept = 0;
 };
 
-std::unique_ptr<Reactor> make_epoll_reactor();
+// `wakefd`: the loop's mailbox eventfd (src/mailbox.hpp), polled, read, never closed here.
+std::unique_ptr<Reactor> make_epoll_reactor(int wakefd);
 
 }  // namespace asyncio::detail

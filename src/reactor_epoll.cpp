@@ -1,9 +1,9 @@
 // src/reactor_epoll.cpp: the epoll backend of the reactor, level-triggered as CPython's
-// selectors are (edge-triggered for IoWatchers), with an eventfd for wake-ups from other threads and signal handlers.
+// selectors are (edge-triggered for IoWatchers); it polls the loop's mailbox eventfd (wake-ups
+// from other threads and signal handlers, src/mailbox.hpp) and drains it when it fires.
 #include "reactor.hpp"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <array>
@@ -18,29 +18,20 @@ namespace {
 
 class EpollReactor final : public Reactor {
 public:
-    EpollReactor() {
+    explicit EpollReactor(int wakefd) : wakefd_(wakefd) {
         epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
         if (epfd_ < 0) throw_errno("epoll_create1");
-        wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (wakefd_ < 0) {
-            ::close(epfd_);
-            throw_errno("eventfd");
-        }
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = wakefd_;
         if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) < 0) {
-            ::close(wakefd_);
             ::close(epfd_);
             throw_errno("epoll_ctl");
         }
     }
     EpollReactor(const EpollReactor&) = delete;
     EpollReactor& operator=(const EpollReactor&) = delete;
-    ~EpollReactor() override {
-        ::close(wakefd_);
-        ::close(epfd_);
-    }
+    ~EpollReactor() override { ::close(epfd_); }  // the wake fd is the mailbox's
 
     void watch(int fd, std::uint32_t old_events, std::uint32_t new_events) override {
         epoll_event ev{};
@@ -80,13 +71,6 @@ public:
         }
     }
 
-    void wake() noexcept override {
-        std::uint64_t one = 1;
-        // Relaxed: the counter is statistics only.
-        syscalls_.fetch_add(1, std::memory_order_relaxed);
-        [[maybe_unused]] auto r = ::write(wakefd_, &one, sizeof one);
-    }
-
     [[nodiscard]] std::size_t syscalls() const noexcept override { return syscalls_.load(std::memory_order_relaxed); }
 
 private:
@@ -97,6 +81,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_epoll_reactor() { return std::make_unique<EpollReactor>(); }
+std::unique_ptr<Reactor> make_epoll_reactor(int wakefd) { return std::make_unique<EpollReactor>(wakefd); }
 
 }  // namespace asyncio::detail

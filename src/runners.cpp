@@ -1,11 +1,13 @@
 // src/runners.cpp: Runner and its SIGINT handling (Lib/asyncio/runners.py).
 #include <asyncio/runners.hpp>
+#include <asyncio/threads.hpp>
 
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -111,6 +113,9 @@ void Runner::close() {
         });
         try {
             cancel_all_tasks(*loop_);
+            // CPython's constants.THREAD_JOIN_TIMEOUT. A Ctrl-C ends the wait: the threads
+            // are left to end on their own (never joined at exit: gh-111358).
+            loop_->run_until_complete(loop_->shutdown_default_executor(std::chrono::seconds(300)));
         } catch (const KeyboardInterrupt&) {
             interrupted = true;
         } catch (...) {

@@ -25,6 +25,10 @@ namespace asyncio {
 class EventLoop;
 class Handle;
 class TimerHandle;
+namespace concurrent {
+class Executor;
+class ThreadPoolExecutor;
+}  // namespace concurrent
 // Coro, Task and Future are declared in detail/awaitable.hpp.
 
 namespace detail {
@@ -34,6 +38,8 @@ struct IoWatcher;    // detail/io_watcher.hpp
 struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
 struct LoopIo;  // reactor, fd table and the thread-safe queue: src/base_events.cpp
+class Mailbox;  // src/mailbox.hpp
+class RemoteOp;  // detail/remote_op.hpp
 
 // The shared state behind Handle and TimerHandle: a callback the loop runs once (or, for
 // add_reader/add_writer, each time the fd is ready). Reference counted because the caller's
@@ -63,8 +69,11 @@ public:
     void fire() override;
     void on_loop_close() noexcept override { release(); }
 
+    HandleCore* mailbox_next = nullptr;  // the queue of call_soon_threadsafe (src/mailbox.hpp)
+
 protected:
     virtual void invoke() = 0;
+    [[nodiscard]] EventLoop* loop() const noexcept { return loop_; }
 
 private:
     EventLoop* loop_;
@@ -345,6 +354,64 @@ public:
     /// Python: `loop.remove_writer(fd)`
     bool remove_writer(int fd);
 
+    /// Runs `f(args...)` on a thread of `executor` (null: the loop's default executor, a
+    /// ThreadPoolExecutor of `min(32, cores + 4)` threads named `asyncio_N`, made on first use)
+    /// and returns a Future of this loop that completes with its value or exception. If `f`
+    /// takes a `std::stop_token` first, it gets one that is stopped when the Future is
+    /// cancelled. Defined in threads.hpp.
+    ///
+    /// Python: `loop.run_in_executor(executor, func, *args)`
+    /// Cancellation: cancelling the Future keeps a call that has not started from running; a
+    ///   running call goes on (only its stop_token is stopped) and its result is dropped.
+    /// Throws: `RuntimeError` if the loop is closed, or `executor` (or the default one) was
+    ///   shut down.
+    template <class F, class... A>
+    auto run_in_executor(concurrent::Executor* executor, F&& f, A&&... args);
+
+    /// Makes `executor` the one `run_in_executor(nullptr, ...)` and `to_thread` use.
+    ///
+    /// Python: `loop.set_default_executor(executor)`
+    /// Throws: `ValueError` for a null executor.
+    void set_default_executor(std::shared_ptr<concurrent::ThreadPoolExecutor> executor);
+
+    /// Shuts the default executor down and waits, without blocking the loop, until its
+    /// threads have finished their work; after `timeout`, stops waiting, prints CPython's
+    /// RuntimeWarning and leaves the threads to end on their own. Later uses of the default
+    /// executor raise RuntimeError. `asyncio::run` and `Runner::close` call it with 300 s.
+    ///
+    /// Python: `await loop.shutdown_default_executor(timeout=None)` (3.12)
+    /// Differs from CPython: a Ctrl-C meanwhile (or `close()` with the wait pending) leaves
+    ///   the threads to end on their own instead of joining them at exit (CPython's
+    ///   gh-111358: a process that cannot exit).
+    Coro<void> shutdown_default_executor();
+    /// Python: `await loop.shutdown_default_executor(timeout)`
+    Coro<void> shutdown_default_executor(Delay timeout);
+
+    /// Calls `f(args...)` as a callback of this loop each time signal `sig` arrives, until
+    /// `remove_signal_handler(sig)` or `close()`; replaces a handler set before. The previous
+    /// disposition of the signal is kept and put back then.
+    ///
+    /// Python: `loop.add_signal_handler(sig, callback, *args)`
+    /// Throws: `ValueError("sig N out of range(1, 65)")`; `RuntimeError("sig N cannot be
+    ///   caught")` for SIGKILL and SIGSTOP; `RuntimeError` if the loop is closed or another
+    ///   loop handles `sig`.
+    /// Differs from CPython: any thread's loop may handle signals (one loop per signal);
+    ///   removal puts back the disposition the signal had before, where CPython sets
+    ///   SIG_DFL; the threads of the library's executors block signals, so a handled signal
+    ///   reaches the loop.
+    template <class F, class... A>
+    void add_signal_handler(int sig, F&& f, A&&... args) {
+        check_open();
+        check_signal(sig);
+        set_signal_handle(sig, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+    }
+    /// Stops handling `sig` and puts its previous disposition back; false if no handler was
+    /// set.
+    ///
+    /// Python: `loop.remove_signal_handler(sig)`
+    /// Throws: `ValueError` for a signal out of range.
+    bool remove_signal_handler(int sig);
+
     /// Replaces the handler called for errors nobody else can receive; an empty function
     /// restores the default.
     ///
@@ -366,6 +433,10 @@ private:
     friend class detail::HandleCore;
 
     void check_open() const;
+    static void check_signal(int sig);
+    void set_signal_handle(int sig, detail::HandleCore* h);
+    void dispatch_signals();
+    void close_signals() noexcept;
     void enqueue_threadsafe(detail::HandleCore* h);
     void set_io_handle(int fd, bool write, detail::HandleCore* h);
     bool clear_io_handle(int fd, bool write);
@@ -381,7 +452,10 @@ private:
 
     detail::FutureCore* cores_ = nullptr;  // every future and task alive on the loop (FutureCore::prev_in_loop)
     detail::ExtrasTable* extras_ = nullptr;  // made on first use, freed by ~EventLoop (src/futures.cpp)
+    detail::RemoteOp* remote_ops_ = nullptr;  // not home yet (detail/remote_op.hpp)
     std::function<void()> on_interrupt_;  // set by Runner: what SIGINT does
+    std::shared_ptr<concurrent::ThreadPoolExecutor> default_executor_;
+    bool executor_shutdown_called_ = false;
     std::atomic<bool> interrupted_{false};
 
     bool virtual_time_ = false;
@@ -414,6 +488,11 @@ struct LoopAccess {
     static FutureCore*& cores(EventLoop& l) noexcept { return l.cores_; }
     static ExtrasTable*& extras(EventLoop& l) noexcept { return l.extras_; }
     static void check_open(const EventLoop& l) { l.check_open(); }
+    static std::shared_ptr<concurrent::ThreadPoolExecutor>& default_executor(EventLoop& l) noexcept { return l.default_executor_; }
+    static bool executor_shutdown_called(const EventLoop& l) noexcept { return l.executor_shutdown_called_; }
+    static void set_executor_shutdown_called(EventLoop& l) noexcept { l.executor_shutdown_called_ = true; }
+    // call_soon_threadsafe for a handle made by the caller (who keeps its reference).
+    static void enqueue_threadsafe(EventLoop& l, HandleCore* h) { l.enqueue_threadsafe(h); }
     static bool closing(const EventLoop& l) noexcept { return l.closing_; }
     static void set_virtual_time(EventLoop& l) noexcept { l.virtual_time_ = true; }
     static void set_on_interrupt(EventLoop& l, std::function<void()> f) { l.on_interrupt_ = std::move(f); }
@@ -426,6 +505,10 @@ struct LoopAccess {
     // False if `fd` had no watcher (or the loop is closed).
     static bool unwatch_io(EventLoop& l, int fd) noexcept;
     static std::size_t registered_fds(const EventLoop& l) noexcept;
+    // What other threads post to (call_soon_threadsafe, RemoteOp); lives as long as the loop
+    // or longer.
+    static Mailbox* mailbox(const EventLoop& l) noexcept;
+    static RemoteOp*& remote_ops(EventLoop& l) noexcept { return l.remote_ops_; }
     static std::size_t reactor_syscalls(const EventLoop& l) noexcept;
 };
 

@@ -6,11 +6,13 @@
 #include <asyncio/coroutines.hpp>
 #include <asyncio/tasks.hpp>
 
+#include <atomic>
 #include <chrono>
 
 struct Counted {
-    static inline int alive_count = 0;
-    static inline int constructed = 0;
+    // Atomic: the cross-thread tests make and destroy them on worker threads.
+    static inline std::atomic<int> alive_count = 0;
+    static inline std::atomic<int> constructed = 0;
 
     Counted() { ++alive_count, ++constructed; }
     Counted(const Counted&) { ++alive_count, ++constructed; }

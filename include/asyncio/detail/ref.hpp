@@ -34,6 +34,9 @@ public:
 
     [[nodiscard]] T* get() const noexcept { return p_; }
     T* operator->() const noexcept { return p_; }
+    T& operator*() const noexcept { return *p_; }
+    // Gives the reference up to the caller (the pointer keeps it; nothing is released).
+    [[nodiscard]] T* detach() noexcept { return std::exchange(p_, nullptr); }
     explicit operator bool() const noexcept { return p_ != nullptr; }
     // Gives the reference up to the caller (who must release it).
     [[nodiscard]] T* leak() noexcept { return std::exchange(p_, nullptr); }
