@@ -186,7 +186,7 @@ struct ExceptionContext {
     std::exception_ptr exception;
     /// The name of the task or future the error belongs to, else empty. Python: the
     /// `context['task']` or `context['future']` object.
-    std::string task_name;
+    std::string task_name;  // empty unless the error belongs to a task or future
 };
 
 /// The event loop: a ready queue, timers and an epoll reactor, run on one thread.
