@@ -1,23 +1,29 @@
-# cmake -DDOC=<file.md> -DROOT=<source dir> -P CheckDocExamples.cmake
+# cmake -DDOC=<file.md> -DROOT=<source dir> [-DEVERY_BLOCK=ON] -P CheckDocExamples.cmake
 #
-# In DOC, each line `<!-- example: <path> -->` is followed by a fenced code block that must be
-# the file ROOT/<path>, byte for byte: the document shows the compiled example, so it cannot
-# rot. Fails if DOC has no such marker.
+# In DOC, each line `<!-- example: <path> -->` (a program) or `<!-- output: <path> -->` (its
+# expected output) is followed by a fenced code block that must be the file ROOT/<path>, byte
+# for byte: the document shows the compiled example and the output its test expects, so it
+# cannot rot. Fails if DOC has no such marker; with EVERY_BLOCK, also if any code block of
+# DOC has none (docs/tutorial.md: every block is a file of examples/tutorial/).
 if(NOT DOC OR NOT ROOT)
-    message(FATAL_ERROR "usage: cmake -DDOC=<file.md> -DROOT=<dir> -P CheckDocExamples.cmake")
+    message(FATAL_ERROR "usage: cmake -DDOC=<file.md> -DROOT=<dir> [-DEVERY_BLOCK=ON] -P CheckDocExamples.cmake")
 endif()
 file(READ "${DOC}" doc)
-string(REGEX MATCHALL "<!-- example: [^ ]+ -->\n```[a-z+]*\n" markers "${doc}")
+string(REGEX MATCHALL "<!-- (example|output): [^ ]+ -->\n```[a-z+]*\n" markers "${doc}")
 if(NOT markers)
     message(FATAL_ERROR "${DOC}: no `<!-- example: <path> -->` marker before a code block")
 endif()
 set(bad 0)
+set(checked 0)
+set(rest_of_doc "${doc}")                  # what follows the marker checked last
 foreach(marker IN LISTS markers)
-    string(REGEX REPLACE "^<!-- example: ([^ ]+) -->.*" "\\1" path "${marker}")
-    string(FIND "${doc}" "${marker}" at)
+    string(REGEX REPLACE "^<!-- (example|output): ([^ ]+) -->.*" "\\2" path "${marker}")
+    math(EXPR checked "${checked} + 1")
+    string(FIND "${rest_of_doc}" "${marker}" at)
     string(LENGTH "${marker}" len)
     math(EXPR start "${at} + ${len}")
-    string(SUBSTRING "${doc}" ${start} -1 rest)
+    string(SUBSTRING "${rest_of_doc}" ${start} -1 rest)
+    set(rest_of_doc "${rest}")
     string(FIND "${rest}" "\n```\n" end)
     if(end LESS 0)
         message(SEND_ERROR "${DOC}: the code block of ${path} is not closed")
@@ -39,6 +45,18 @@ foreach(marker IN LISTS markers)
         message(STATUS "${DOC}: the code block is ${path}")
     endif()
 endforeach()
+if(EVERY_BLOCK)
+    # Each block has an opening and a closing fence line; the marked ones are `checked`.
+    string(REGEX MATCHALL "(^|\n)```[^\n]*" fences "${doc}")
+    list(LENGTH fences fence_count)
+    math(EXPR marked_fences "2 * ${checked}")
+    if(NOT fence_count EQUAL marked_fences)
+        math(EXPR unmarked "(${fence_count} - ${marked_fences}) / 2")
+        message(SEND_ERROR "${DOC}: ${unmarked} code block(s) without an `<!-- example: <path> -->` or "
+                           "`<!-- output: <path> -->` marker: every block must be a file of the repository")
+        set(bad 1)
+    endif()
+endif()
 if(bad)
     message(FATAL_ERROR "${DOC}: code blocks out of date")
 endif()

@@ -259,12 +259,17 @@ void destroy_suspended_frames(void* innermost, OnError&& on_error) noexcept {
 template <class T>
 class [[nodiscard]] Coro {
 public:
+    /// What makes a function returning `Coro<T>` a coroutine (the compiler uses it; not for
+    /// direct use).
     using promise_type = detail::CoroPromise<T>;
+    /// What awaiting the Coro gives: the coroutine's `co_return` value.
     using value_type = T;
 
     /// An empty Coro; awaiting it raises RuntimeError.
     Coro() noexcept = default;
+    /// Takes over `o`'s coroutine; `o` is left empty. A Coro is not copied: it runs once.
     Coro(Coro&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    /// Destroys the coroutine held, if any, without running it, and takes over `o`'s.
     Coro& operator=(Coro&& o) noexcept {
         if (this != &o) {
             if (h_) h_.destroy();
@@ -279,7 +284,12 @@ public:
     /// Whether the Coro still holds a coroutine that has not been awaited or scheduled.
     [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(h_); }
 
+    /// Runs the coroutine in the awaiting task until it returns; gives its value or rethrows
+    /// its exception.
+    ///
+    /// Python: `await coro`
     detail::CoroAwaiter<T> operator co_await() && noexcept { return detail::CoroAwaiter<T>(std::exchange(h_, {})); }
+    /// The same for a named Coro (`co_await c;`), which is left empty.
     detail::CoroAwaiter<T> operator co_await() & noexcept { return detail::CoroAwaiter<T>(std::exchange(h_, {})); }
 
 private:
@@ -314,6 +324,7 @@ struct CoroAccess {
 /// Python: `asyncio.iscoroutine(obj)` (a compile-time trait here)
 template <class T>
 inline constexpr bool iscoroutine = false;
+/// A `Coro<T>` is a coroutine.
 template <class T>
 inline constexpr bool iscoroutine<Coro<T>> = true;
 

@@ -112,9 +112,11 @@ auto bind_callback(F&& f, A&&... args) {
 /// Throws: `ValueError` for NaN. Infinity and values beyond a century are clamped to a
 ///   century, which no program waits out.
 struct Delay {
+    /// The delay in the loop clock's units; a delay of zero or less is due at once.
     std::chrono::steady_clock::duration value;
 
     // Implicit, so that sleep(0.5) works; inline, because sleep(0) is a hot path.
+    /// Seconds, as Python's floats: `sleep(0.5)`.
     Delay(double seconds) {  // NOLINT(google-explicit-constructor)
         constexpr double century = 100.0 * 365 * 24 * 3600;
         if (std::isnan(seconds)) throw_nan();
@@ -122,6 +124,7 @@ struct Delay {
         if (seconds < -century) seconds = -century;
         value = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
     }
+    /// A `std::chrono` duration: `sleep(500ms)`.
     template <class Rep, class Period>
     Delay(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
         : value(clamp(d)) {}
@@ -186,8 +189,12 @@ private:
 /// Python: the `context` dict of `loop.call_exception_handler(context)`; its keys
 ///   `message`, `exception` and the name of the `task`/`future` are the members here.
 struct ExceptionContext {
+    /// What happened. Python: `context['message']`.
     std::string message;
+    /// The error, or null. Python: `context['exception']` (absent there when there is none).
     std::exception_ptr exception;
+    /// The name of the task or future the error belongs to, else empty. Python: the
+    /// `context['task']` or `context['future']` object.
     std::string task_name;  // empty unless the error belongs to a task or future
 };
 
@@ -200,9 +207,16 @@ struct ExceptionContext {
 ///   tasks still pending on it and reports each ("Task was destroyed but it is pending!").
 class EventLoop {
 public:
+    /// The real clock, monotonic as CPython's `time.monotonic()`; a virtual-clock loop
+    /// (`asyncio::testing`) keeps its own time in the same `time_point` type.
     using clock = std::chrono::steady_clock;
+    /// A point in loop time: what `time()` returns and `call_at` takes.
     using time_point = clock::time_point;
+    /// A span of loop time.
     using duration = clock::duration;
+    /// What `set_exception_handler` takes: called with the loop and what went wrong.
+    ///
+    /// Python: the `handler(loop, context)` of `loop.set_exception_handler(handler)`
     using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
     /// A loop on the real monotonic clock.

@@ -22,9 +22,12 @@ namespace asyncio {
 ///   other error derives from `std::exception` (docs/differences.md).
 class BaseException {
 public:
+    /// An error with `message` (may be empty), as `CancelledError("msg")`.
     explicit BaseException(std::string message = {}) : message_(std::move(message)) {}
     virtual ~BaseException() = default;
+    /// Copies the message.
     BaseException(const BaseException&) = default;
+    /// Copies the message.
     BaseException& operator=(const BaseException&) = default;
 
     /// The message given when the error was raised (may be empty).
@@ -98,8 +101,10 @@ public:
 ///   KeyboardInterrupt on its own, as CPython does for its base errors.
 class ExceptionGroup : public std::exception {
 public:
+    /// A condition on one sub-exception (a leaf or a nested group), for `split_if`.
     using Predicate = std::function<bool(const std::exception_ptr&)>;
 
+    /// A group of `exceptions` under `message`.
     ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
 
     /// Python: `str(eg)`, "message (N sub-exception[s])".
@@ -182,8 +187,13 @@ private:
 ///   it with the unhandled rest).
 class ExceptStar {
 public:
+    /// Starts the chain on `e`, the exception caught; see `except_star`.
     explicit ExceptStar(std::exception_ptr e);
 
+    /// Calls `handler` with the group of the leaves of type E left, if there are any, and
+    /// leaves the rest to the next clause; returns the chain.
+    ///
+    /// Python: `except* E as eg: handler(eg)`
     template <class E, class F>
     ExceptStar& handle(F&& handler) {
         if (!rest_) return *this;

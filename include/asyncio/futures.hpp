@@ -117,7 +117,9 @@ DoneCallbackId add_done_callback(FutureCore* core, F&& f) {
 template <class T = void>
 class Future {
 public:
+    /// The shared state the handles point to (the library's internals).
     using State = detail::FutureState<T>;
+    /// The future's result type.
     using value_type = T;
 
     /// A pending Future on the running loop.
@@ -212,6 +214,7 @@ public:
     /// Cancellation: cancelling the awaiting task cancels the future.
     detail::FutureAwaiter<T, State> operator co_await() const { return detail::FutureAwaiter<T, State>(state()); }
 
+    /// Whether two handles share one future.
     friend bool operator==(const Future& a, const Future& b) noexcept { return a.core_ == b.core_; }
 
 private:
@@ -239,12 +242,18 @@ Future<T> EventLoop::create_future() {
 /// Python: `asyncio.isfuture(obj)` (a compile-time trait here)
 template <class T>
 inline constexpr bool isfuture = false;
+/// A `Future<T>` is a future.
 template <class T>
 inline constexpr bool isfuture<Future<T>> = true;
 
 }  // namespace asyncio
 
+/// Hashes a Future by the state its handles share, so that futures can be the keys of
+/// unordered containers.
+///
+/// Python: `hash(fut)`
 template <class T>
 struct std::hash<asyncio::Future<T>> {
+    /// The hash of the shared state's address.
     std::size_t operator()(const asyncio::Future<T>& f) const noexcept { return std::hash<const void*>()(f.core_.get()); }
 };

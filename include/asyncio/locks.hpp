@@ -28,8 +28,11 @@ class Lock;
 class [[nodiscard]] LockGuard {
 public:
     LockGuard() noexcept = default;
+    /// Takes over `lock`, which the current task holds; `scoped()` makes guards so.
     explicit LockGuard(Lock* lock) noexcept : lock_(lock) {}
+    /// Takes over `o`'s lock; `o` holds none.
     LockGuard(LockGuard&& o) noexcept : lock_(std::exchange(o.lock_, nullptr)) {}
+    /// Releases the lock held, if any, and takes over `o`'s.
     LockGuard& operator=(LockGuard&& o) noexcept;
     ~LockGuard();
     /// Releases now instead of at the end of the scope.
@@ -55,8 +58,11 @@ class Semaphore;
 class [[nodiscard]] SemaphoreGuard {
 public:
     SemaphoreGuard() noexcept = default;
+    /// Takes over a permit of `sem` already acquired; `scoped()` makes guards so.
     explicit SemaphoreGuard(Semaphore* sem) noexcept : sem_(sem) {}
+    /// Takes over `o`'s permit; `o` holds none.
     SemaphoreGuard(SemaphoreGuard&& o) noexcept : sem_(std::exchange(o.sem_, nullptr)) {}
+    /// Gives back the permit held, if any, and takes over `o`'s.
     SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept;
     ~SemaphoreGuard();
     /// Releases the permit now instead of at the end of the scope.
@@ -241,6 +247,7 @@ private:
 /// Throws: `ValueError("Semaphore initial value must be >= 0")` for a negative value.
 class Semaphore {
 public:
+    /// A semaphore with `value` permits.
     explicit Semaphore(long value = 1);
     Semaphore(const Semaphore&) = delete;
     Semaphore& operator=(const Semaphore&) = delete;
@@ -295,6 +302,7 @@ private:
 ///   `ValueError("BoundedSemaphore released too many times")` from `release()`.
 class BoundedSemaphore : public Semaphore {
 public:
+    /// A semaphore with `value` permits, which is also its bound.
     explicit BoundedSemaphore(long value = 1) : Semaphore(value), bound_(value) {}
     void release() override;
 
@@ -316,6 +324,7 @@ public:
 /// Throws: `ValueError("parties must be > 0")` if `parties < 1`.
 class Barrier {
 public:
+    /// A barrier for `parties` tasks.
     explicit Barrier(long parties);
     Barrier(const Barrier&) = delete;
     Barrier& operator=(const Barrier&) = delete;

@@ -233,12 +233,15 @@ private:
     T item_;
 };
 
-// The queue proper; Queue, PriorityQueue and LifoQueue differ only in their storage.
+/// The queue proper; Queue, PriorityQueue and LifoQueue differ only in their storage, the
+/// order their items leave in. Users name those three; this is `detail::BasicQueue`.
 template <class T, class Storage>
 class BasicQueue {
 public:
+    /// The type of the items.
     using value_type = T;
 
+    /// A queue of at most `maxsize` items.
     // Signed, as in CPython: maxsize <= 0 is unbounded (an unsigned -1 would be a bound).
     explicit BasicQueue(long maxsize = 0) : maxsize_(maxsize) { finished_.set(); }
     BasicQueue(const BasicQueue&) = delete;

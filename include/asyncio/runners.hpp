@@ -26,6 +26,10 @@ struct RunnerAccess;
 ///   `debug` flag; contextvars are not copied (C++ has none).
 class Runner {
 public:
+    /// Makes the runner's loop: `new_event_loop` by default, `testing::new_event_loop` for the
+    /// virtual clock.
+    ///
+    /// Python: the `loop_factory` argument
     using LoopFactory = std::function<std::unique_ptr<EventLoop>()>;
 
     /// A runner whose loop comes from `loop_factory` (default: `new_event_loop`), made on

@@ -50,9 +50,13 @@ public:
     /// Dropping the last handle never cancels or destroys an unfinished task: the loop keeps
     /// it. A task that failed and whose exception nobody retrieved is reported here.
     ~AnyTask() = default;
+    /// Another handle to the same task.
     AnyTask(const AnyTask&) noexcept = default;
+    /// Takes over the other handle's task; the moved-from handle is empty.
     AnyTask(AnyTask&&) noexcept = default;
+    /// Makes this a handle to the same task as the other.
     AnyTask& operator=(const AnyTask&) noexcept = default;
+    /// Takes over the other's task; the moved-from handle is empty.
     AnyTask& operator=(AnyTask&&) noexcept = default;
 
     /// Whether this handle names a task.
@@ -138,6 +142,7 @@ public:
         return detail::FutureAwaiter<void, detail::TaskCore>(core_.leak(), detail::adopt_ref);
     }
 
+    /// Whether two handles name the same task (or are both empty).
     friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.core_ == b.core_; }
 
 protected:
@@ -168,6 +173,7 @@ private:
 template <class T = void>
 class Task : public AnyTask {
 public:
+    /// The task's result type: what its coroutine returns.
     using value_type = T;
     Task() noexcept = default;
 
@@ -474,25 +480,33 @@ auto EventLoop::run_until_complete(Aw&& aw) {
 template <class T>
 class Outcome {
 public:
+    /// The value held: `T`, or `std::monostate` for a `void` child.
     using value_type = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+    /// A slot holding a value.
     explicit Outcome(value_type v) : v_(std::in_place_index<0>, std::move(v)) {}
+    /// A slot holding an exception.
     explicit Outcome(std::exception_ptr e) : v_(std::in_place_index<1>, std::move(e)) {}
 
     /// Whether the slot holds a value.
     [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
+    /// The same as `has_value()`.
     explicit operator bool() const noexcept { return has_value(); }
     /// The value; rethrows the exception if there is one.
     value_type& value() & {
         if (!has_value()) std::rethrow_exception(std::get<1>(v_));
         return std::get<0>(v_);
     }
+    /// The value; rethrows the exception if there is one.
     const value_type& value() const& {
         if (!has_value()) std::rethrow_exception(std::get<1>(v_));
         return std::get<0>(v_);
     }
+    /// The same as `value()`.
     value_type& operator*() & { return value(); }
+    /// The same as `value()`.
     const value_type& operator*() const& { return value(); }
+    /// A pointer to the value; rethrows the exception if there is one.
     value_type* operator->() { return &value(); }
     /// The exception, or null if the slot holds a value.
     [[nodiscard]] std::exception_ptr exception() const noexcept { return has_value() ? nullptr : std::get<1>(v_); }
@@ -507,6 +521,7 @@ private:
 struct ReturnExceptions {
     explicit ReturnExceptions() = default;
 };
+/// The tag itself, first argument of `gather`: `gather(asyncio::return_exceptions, a, b)`.
 inline constexpr ReturnExceptions return_exceptions{};
 
 namespace detail {
@@ -754,8 +769,17 @@ auto gather(First&&, Rest&&...) {
 ///
 /// Python: `asyncio.FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`
 enum class ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
+/// `wait()` returns once any task is done.
+///
+/// Python: `asyncio.FIRST_COMPLETED`
 inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::FIRST_COMPLETED;
+/// `wait()` returns once any task fails, or when all are done.
+///
+/// Python: `asyncio.FIRST_EXCEPTION`
 inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::FIRST_EXCEPTION;
+/// `wait()` returns once every task is done (the default).
+///
+/// Python: `asyncio.ALL_COMPLETED`
 inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
 
 /// The `(done, pending)` pair `wait()` returns.
@@ -994,16 +1018,24 @@ public:
     /// The next result in completion order.
     [[nodiscard]] Coro<T> next() { return next_of(state_); }
 
+    /// Goes through the items for a range-for: each `*it` is the next result in completion
+    /// order, whatever the iterator's place; there are as many items as tasks.
     class iterator {
     public:
+        /// An item: a Coro to await for the next result.
         using value_type = Coro<T>;
+        /// For `std::input_iterator`.
         using difference_type = std::ptrdiff_t;
+        /// The next result in completion order, as `next()`.
         Coro<T> operator*() const { return next_of(state_); }
+        /// On to the next item.
         iterator& operator++() {
             ++i_;
             return *this;
         }
+        /// On to the next item.
         void operator++(int) { ++i_; }
+        /// Whether two iterators are at the same item.
         friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.i_ == b.i_; }
 
     private:
@@ -1012,8 +1044,11 @@ public:
         std::shared_ptr<State> state_;
         std::size_t i_;
     };
+    /// The first item.
     iterator begin() const { return iterator(state_, 0); }
+    /// Past the last item.
     iterator end() const { return iterator(state_, state_->tasks.size()); }
+    /// How many items: the tasks given, each counted once.
     [[nodiscard]] std::size_t size() const noexcept { return state_->tasks.size(); }
 
 private:
@@ -1076,11 +1111,18 @@ template <std::ranges::input_range R>
 
 }  // namespace asyncio
 
+/// Hashes a task handle by the task it names, so that tasks can live in a
+/// `std::unordered_set`, as `background_tasks` does in Python.
+///
+/// Python: `hash(task)`
 template <>
 struct std::hash<asyncio::AnyTask> {
+    /// The hash of the task's address.
     std::size_t operator()(const asyncio::AnyTask& t) const noexcept { return std::hash<const void*>()(t.core_.get()); }
 };
+/// Hashes a `Task<T>` as the `AnyTask` it is.
 template <class T>
 struct std::hash<asyncio::Task<T>> {
+    /// The hash of the task's address.
     std::size_t operator()(const asyncio::Task<T>& t) const noexcept { return std::hash<asyncio::AnyTask>()(t); }
 };

@@ -26,6 +26,7 @@ struct TimeoutAccess;
 ///   cannot be entered twice. Deadlines are loop time points; `std::nullopt` is "never".
 class Timeout {
 public:
+    /// A point in loop time (`EventLoop::time_point`).
     using time_point = EventLoop::time_point;
 
     /// Python: `cm.when()`
