@@ -191,6 +191,7 @@ public:
     /// Python: `Future.set_exception(exception)`
     /// Throws: `InvalidStateError` if it is done.
     void set_exception(std::exception_ptr e) const { core().set_exception(std::move(e)); }
+    /// Convenience: `set_exception(std::make_exception_ptr(e))`.
     template <class E>
         requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
     void set_exception(E&& e) const {
@@ -199,6 +200,7 @@ public:
 
     /// Whether the handle has a state (false once moved from or default-constructed).
     explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+    /// Whether two handles share one state.
     friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
 
 private:
