@@ -62,11 +62,6 @@ void HandleCore::run() {
 
 void HandleCore::fire() { LoopAccess::ready(*loop_).push_loose(this); }
 
-void LoopAccess::interrupt_from_signal(EventLoop& l) noexcept {
-    l.interrupted_.store(true, std::memory_order_release);
-    l.io_->mailbox->wake();
-}
-
 Mailbox* LoopAccess::mailbox(const EventLoop& l) noexcept { return l.io_->mailbox.get(); }
 
 std::size_t LoopAccess::registered_fds(const EventLoop& l) noexcept { return l.io_ ? l.io_->registered : 0; }
@@ -159,9 +154,6 @@ void EventLoop::run_once() {
     using namespace std::chrono;
     detail::LoopIo& io = *io_;
     if (io.mailbox->pending()) drain_threadsafe();
-    if (interrupted_.load(std::memory_order_relaxed) && interrupted_.exchange(false, std::memory_order_acquire)) {
-        if (on_interrupt_) on_interrupt_();
-    }
 
     const bool have_fds = io.registered > 0;
     int timeout_ms = -1;

@@ -43,6 +43,15 @@ struct LoopIo {
     std::map<int, SignalEntry> signals;
 };
 
+// The Runner's Ctrl-C (src/unix_events.cpp): SIGINT to `loop` as its interrupt (on_interrupt_),
+// if this is the main thread, SIGINT has its default action and no loop handles it; false
+// otherwise. interrupt_pending: a SIGINT came that no loop iteration picked up (the route
+// holds the mailbox, so this works after the loop is gone). unroute_interrupt puts SIG_DFL
+// back if the handler is still ours.
+bool route_interrupt(EventLoop& loop) noexcept;
+bool interrupt_pending() noexcept;
+void unroute_interrupt() noexcept;
+
 // What the default exception handler prints, usable without a loop.
 void print_exception_context(const ExceptionContext& context) noexcept;
 

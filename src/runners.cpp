@@ -2,9 +2,9 @@
 #include <asyncio/runners.hpp>
 #include <asyncio/threads.hpp>
 
+#include "loop_internal.hpp"
+
 #include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,28 +13,6 @@
 
 namespace asyncio {
 namespace {
-
-// The loop a SIGINT should interrupt. Atomics: read from the signal handler.
-std::atomic<EventLoop*> g_sigint_loop{nullptr};
-// Ctrl-Cs not yet picked up by the loop (Runner's on_interrupt resets it).
-std::atomic<int> g_sigint_count{0};
-
-extern "C" void on_sigint(int) {
-    if (g_sigint_count.fetch_add(1, std::memory_order_relaxed) >= 1) {
-        // The loop has not picked up the one before: it is stuck in a callback or a task
-        // step, and only this can end it. End the process as an unhandled SIGINT would
-        // (CPython raises KeyboardInterrupt wherever the signal lands).
-        ::signal(SIGINT, SIG_DFL);
-        ::raise(SIGINT);
-        return;
-    }
-    if (EventLoop* loop = g_sigint_loop.load(std::memory_order_acquire)) detail::LoopAccess::interrupt_from_signal(*loop);
-}
-
-// The loop picked up the Ctrl-C: the next one is again the first.
-void picked_up() noexcept { g_sigint_count.store(0, std::memory_order_relaxed); }
-
-bool on_main_thread() { return ::getpid() == static_cast<pid_t>(::syscall(SYS_gettid)); }
 
 // CPython's _cancel_all_tasks: cancel what is left, let it finish, report real errors.
 void cancel_all_tasks(EventLoop& loop) {
@@ -93,7 +71,6 @@ void Runner::close_loop() {
         loop_->close();
     } catch (...) {  // close() only throws while running, which cannot be the case here
     }
-    if (sigint_installed_) g_sigint_loop.store(nullptr, std::memory_order_release);
     loop_.reset();
     detail::pool_trim();  // the frames of the run are all free now: their arenas go back
 }
@@ -107,10 +84,7 @@ void Runner::close() {
         SigintScope sigint(*this);
         // Any Ctrl-C now ends the waiting for the tasks left (CPython's default handler
         // raises KeyboardInterrupt in _cancel_all_tasks).
-        detail::LoopAccess::set_on_interrupt(*loop_, [] {
-            picked_up();
-            throw KeyboardInterrupt();
-        });
+        detail::LoopAccess::set_on_interrupt(*loop_, [] { throw KeyboardInterrupt(); });
         try {
             cancel_all_tasks(*loop_);
             // CPython's constants.THREAD_JOIN_TIMEOUT. A Ctrl-C ends the wait: the threads
@@ -123,43 +97,28 @@ void Runner::close() {
         }
         close_loop();
         // A Ctrl-C that came while the frames were destroyed, with no loop iteration after it.
-        if (sigint_installed_ && g_sigint_count.load(std::memory_order_relaxed) > 0) {
-            picked_up();
-            interrupted = true;
-        }
+        // (The Ctrl-C route holds the loop's mailbox, which outlives the loop.)
+        if (sigint_installed_ && detail::interrupt_pending()) interrupted = true;
     }
     if (interrupted) throw KeyboardInterrupt();
 }
 
 Runner::SigintScope::SigintScope(Runner& r) : runner_(r) {
     if (runner_.sigint_scopes_++ > 0) return;
-    EventLoop& loop = *runner_.loop_;
-    struct sigaction current {};
-    if (on_main_thread() && ::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler == SIG_DFL &&
-        g_sigint_loop.load() == nullptr) {
-        g_sigint_count.store(0, std::memory_order_relaxed);
-        g_sigint_loop.store(&loop, std::memory_order_release);
-        struct sigaction sa {};
-        sa.sa_handler = on_sigint;
-        sigemptyset(&sa.sa_mask);
-        runner_.sigint_installed_ = ::sigaction(SIGINT, &sa, nullptr) == 0;
-        if (!runner_.sigint_installed_) g_sigint_loop.store(nullptr);
-    }
+    // Only on the main thread, only if SIGINT has its default action, and only if no loop
+    // handles it (src/unix_events.cpp), as CPython's Runner checks default_int_handler.
+    runner_.sigint_installed_ = detail::route_interrupt(*runner_.loop_);
 }
 
 Runner::SigintScope::~SigintScope() {
     if (--runner_.sigint_scopes_ > 0 || !runner_.sigint_installed_) return;
     runner_.sigint_installed_ = false;
-    // As CPython, put the default back only if the handler is still ours.
-    struct sigaction current {};
-    if (::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler == on_sigint) ::signal(SIGINT, SIG_DFL);
-    g_sigint_loop.store(nullptr, std::memory_order_release);
+    detail::unroute_interrupt();  // the default back, if the handler is still ours
 }
 
 Runner::RunGuard::RunGuard(Runner& r, AnyTask main) : runner_(r), main_(std::move(main)), sigint_(r) {
     // CPython's Runner._on_sigint: the first Ctrl-C cancels the main task, the next raises.
     detail::LoopAccess::set_on_interrupt(runner_.get_loop(), [this] {
-        picked_up();
         ++runner_.interrupt_count_;
         if (runner_.interrupt_count_ == 1 && !main_.done()) {
             main_.cancel();

@@ -24,6 +24,7 @@ struct ThreadPoolExecutor::Shared {
     detail::ExecutorJob* head = nullptr;
     detail::ExecutorJob* tail = nullptr;
     std::size_t idle = 0;     // threads waiting for work
+    std::atomic<std::size_t> finishing{0};  // threads past their job's work (executor_job_finishing)
     std::size_t running = 0;  // threads started and not ended
     std::size_t started = 0;  // for the names
     std::size_t max_workers = 0;
@@ -47,18 +48,24 @@ namespace {
 
 std::atomic<int> g_executor_count{0};
 
+// The worker's pool, and whether its current job said it is finishing.
+thread_local ThreadPoolExecutor::Shared* t_pool = nullptr;
+thread_local bool t_finishing = false;
+
 void worker(std::shared_ptr<ThreadPoolExecutor::Shared> s, std::string name) {
     // Signals go to the loop's thread (add_signal_handler, Ctrl-C), never to a worker.
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    t_pool = s.get();
     std::unique_lock lock(s->mutex);
     for (;;) {
         if (detail::ExecutorJob* j = s->pop()) {
             lock.unlock();
             j->run_job();
             lock.lock();
+            if (std::exchange(t_finishing, false)) s->finishing.fetch_sub(1, std::memory_order_relaxed);
             continue;
         }
         if (s->shutdown) break;
@@ -71,6 +78,19 @@ void worker(std::shared_ptr<ThreadPoolExecutor::Shared> s, std::string name) {
 }
 
 }  // namespace
+
+}  // namespace asyncio::concurrent
+
+namespace asyncio::detail {
+void executor_job_finishing() noexcept {
+    if (concurrent::t_pool && !concurrent::t_finishing) {
+        concurrent::t_finishing = true;
+        concurrent::t_pool->finishing.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+}  // namespace asyncio::detail
+
+namespace asyncio::concurrent {
 
 // Not in the header: Shared is private there, and worker() needs it by name.
 ThreadPoolExecutor::ThreadPoolExecutor(long max_workers, std::string thread_name_prefix) : shared_(std::make_shared<Shared>()) {
@@ -110,7 +130,7 @@ void ThreadPoolExecutor::post(detail::ExecutorJob* job) {
     // A thread first, while it can still fail (std::system_error, std::bad_alloc) with the
     // job still the caller's: CPython's _adjust_thread_count, one more thread only when none
     // is idle.
-    if (s.idle == 0 && s.running < s.max_workers) {
+    if (s.idle + s.finishing.load(std::memory_order_relaxed) == 0 && s.running < s.max_workers) {
         std::string name = s.prefix + "_" + std::to_string(s.started);
         s.threads.reserve(s.threads.size() + 1);
         s.threads.emplace_back(worker, shared_, std::move(name));
@@ -123,7 +143,7 @@ void ThreadPoolExecutor::post(detail::ExecutorJob* job) {
     else
         s.head = job;
     s.tail = job;
-    if (s.idle > 0) s.work.notify_one();
+    if (s.idle > 0) s.work.notify_one();  // a finishing thread finds the job when it looks
 }
 
 void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {

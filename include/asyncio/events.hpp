@@ -467,10 +467,9 @@ private:
     detail::FutureCore* cores_ = nullptr;  // every future and task alive on the loop (FutureCore::prev_in_loop)
     detail::ExtrasTable* extras_ = nullptr;  // made on first use, freed by ~EventLoop (src/futures.cpp)
     detail::RemoteOp* remote_ops_ = nullptr;  // not home yet (detail/remote_op.hpp)
-    std::function<void()> on_interrupt_;  // set by Runner: what SIGINT does
+    std::function<void()> on_interrupt_;  // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
     std::shared_ptr<concurrent::ThreadPoolExecutor> default_executor_;
     bool executor_shutdown_called_ = false;
-    std::atomic<bool> interrupted_{false};
 
     bool virtual_time_ = false;
     time_point virtual_now_{};
@@ -510,7 +509,6 @@ struct LoopAccess {
     static bool closing(const EventLoop& l) noexcept { return l.closing_; }
     static void set_virtual_time(EventLoop& l) noexcept { l.virtual_time_ = true; }
     static void set_on_interrupt(EventLoop& l, std::function<void()> f) { l.on_interrupt_ = std::move(f); }
-    static void interrupt_from_signal(EventLoop& l) noexcept;  // async-signal-safe
     // The door for I/O objects (detail/io_watcher.hpp): `w` is told of `fd`'s readiness,
     // edge-triggered, until unwatch_io. Throws RuntimeError if the loop is closed or the fd
     // already has a watcher, reader or writer; ValueError for a negative fd;

@@ -99,6 +99,7 @@ private:
                 error_ = std::current_exception();
             }
             phase_.store(done, std::memory_order_release);
+            executor_job_finishing();
             post_home();  // refused only once the loop has closed, which let go of it already
         }
         release();  // the worker's reference

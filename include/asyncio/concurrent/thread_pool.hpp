@@ -30,6 +30,12 @@ protected:
     ~ExecutorJob() = default;
 };
 
+// Called by a job on a ThreadPoolExecutor's worker when its work is done and only the hand-
+// over is left (ThreadCall, before it posts home): the worker counts as idle from here, so
+// that the next job submitted in answer to this one reuses it instead of starting a thread.
+// A no-op on other threads.
+void executor_job_finishing() noexcept;
+
 // `f(args...)` as one callable, the arguments decayed and kept.
 template <class F, class... A>
 auto bind_call(F&& f, A&&... args) {
