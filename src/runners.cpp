@@ -85,13 +85,24 @@ void Runner::close() {
         // Any Ctrl-C now ends the waiting for the tasks left (CPython's default handler
         // raises KeyboardInterrupt in _cancel_all_tasks).
         detail::LoopAccess::set_on_interrupt(*loop_, [] { throw KeyboardInterrupt(); });
+        Task<void> joining;
         try {
             cancel_all_tasks(*loop_);
             // CPython's constants.THREAD_JOIN_TIMEOUT. A Ctrl-C ends the wait: the threads
             // are left to end on their own (never joined at exit: gh-111358).
-            loop_->run_until_complete(loop_->shutdown_default_executor(std::chrono::seconds(300)));
+            joining = loop_->create_task(loop_->shutdown_default_executor(std::chrono::seconds(300)));
+            loop_->run_until_complete(joining);
         } catch (const KeyboardInterrupt&) {
             interrupted = true;
+            // The wait ends here: one step lets it give the threads up (no "Task was
+            // destroyed but it is pending!" for the library's own task).
+            if (joining && !joining.done()) {
+                joining.cancel();
+                try {
+                    loop_->run_until_complete(joining);
+                } catch (...) {  // CancelledError, or another Ctrl-C: closing goes on
+                }
+            }
         } catch (...) {
             loop_->call_exception_handler({"error while cancelling the remaining tasks", std::current_exception(), {}});
         }

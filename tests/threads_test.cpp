@@ -7,6 +7,8 @@
 #include "support/gate.hpp"
 
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -333,4 +335,36 @@ TEST(ThreadPool, ShutdownWithCancelFuturesCancelsWhatHasNotStarted) {
     EXPECT_TRUE(first.running());
     release.open();
     EXPECT_EQ(first.result(10), 1);
+}
+
+// Ctrl-C while run() waits for the default executor's threads (CPython's gh-111358: a
+// process that cannot exit): the wait ends, run() raises KeyboardInterrupt, and the thread
+// still running is left to end on its own.
+TEST(DefaultExecutor, CtrlCDuringItsShutdownStillEndsRunWithKeyboardInterrupt) {
+    Gate release;
+    auto pool = std::make_shared<ThreadPoolExecutor>(1);
+    std::atomic<bool> sent{false};
+    std::thread ctrl_c([&] {
+        // Once run() has begun shutting the executor down, submit() refuses.
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            try {
+                (void)pool->submit([] {});
+            } catch (const RuntimeError&) {
+                ::kill(::getpid(), SIGINT);
+                sent = true;
+                return;
+            }
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    EXPECT_THROW(asyncio::run([](std::shared_ptr<ThreadPoolExecutor> p, Gate& g) -> Coro<void> {
+        asyncio::get_running_loop().set_default_executor(p);
+        (void)asyncio::get_running_loop().run_in_executor(nullptr, [&g] { g.wait(); });
+        co_return;
+    }(pool, release)), asyncio::KeyboardInterrupt);
+    EXPECT_TRUE(sent.load());
+    release.open();
+    ctrl_c.join();
+    EXPECT_TRUE(pool->shutdown_and_wait_for(10s));
 }
