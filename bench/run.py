@@ -64,6 +64,8 @@ WORKLOADS = [
     Workload("w2_yield_storm", "W2 yield storm", "yield", ["1000", "1000"], ["100", "1000"], 1_000_000),
     Workload("w3_ping_pong", "W3 ping-pong", "round trip", ["1000000"], ["100000"], 1_000_000),
     Workload("w4_sleepers", "W4 sleepers", "task", ["1000000"], ["100000"], 1_000_000, sleeps_1s=True),
+    Workload("w6_offload", "W6 to_thread round trip", "round trip", ["100000"], ["10000"], 100_000),
+    Workload("w6_threadsafe", "W6 call_soon_threadsafe, 4 threads", "callback", ["250000"], ["25000"], 1_000_000),
     # W5 (TCP echo) needs a server, a load generator and taskset: it will get its own runner
     # beside run_loop_workload(), and its rows join the same table.
 ]
