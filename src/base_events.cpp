@@ -178,6 +178,20 @@ void EventLoop::run_once() {
         detail::pool_trim();
     }
 
+    // A call on another thread is on its way home and nothing else can happen before it:
+    // spin a few microseconds before sleeping in epoll (src/spin.hpp), unless the last tries
+    // came to nothing (a long call: then sleep at once for the next 32 chances).
+    if (timeout_ms != 0 && remote_ops_ && !stopping_) {
+        if (io.spin_skip > 0) {
+            --io.spin_skip;
+        } else if (io.mailbox->spin_for_post(std::chrono::microseconds(20))) {
+            timeout_ms = 0;
+            if (!have_fds) drain_threadsafe();  // (else the poll below drains it)
+        } else {
+            io.spin_skip = 32;
+        }
+    }
+
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
     if (timeout_ms != 0 || have_fds) {

@@ -1,5 +1,6 @@
 // src/mailbox.cpp: the loop's door for other threads and signal handlers (mailbox.hpp).
 #include "mailbox.hpp"
+#include "spin.hpp"
 
 #include <asyncio/events.hpp>
 
@@ -31,10 +32,18 @@ bool Mailbox::post(HandleCore* h) noexcept {
     tail_ = h;
     ++count_;
     h->add_ref();
-    pending_.store(true, std::memory_order_release);
-    // One wake-up per batch: the loop empties the whole queue when it wakes.
-    if (was_empty) wake();
+    pending_.store(true, std::memory_order_seq_cst);
+    // One wake-up per batch: the loop empties the whole queue when it wakes; none while it
+    // spins for this very post.
+    if (was_empty && !loop_spinning_.load(std::memory_order_seq_cst)) wake();
     return true;
+}
+
+bool Mailbox::spin_for_post(std::chrono::nanoseconds limit) noexcept {
+    loop_spinning_.store(true, std::memory_order_seq_cst);
+    spin_until([this] { return pending_.load(std::memory_order_acquire); }, limit);
+    loop_spinning_.store(false, std::memory_order_seq_cst);
+    return pending_.load(std::memory_order_seq_cst);
 }
 
 void Mailbox::raise_signal(int sig) noexcept {

@@ -11,6 +11,7 @@
 #include <asyncio/detail/ready_queue.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +53,10 @@ public:
 
     // The loop's thread. Whether anything was posted or raised since the last take().
     [[nodiscard]] bool pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+    // The loop's thread, about to sleep while a call on another thread is on its way home:
+    // waits up to `limit` for a post, spinning (src/spin.hpp); posts meanwhile skip the
+    // eventfd write. True if something came.
+    bool spin_for_post(std::chrono::nanoseconds limit) noexcept;
     // Moves what was posted into `ready`, in order; room is made first, under the lock, so
     // that out of memory the batch stays queued for the next try (std::bad_alloc).
     void take(ReadyQueue& ready);
@@ -82,6 +87,9 @@ private:
     // release/acquire: the loop that sees `pending_` also sees what was queued or raised.
     std::atomic<bool> pending_{false};
     std::atomic<bool> any_signal_{false};
+    // The loop spins in spin_for_post(): no wake-up is needed. seq_cst with pending_ (the
+    // loop clears this then reads pending_; a poster sets pending_ then reads this).
+    std::atomic<bool> loop_spinning_{false};
     std::atomic<std::uint32_t> signals_[max_signal] = {};
     std::atomic<std::size_t> syscalls_{0};
 };

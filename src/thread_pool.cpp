@@ -3,6 +3,8 @@
 // max_workers.
 #include <asyncio/concurrent/thread_pool.hpp>
 
+#include "spin.hpp"
+
 #include <pthread.h>
 #include <signal.h>
 
@@ -23,7 +25,11 @@ struct ThreadPoolExecutor::Shared {
     std::condition_variable ended;  // a thread ended
     detail::ExecutorJob* head = nullptr;
     detail::ExecutorJob* tail = nullptr;
-    std::size_t idle = 0;     // threads waiting for work
+    std::size_t idle = 0;      // threads waiting for work (spinning or asleep)
+    std::size_t sleepers = 0;  // of those, asleep on `work`: only they need a notify
+    std::size_t queued = 0;    // jobs in the list
+    std::atomic<bool> has_work{false};  // head != nullptr, for the spinners (no lock)
+    std::atomic<bool> stopping{false};  // shutdown, for the spinners
     std::atomic<std::size_t> finishing{0};  // threads past their job's work (executor_job_finishing)
     std::size_t running = 0;  // threads started and not ended
     std::size_t started = 0;  // for the names
@@ -36,8 +42,12 @@ struct ThreadPoolExecutor::Shared {
     detail::ExecutorJob* pop() noexcept {
         detail::ExecutorJob* j = head;
         if (j) {
+            --queued;
             head = j->job_next;
-            if (!head) tail = nullptr;
+            if (!head) {
+                tail = nullptr;
+                has_work.store(false, std::memory_order_relaxed);
+            }
             j->job_next = nullptr;
         }
         return j;
@@ -70,7 +80,18 @@ void worker(std::shared_ptr<ThreadPoolExecutor::Shared> s, std::string name) {
         }
         if (s->shutdown) break;
         ++s->idle;
-        s->work.wait(lock, [&] { return s->head || s->shutdown; });
+        // The next call often comes right after the answer to this one (a task awaiting
+        // to_thread in a loop): spin a little before sleeping (src/spin.hpp).
+        lock.unlock();
+        bool more = detail::spin_until(
+            [&] { return s->has_work.load(std::memory_order_acquire) || s->stopping.load(std::memory_order_relaxed); },
+            std::chrono::microseconds(50));
+        lock.lock();
+        if (!more) {
+            ++s->sleepers;
+            s->work.wait(lock, [&] { return s->head || s->shutdown; });
+            --s->sleepers;
+        }
         --s->idle;
     }
     --s->running;
@@ -143,7 +164,11 @@ void ThreadPoolExecutor::post(detail::ExecutorJob* job) {
     else
         s.head = job;
     s.tail = job;
-    if (s.idle > 0) s.work.notify_one();  // a finishing thread finds the job when it looks
+    ++s.queued;
+    s.has_work.store(true, std::memory_order_release);
+    // A spinning thread finds the job by itself; a sleeping one needs the futex, once there
+    // are more jobs than spinners.
+    if (s.sleepers > 0 && s.queued > s.idle - s.sleepers) s.work.notify_one();
 }
 
 void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
@@ -153,10 +178,13 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
     {
         std::lock_guard lock(s.mutex);
         s.shutdown = true;
+        s.stopping.store(true, std::memory_order_relaxed);
         if (!wait) s.no_wait = true;
         if (cancel_futures) {
             cancelled = s.head;
             s.head = s.tail = nullptr;
+            s.queued = 0;
+            s.has_work.store(false, std::memory_order_relaxed);
         }
         if (wait) threads.swap(s.threads);
     }

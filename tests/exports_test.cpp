@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <memory>
 #include <type_traits>
 
 namespace {
@@ -47,6 +49,21 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] asyncio::TimerHandle th;
     [[maybe_unused]] asyncio::ExceptionContext ctx;
     [[maybe_unused]] asyncio::Delay d(0.5);
+    // threads, executors and signals
+    [[maybe_unused]] auto wrap = &asyncio::wrap_future<int>;
+    [[maybe_unused]] auto rct = &asyncio::run_coroutine_threadsafe<int>;
+    [[maybe_unused]] auto tt = [] { return asyncio::to_thread([] { return 1; }); };
+    [[maybe_unused]] auto tto = [](asyncio::concurrent::Executor& e) { return asyncio::to_thread_on(e, [] {}); };
+    [[maybe_unused]] auto rie = [](asyncio::EventLoop& l) { return l.run_in_executor(nullptr, [] {}); };
+    [[maybe_unused]] auto sde = static_cast<void (asyncio::EventLoop::*)(std::shared_ptr<asyncio::concurrent::ThreadPoolExecutor>)>(
+        &asyncio::EventLoop::set_default_executor);
+    [[maybe_unused]] auto shde = static_cast<asyncio::Coro<void> (asyncio::EventLoop::*)(asyncio::Delay)>(
+        &asyncio::EventLoop::shutdown_default_executor);
+    [[maybe_unused]] auto ash = [](asyncio::EventLoop& l) { l.add_signal_handler(SIGUSR1, [] {}); };
+    [[maybe_unused]] auto rsh = &asyncio::EventLoop::remove_signal_handler;
+    [[maybe_unused]] asyncio::concurrent::Future<int> cf;
+    [[maybe_unused]] asyncio::concurrent::Executor* ex = nullptr;
+    [[maybe_unused]] asyncio::concurrent::ThreadPoolExecutor* pool = nullptr;
     // locks and queues
     [[maybe_unused]] asyncio::Lock lock;
     [[maybe_unused]] asyncio::LockGuard guard;
