@@ -90,8 +90,10 @@ void Runner::close() {
             cancel_all_tasks(*loop_);
             // CPython's constants.THREAD_JOIN_TIMEOUT. A Ctrl-C ends the wait: the threads
             // are left to end on their own (never joined at exit: gh-111358).
-            joining = loop_->create_task(loop_->shutdown_default_executor(std::chrono::seconds(300)));
-            loop_->run_until_complete(joining);
+            if (detail::LoopAccess::default_executor(*loop_)) {
+                joining = loop_->create_task(loop_->shutdown_default_executor(std::chrono::seconds(300)));
+                loop_->run_until_complete(joining);
+            }
         } catch (const KeyboardInterrupt&) {
             interrupted = true;
             // The wait ends here: one step lets it give the threads up (no "Task was
@@ -106,6 +108,7 @@ void Runner::close() {
         } catch (...) {
             loop_->call_exception_handler({"error while cancelling the remaining tasks", std::current_exception(), {}});
         }
+        joining = {};  // before the pool is trimmed (close_loop)
         close_loop();
         // A Ctrl-C that came while the frames were destroyed, with no loop iteration after it.
         // (The Ctrl-C route holds the loop's mailbox, which outlives the loop.)

@@ -146,6 +146,11 @@ ASYNCIO_TEST(ToThread, AStopTokenIsStoppedWhenTheAwaitingTaskIsCancelled) {
     EXPECT_TRUE(co_await asyncio::to_thread([&] { return entered.wait(); }));
     t.cancel();
     EXPECT_TRUE(co_await eventually([&] { return stopped_early.load(); }));
+    try {
+        co_await t;
+        ADD_FAILURE() << "no CancelledError";
+    } catch (const CancelledError&) {
+    }
     EXPECT_TRUE(t.cancelled());
 }
 
@@ -351,8 +356,8 @@ TEST(DefaultExecutor, CtrlCDuringItsShutdownStillEndsRunWithKeyboardInterrupt) {
             try {
                 (void)pool->submit([] {});
             } catch (const RuntimeError&) {
-                ::kill(::getpid(), SIGINT);
                 sent = true;
+                ::kill(::getpid(), SIGINT);
                 return;
             }
             std::this_thread::sleep_for(1ms);
