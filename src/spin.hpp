@@ -5,7 +5,9 @@
 // it spins, and never longer than `limit`. Never installed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 namespace asyncio::detail {
 
@@ -27,7 +29,32 @@ bool spin_until(Ready ready, std::chrono::nanoseconds limit) {
             cpu_relax();
         }
         if (std::chrono::steady_clock::now() >= deadline) return ready();
+        // Let the other side run if it shares this core (a pause does not give it way).
+        std::this_thread::yield();
     }
 }
+
+// A lock for critical sections of a few stores (the mailbox's queue), where std::mutex would
+// put a contended poster to sleep in the kernel for longer than the section lasts. It yields
+// after a short spin, so that a holder preempted on this core gets to finish. Lockable.
+class SpinLock {
+public:
+    void lock() noexcept {
+        for (int spins = 0; locked_.exchange(true, std::memory_order_acquire); ++spins) {
+            while (locked_.load(std::memory_order_relaxed)) {
+                if (++spins > 128) {
+                    std::this_thread::yield();
+                    spins = 0;
+                } else {
+                    cpu_relax();
+                }
+            }
+        }
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
 
 }  // namespace asyncio::detail
