@@ -415,6 +415,9 @@ public:
     ///   reaches the loop.
     template <class F, class... A>
     void add_signal_handler(int sig, F&& f, A&&... args) {
+        static_assert(!detail::CoroutineCallable<F, A...>,
+                      "add_signal_handler(): coroutines cannot be used as signal handlers (CPython: TypeError); call "
+                      "create_task() in the handler");
         check_open();
         check_signal(sig);
         set_signal_handle(sig, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
