@@ -189,10 +189,10 @@ public:
         if (op_) throw RuntimeError("to_thread: this call was awaited already");
         task_ = TaskCore::running();
         EventLoop& loop = *task_->loop();
-        auto* op = new Op(loop, std::move(call_), stoppable_);
-        post_thread_call(loop, executor_, op);  // on failure, the op's own reference frees it
-        op_ = op;
+        Ref<Op> op(new Op(loop, std::move(call_), stoppable_), adopt_ref);
+        post_thread_call(loop, executor_, op.get());  // on failure, `op` frees it
         op->set_waiter(task_);
+        op_ = op.detach();
         task_->suspend(h, this);
     }
     R await_resume() {
@@ -312,12 +312,9 @@ Future<T> wrap_future(concurrent::Future<T> source) {
     dest.add_done_callback([source](const Future<T>& d) {
         if (d.cancelled()) source.cancel();
     });
-    // On the completing thread: send the op home (its reference is the callback's).
-    op->add_ref();
-    source.add_done_callback([op](const concurrent::Future<T>&) {
-        op->post_home();
-        op->release();
-    });
+    // On the completing thread: send the op home. The callback's reference is atomic and
+    // goes with the callback (run, or dropped with a source that never completes).
+    source.add_done_callback([op = detail::Ref<detail::RemoteOp>(op)](const concurrent::Future<T>&) { op->post_home(); });
     return dest;
 }
 
@@ -392,10 +389,9 @@ void ScheduleCoro<T>::invoke() {
             cf.set_result(t.result());
         }
     });
-    canceller->add_ref();  // the concurrent future's callback's
-    cf.add_done_callback([canceller](const concurrent::Future<T>& f) {
+    // The concurrent future's callback holds the op (an atomic count), run or not.
+    cf.add_done_callback([canceller = Ref<RemoteOp>(canceller)](const concurrent::Future<T>& f) {
         if (f.cancelled()) canceller->post_home();
-        canceller->release();
     });
 }
 
