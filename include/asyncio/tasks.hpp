@@ -638,8 +638,11 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 ///   (docs/design/cancellation.md, docs/differences.md). The children start when the gather is awaited
 ///   (CPython: when gather() is called).
 /// Example: examples/tutorial/10_gather_basic.cpp
+// clang-format 14 would read the fold's `&&` as a reference and glue it: `Aw>&&...`.
+// clang-format off
 template <class... Aw>
     requires(detail::TaskLike<Aw> && ...)
+// clang-format on
 Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
@@ -661,8 +664,11 @@ Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
 ///
 /// Python: `await asyncio.gather(*aws, return_exceptions=True)`
 /// Cancellation: cancelling the awaiting task still cancels the children and raises.
+// clang-format 14 would read the fold's `&&` as a reference and glue it: `Aw>&&...`.
+// clang-format off
 template <class... Aw>
     requires(detail::TaskLike<Aw> && ...)
+// clang-format on
 Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, Aw... aws) {
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
@@ -881,7 +887,7 @@ Coro<T> await_task(Task<T> t) {
 ///   (a Coro is then never started).
 /// Cancellation: cancelling the waiting task cancels `aw` too.
 template <class Aw>
-    requires detail::TaskLike<Aw>
+    requires(detail::TaskLike<Aw>)
 Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
     if (timeout && timeout->value <= EventLoop::duration::zero()) {
         auto t = asyncio::ensure_future(std::move(aw));

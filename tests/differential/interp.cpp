@@ -116,7 +116,7 @@ Coro<void> run_ops(World& w, const std::string& name, const std::vector<Op>& ops
                 loop.call_soon([msg] { log(msg); });
         } else if (op.kind == "await" || op.kind == "shield" || op.kind == "wait_for") {
             Task<int> t = w.tasks.at(std::stoi(a[0]));
-            How how = op.kind == "await" ? How::await : op.kind == "shield" ? How::shield : How::wait_for;
+            How how = op.kind == "await" ? How::await : (op.kind == "shield" ? How::shield : How::wait_for);
             Coro<std::string> c = outcome(t, how, how == How::wait_for ? seconds(a[1]) : 0.0);
             std::string r = co_await std::move(c);
             log(name + " " + op.kind + " T" + a[0] + " -> " + r);
