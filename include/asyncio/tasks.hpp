@@ -451,7 +451,7 @@ template <class Aw>
 auto EventLoop::run_until_complete(Aw&& aw) {
     using A = std::remove_cvref_t<Aw>;
     if constexpr (iscoroutine<A> || detail::PlainAwaitable<A>) {
-        auto task = create_task(std::move(aw));
+        auto task = create_task(std::move(aw));  // NOLINT(bugprone-move-forwarding-reference): an lvalue Coro or awaiter is consumed (Runner::run() would not compile with one)
         return run_until_complete(task);
     } else {
         static_assert(std::is_base_of_v<AnyTask, A> || isfuture<A>, "run_until_complete takes a Coro, a Task, a Future or an awaitable");
@@ -990,6 +990,7 @@ class AsCompleted {
 public:
     /// Python: `asyncio.as_completed(tasks, timeout=None)`
     template <std::ranges::input_range R>
+    // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): AsCompleted is no input_range
     explicit AsCompleted(R&& tasks, std::optional<Delay> timeout = std::nullopt) : state_(std::make_shared<State>()) {
         std::unordered_set<Task<T>> seen;
         for (const auto& t : tasks)
