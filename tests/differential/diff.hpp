@@ -38,6 +38,7 @@ int interpret(const char* path);
 
 }  // namespace diff
 
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `name` is declared, it cannot be parenthesised
 #define DIFF_PROGRAM(name)                                      \
     static asyncio::Coro<void> name();                          \
     static const diff::Register name##_registered(#name, &name); \

@@ -143,7 +143,7 @@ Coro<void> run_ops(World& w, const std::string& name, const std::vector<Op>& ops
             auto [done, pending] = co_await asyncio::wait(ts, asyncio::FIRST_COMPLETED);
             std::string line;
             for (const auto& k : a)
-                if (done.count(w.tasks.at(std::stoi(k)))) line += (line.empty() ? "T" : " T") + k;
+                if (done.contains(w.tasks.at(std::stoi(k)))) line += (line.empty() ? "T" : " T") + k;
             log(name + " wait_first -> " + line);
         } else if (op.kind == "cancel") {
             bool r = w.tasks.at(std::stoi(a[0])).cancel();
@@ -219,8 +219,8 @@ Coro<int> body(World& w, int i) {
         log(name + " raised " + e.what());
         failure = std::current_exception();
     }
-    for (std::size_t j = 0; j < spawned.size(); ++j) {
-        Task<int> child = w.tasks.at(spawned[j]);
+    for (int k : spawned) {
+        Task<int> child = w.tasks.at(k);
         co_await join_quietly(child);
     }
     if (failure) std::rethrow_exception(failure);
