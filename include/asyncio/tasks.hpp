@@ -455,7 +455,7 @@ auto EventLoop::run_until_complete(Aw&& aw) {
         return run_until_complete(task);
     } else {
         static_assert(std::is_base_of_v<AnyTask, A> || isfuture<A>, "run_until_complete takes a Coro, a Task, a Future or an awaitable");
-        A handle = aw;
+        A handle = aw;  // NOLINT(performance-unnecessary-copy-initialization): its own reference, whatever the caller does with `aw` while the loop runs
         detail::run_until_done(*this, detail::FutureCoreAccess::core(handle));
         return handle.result();
     }
@@ -783,6 +783,7 @@ Coro<WaitResult<range_element_t<R>>> wait_impl(R tasks, std::optional<EventLoop:
         if (seen.insert(t).second) unique.push_back(t);
     if (unique.empty()) throw ValueError("Set of Tasks/Futures is empty.");
     std::vector<FutureCore*> cores;
+    cores.reserve(unique.size());
     for (const E& t : unique) cores.push_back(FutureCoreAccess::core(t));
     co_await wait_core(std::move(cores), deadline, when);
     WaitResult<E> out;
