@@ -166,7 +166,7 @@ void EventLoop::run_once() {
             timeout_ms = remote_ops_ ? -1 : 0;
         } else {
             auto delta = timers_.top()->when - clock::now();
-            timeout_ms = delta <= duration::zero() ? 0 : static_cast<int>(std::min<long long>(ceil<milliseconds>(delta).count(), 24 * 3600 * 1000));
+            timeout_ms = delta <= duration::zero() ? 0 : static_cast<int>(std::min<long long>(ceil<milliseconds>(delta).count(), 24LL * 3600 * 1000));
         }
     }
 

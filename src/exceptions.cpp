@@ -40,6 +40,7 @@ std::string describe(const std::exception_ptr& e) {
 namespace asyncio {
 
 ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+    // NOLINTNEXTLINE(bugprone-throw-keyword-missing): clang-tidy 14 takes the vector of exception_ptr for an exception
     : message_(std::move(message)), exceptions_(std::move(exceptions)) {
     if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");
     what_ = message_ + " (" + std::to_string(exceptions_.size()) + " sub-exception" + (exceptions_.size() == 1 ? ")" : "s)");
@@ -99,7 +100,7 @@ ExceptStar::ExceptStar(std::exception_ptr e) : original_(std::move(e)) {
 void ExceptStar::rethrow_unhandled() {
     if (!rest_) return;
     if (!taken_) std::rethrow_exception(original_);  // untouched: a plain exception stays plain
-    throw *rest_;
+    throw ExceptionGroup(*rest_);
 }
 
 }  // namespace asyncio

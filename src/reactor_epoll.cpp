@@ -39,7 +39,7 @@ public:
         if (new_events & io_readable) ev.events |= EPOLLIN;
         if (new_events & io_writable) ev.events |= EPOLLOUT;
         if (new_events & io_edge) ev.events |= EPOLLET | EPOLLRDHUP;
-        int op = old_events == 0 ? EPOLL_CTL_ADD : new_events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+        int op = old_events == 0 ? EPOLL_CTL_ADD : (new_events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
         syscalls_.fetch_add(1, std::memory_order_relaxed);
         if (::epoll_ctl(epfd_, op, fd, &ev) < 0) {
             // A closed fd has already left the epoll set; forgetting it is then not an error.

@@ -31,7 +31,7 @@ void Timeout::enter() {
 void Timeout::reschedule(std::optional<time_point> when) {
     if (state_ != State::entered) {
         if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
-        const char* state = state_ == State::expiring ? "expiring" : state_ == State::expired ? "expired" : "finished";
+        const char* state = state_ == State::expiring ? "expiring" : (state_ == State::expired ? "expired" : "finished");
         throw RuntimeError(std::string("Cannot change state of ") + state + " Timeout");
     }
     when_ = when;

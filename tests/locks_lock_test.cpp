@@ -66,8 +66,11 @@ Coro<bool> acquire_record_hold(Lock& lock, Ints& result, int tag, Event& go) {
 }
 
 // A minimal concept of "usable in a co_await expression by itself".
+// clang-format 14 would split this concept before its `||`.
+// clang-format off
 template <class T>
 concept DirectlyAwaitable = requires(T& t) { t.operator co_await(); } || requires(T& t) { t.await_ready(); };
+// clang-format on
 
 }  // namespace
 

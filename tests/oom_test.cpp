@@ -865,7 +865,7 @@ TEST(ReadyQueueRoom, ReservationsFollowTheLiveObjects) {
             EXPECT_EQ(many[99999].result(), 100000);
         }
         co_await asyncio::sleep(1s);  // idle: the loop gives the room back
-        EXPECT_LT(ready.capacity(), base + 3 * 127);
+        EXPECT_LT(ready.capacity(), base + 3 * std::size_t{127});
         auto h = loop.call_soon([] {});
         EXPECT_EQ(ready.reservations(), base + 1);  // a queued handle counts while queued
         co_await asyncio::sleep(0);

@@ -21,7 +21,6 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using asyncio::CancelledError;
 using asyncio::Coro;
 using asyncio::Queue;
 using asyncio::QueueShutDown;

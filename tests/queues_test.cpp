@@ -44,7 +44,6 @@ using asyncio::PriorityQueue;
 using asyncio::Queue;
 using asyncio::QueueEmpty;
 using asyncio::QueueFull;
-using asyncio::QueueShutDown;
 using asyncio::Task;
 using asyncio::testing::run_until_idle;
 using asyncio_test::elapsed;

@@ -20,10 +20,11 @@ TEST(Threadsafe, CallSoonThreadsafeWakesTheLoop) {
     std::thread other;
     loop->call_soon([&] {
         other = std::thread([&] {
-            loop->call_soon_threadsafe([&](int v) {
+            auto set_and_stop = [&](int v) {
                 value = v;
                 loop->stop();
-            }, 7);
+            };
+            loop->call_soon_threadsafe(set_and_stop, 7);
         });
     });
     loop->run_forever();

@@ -123,7 +123,7 @@ constexpr bool fits_in_task() {
     if constexpr (std::is_void_v<T>)
         return true;
     else
-        return sizeof(T) <= TaskCore::inline_result_size && alignof(T) <= 8;
+        return sizeof(T) <= TaskCore::inline_result_size && alignof(T) <= 8;  // NOLINT(misc-redundant-expression): clang-tidy 14 compares the two results of an instantiation, both true
 }
 
 template <class T>

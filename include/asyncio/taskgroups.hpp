@@ -61,7 +61,7 @@ public:
     /// Runs `body(group)` in the current task, then waits for every child; returns the
     /// body's result.
     template <class F>
-        requires detail::TaskGroupBody<F>
+        requires(detail::TaskGroupBody<F>)
     static Coro<typename std::invoke_result_t<F&, TaskGroup&>::value_type> run(F body);
     /// A body that does not return a Coro (a lambda without `-> asyncio::Coro<>`).
     template <class F>
@@ -148,7 +148,7 @@ private:
 };
 
 template <class F>
-    requires detail::TaskGroupBody<F>
+    requires(detail::TaskGroupBody<F>)
 Coro<typename std::invoke_result_t<F&, TaskGroup&>::value_type> TaskGroup::run(F body) {
     using T = typename std::invoke_result_t<F&, TaskGroup&>::value_type;
     Scope scope;

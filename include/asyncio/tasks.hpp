@@ -457,11 +457,11 @@ template <class Aw>
 auto EventLoop::run_until_complete(Aw&& aw) {
     using A = std::remove_cvref_t<Aw>;
     if constexpr (iscoroutine<A> || detail::PlainAwaitable<A>) {
-        auto task = create_task(std::move(aw));
+        auto task = create_task(std::move(aw));  // NOLINT(bugprone-move-forwarding-reference): an lvalue Coro or awaiter is consumed (Runner::run() would not compile with one)
         return run_until_complete(task);
     } else {
         static_assert(std::is_base_of_v<AnyTask, A> || isfuture<A>, "run_until_complete takes a Coro, a Task, a Future or an awaitable");
-        A handle = aw;
+        A handle = aw;  // NOLINT(performance-unnecessary-copy-initialization): its own reference, whatever the caller does with `aw` while the loop runs
         detail::run_until_done(*this, detail::FutureCoreAccess::core(handle));
         return handle.result();
     }
@@ -653,8 +653,11 @@ using range_element_t = std::remove_cvref_t<std::ranges::range_value_t<R>>;
 ///   (docs/design/cancellation.md, docs/differences.md). The children start when the gather is awaited
 ///   (CPython: when gather() is called).
 /// Example: examples/tutorial/10_gather_basic.cpp
+// clang-format 14 would read the fold's `&&` as a reference and glue it: `Aw>&&...`.
+// clang-format off
 template <class... Aw>
     requires(detail::TaskLike<Aw> && ...)
+// clang-format on
 Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
@@ -676,8 +679,11 @@ Coro<std::tuple<detail::gather_value_t<Aw>...>> gather(Aw... aws) {
 ///
 /// Python: `await asyncio.gather(*aws, return_exceptions=True)`
 /// Cancellation: cancelling the awaiting task still cancels the children and raises.
+// clang-format 14 would read the fold's `&&` as a reference and glue it: `Aw>&&...`.
+// clang-format off
 template <class... Aw>
     requires(detail::TaskLike<Aw> && ...)
+// clang-format on
 Coro<std::tuple<Outcome<detail::result_of_t<Aw>>...>> gather(ReturnExceptions, Aw... aws) {
     if constexpr (sizeof...(Aw) == 0) {
         co_return std::tuple<>{};
@@ -801,6 +807,7 @@ Coro<WaitResult<range_element_t<R>>> wait_impl(R tasks, std::optional<EventLoop:
         if (seen.insert(t).second) unique.push_back(t);
     if (unique.empty()) throw ValueError("Set of Tasks/Futures is empty.");
     std::vector<FutureCore*> cores;
+    cores.reserve(unique.size());
     for (const E& t : unique) cores.push_back(FutureCoreAccess::core(t));
     co_await wait_core(std::move(cores), deadline, when);
     WaitResult<E> out;
@@ -905,7 +912,7 @@ Coro<T> await_task(Task<T> t) {
 ///   (a Coro is then never started).
 /// Cancellation: cancelling the waiting task cancels `aw` too.
 template <class Aw>
-    requires detail::TaskLike<Aw>
+    requires(detail::TaskLike<Aw>)
 Coro<detail::result_of_t<Aw>> wait_for(Aw aw, std::optional<Delay> timeout) {
     if (timeout && timeout->value <= EventLoop::duration::zero()) {
         auto t = asyncio::ensure_future(std::move(aw));
@@ -1008,6 +1015,7 @@ class AsCompleted {
 public:
     /// Python: `asyncio.as_completed(tasks, timeout=None)`
     template <std::ranges::input_range R>
+    // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): AsCompleted is no input_range
     explicit AsCompleted(R&& tasks, std::optional<Delay> timeout = std::nullopt) : state_(std::make_shared<State>()) {
         std::unordered_set<Task<T>> seen;
         for (const auto& t : tasks)

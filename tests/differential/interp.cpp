@@ -116,7 +116,7 @@ Coro<void> run_ops(World& w, const std::string& name, const std::vector<Op>& ops
                 loop.call_soon([msg] { log(msg); });
         } else if (op.kind == "await" || op.kind == "shield" || op.kind == "wait_for") {
             Task<int> t = w.tasks.at(std::stoi(a[0]));
-            How how = op.kind == "await" ? How::await : op.kind == "shield" ? How::shield : How::wait_for;
+            How how = op.kind == "await" ? How::await : (op.kind == "shield" ? How::shield : How::wait_for);
             Coro<std::string> c = outcome(t, how, how == How::wait_for ? seconds(a[1]) : 0.0);
             std::string r = co_await std::move(c);
             log(name + " " + op.kind + " T" + a[0] + " -> " + r);
@@ -143,7 +143,7 @@ Coro<void> run_ops(World& w, const std::string& name, const std::vector<Op>& ops
             auto [done, pending] = co_await asyncio::wait(ts, asyncio::FIRST_COMPLETED);
             std::string line;
             for (const auto& k : a)
-                if (done.count(w.tasks.at(std::stoi(k)))) line += (line.empty() ? "T" : " T") + k;
+                if (done.contains(w.tasks.at(std::stoi(k)))) line += (line.empty() ? "T" : " T") + k;
             log(name + " wait_first -> " + line);
         } else if (op.kind == "cancel") {
             bool r = w.tasks.at(std::stoi(a[0])).cancel();
@@ -219,8 +219,8 @@ Coro<int> body(World& w, int i) {
         log(name + " raised " + e.what());
         failure = std::current_exception();
     }
-    for (std::size_t j = 0; j < spawned.size(); ++j) {
-        Task<int> child = w.tasks.at(spawned[j]);
+    for (int k : spawned) {
+        Task<int> child = w.tasks.at(k);
         co_await join_quietly(child);
     }
     if (failure) std::rethrow_exception(failure);

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc == 3 && std::strcmp(argv[1], "--interpret") == 0) return diff::interpret(argv[2]);
-    if (argc != 2 || !diff::registry().count(argv[1])) {
+    if (argc != 2 || !diff::registry().contains(argv[1])) {
         std::fprintf(stderr, "usage: differential_programs NAME | --list | --interpret FILE\n");
         return 2;
     }

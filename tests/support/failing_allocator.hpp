@@ -98,7 +98,9 @@ inline void* allocate_aligned(std::size_t n, std::align_val_t al) noexcept {
 }  // namespace asyncio_test
 
 // The replaceable global allocation functions: every form, so that a mismatched pair cannot
-// reach the real allocator's free.
+// reach the real allocator's free. Defined in the header on purpose: it is included once per
+// program (see the top of this file).
+// NOLINTBEGIN(misc-definitions-in-headers)
 void* operator new(std::size_t n) {
     if (void* p = asyncio_test::failing_allocator_detail::allocate(n)) return p;
     throw std::bad_alloc();
@@ -135,3 +137,4 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { asyncio_
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { asyncio_test::failing_allocator_detail::deallocate(p); }
+// NOLINTEND(misc-definitions-in-headers)

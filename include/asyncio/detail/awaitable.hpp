@@ -46,9 +46,12 @@ concept IsAwaiter = requires(A& a) {
 // An awaiter object of the library (or the user's) that is not a Coro or a handle: what
 // CPython would see as a coroutine object. It must be movable until awaited, since it is
 // moved into the task or combinator that awaits it.
+// clang-format 14 would break this concept inside its template arguments.
+// clang-format off
 template <class A>
 concept PlainAwaitable = !IsHandle<std::remove_cvref_t<A>>::value && (HasMemberCoAwait<std::remove_cvref_t<A>> || IsAwaiter<std::remove_cvref_t<A>>) &&
                          std::is_move_constructible_v<std::remove_cvref_t<A>>;
+// clang-format on
 
 template <class A>
 struct IsCoro : std::false_type {};
@@ -57,9 +60,12 @@ struct IsCoro<Coro<T>> : std::true_type {};
 
 // A callable that returns a Coro when called with `args...` (a coroutine lambda, say),
 // which create_task(f, args...) keeps alive in the task.
+// clang-format 14 would break this concept inside its template arguments.
+// clang-format off
 template <class F, class... A>
 concept CoroutineCallable = std::is_invocable_v<std::decay_t<F>&, std::decay_t<A>&...> &&
                             IsCoro<std::invoke_result_t<std::decay_t<F>&, std::decay_t<A>&...>>::value;
+// clang-format on
 
 // What `co_await a` gives.
 template <class A>

@@ -50,7 +50,7 @@ namespace asyncio::testing {
 ///
 /// Python: none.
 [[nodiscard]] inline std::chrono::milliseconds test_timeout() {
-    if (const char* s = std::getenv("ASYNCIO_TEST_TIMEOUT")) {
+    if (const char* s = std::getenv("ASYNCIO_TEST_TIMEOUT")) {  // NOLINT(concurrency-mt-unsafe): read on the test's thread; nothing sets it from another
         char* end = nullptr;
         double seconds = std::strtod(s, &end);
         if (end != s && seconds > 0) return std::chrono::milliseconds(static_cast<long long>(std::min(seconds, 1e9) * 1000));

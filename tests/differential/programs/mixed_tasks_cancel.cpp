@@ -4,7 +4,6 @@
 #include <vector>
 
 using asyncio::Coro;
-using asyncio::Task;
 using asyncio::TaskGroup;
 using diff::log;
 

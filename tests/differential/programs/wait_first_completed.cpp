@@ -30,7 +30,7 @@ template <class Set>
 static std::string names(const Set& s, const Named& tasks) {
     std::string out;
     for (const auto& [n, t] : tasks)
-        if (s.count(t)) out += (out.empty() ? "" : ",") + n;
+        if (s.contains(t)) out += (out.empty() ? "" : ",") + n;
     return out.empty() ? "-" : out;
 }
 
