@@ -1,8 +1,8 @@
 // src/base_events.cpp: the event loop proper (CPython's base_events.py): run_once with its
 // ready queue, timers and reactor poll; call_soon_threadsafe; close; exception handlers.
-#include <asyncio/detail/task_core.hpp>
 #include <asyncio/concurrent/thread_pool.hpp>
 #include <asyncio/detail/remote_op.hpp>
+#include <asyncio/detail/task_core.hpp>
 #include <asyncio/events.hpp>
 
 #include "loop_internal.hpp"

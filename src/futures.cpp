@@ -10,7 +10,6 @@
 
 namespace asyncio::detail {
 
-
 bool FutureCore::cancel(const std::string& msg) {
     if (state_ != State::pending) return false;
     set_cancel_message(msg);
@@ -162,7 +161,7 @@ void FutureCore::detach_all(EventLoop& loop) noexcept {
             std::lock_guard lock(o.mutex);
             try {
                 o.table.map.insert(std::move(node));  // moves no element; may rehash
-            } catch (...) {                            // out of memory: the extras are lost
+            } catch (...) {                           // out of memory: the extras are lost
                 c->future_flags_ &= static_cast<std::uint8_t>(~(has_extras_bit | has_exception_bit));
             }
         }

@@ -81,7 +81,7 @@ private:
 
     std::atomic<std::uint32_t> refs_{1};
     int fd_ = -1;
-    SpinLock mutex_;  // a few stores under it (src/spin.hpp)
+    SpinLock mutex_;              // a few stores under it (src/spin.hpp)
     HandleCore* head_ = nullptr;  // oldest first
     HandleCore* tail_ = nullptr;
     std::size_t count_ = 0;

@@ -131,7 +131,6 @@ void TaskCore::run() {
     }
 }
 
-
 void TaskCore::finish_root(std::exception_ptr e) noexcept {
     LoopAccess::ready(*loop_).unreserve();  // a done task is never queued again
     if (root_) {

@@ -25,14 +25,14 @@ struct ThreadPoolExecutor::Shared {
     std::condition_variable ended;  // a thread ended
     detail::ExecutorJob* head = nullptr;
     detail::ExecutorJob* tail = nullptr;
-    std::size_t idle = 0;      // threads waiting for work (spinning or asleep)
-    std::size_t sleepers = 0;  // of those, asleep on `work`: only they need a notify
-    std::size_t queued = 0;    // jobs in the list
-    std::atomic<bool> has_work{false};  // head != nullptr, for the spinners (no lock)
-    std::atomic<bool> stopping{false};  // shutdown, for the spinners
+    std::size_t idle = 0;                   // threads waiting for work (spinning or asleep)
+    std::size_t sleepers = 0;               // of those, asleep on `work`: only they need a notify
+    std::size_t queued = 0;                 // jobs in the list
+    std::atomic<bool> has_work{false};      // head != nullptr, for the spinners (no lock)
+    std::atomic<bool> stopping{false};      // shutdown, for the spinners
     std::atomic<std::size_t> finishing{0};  // threads past their job's work (executor_job_finishing)
-    std::size_t running = 0;  // threads started and not ended
-    std::size_t started = 0;  // for the names
+    std::size_t running = 0;                // threads started and not ended
+    std::size_t started = 0;                // for the names
     std::size_t max_workers = 0;
     bool shutdown = false;
     bool no_wait = false;  // shutdown(wait=false) was called: the destructor does not wait

@@ -200,7 +200,8 @@ TEST(RunCoroutineThreadsafe, ExceptionsAndCancellation) {
     auto failing = asyncio::run_coroutine_threadsafe([]() -> Coro<int> {
         co_await asyncio::sleep(0);
         throw std::domain_error("from the loop");
-    }(), *lt.loop);
+    }(),
+                                                     *lt.loop);
     EXPECT_THROW(failing.result(10), std::domain_error);
 
     // Cancelling the concurrent future cancels the task (CPython: loop.call_soon_threadsafe(
@@ -216,7 +217,8 @@ TEST(RunCoroutineThreadsafe, ExceptionsAndCancellation) {
             throw;
         }
         co_return 0;
-    }(started, task_cancelled), *lt.loop);
+    }(started, task_cancelled),
+                                                      *lt.loop);
     EXPECT_TRUE(started.wait());
     EXPECT_TRUE(long_one.cancel());
     EXPECT_THROW(long_one.result(10), CancelledError);
@@ -267,7 +269,8 @@ TEST(RunCoroutineThreadsafe, ALoopClosedWithTheTaskPending) {
     auto cf = asyncio::run_coroutine_threadsafe([]() -> Coro<int> {
         co_await asyncio::sleep(3600);
         co_return 1;
-    }(), *loop);
+    }(),
+                                                *loop);
     loop->run_until_complete(asyncio::sleep(0));
     testing::internal::CaptureStderr();
     loop->close();

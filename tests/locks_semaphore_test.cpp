@@ -313,7 +313,7 @@ Coro<bool> fifo4_c4(Ints& result) {
 Coro<bool> fifo4_c1(Semaphore& sem, Ints& result, Task<bool>& t4) {
     EXPECT_EQ(sem.value(), 0);  // c1 waits at once; c2 wakes it
     co_await sem.acquire();
-    EXPECT_EQ(sem.value(), 0);  // every waiter woken by now
+    EXPECT_EQ(sem.value(), 0);                    // every waiter woken by now
     t4 = asyncio::create_task(fifo4_c4(result));  // runs after c3, not c2
     result.push_back(1);
     co_return true;

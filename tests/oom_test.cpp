@@ -19,12 +19,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
-#include <type_traits>
 #include <cstddef>
 #include <exception>
 #include <new>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -860,7 +860,7 @@ TEST(ReadyQueueRoom, ReservationsFollowTheLiveObjects) {
             for (int i = 0; i < 100000; ++i) many.push_back(asyncio::create_task(add(i, 1)));
             EXPECT_EQ(ready.reservations(), base + 100000);
             EXPECT_GE(ready.capacity(), base + 100000);
-            co_await asyncio::sleep(0);  // they all finish
+            co_await asyncio::sleep(0);             // they all finish
             EXPECT_EQ(ready.reservations(), base);  // a done task holds no slot
             EXPECT_EQ(many[99999].result(), 100000);
         }

@@ -273,8 +273,8 @@ ASYNCIO_TEST(QueueShutdown, ImmediateAfterAGetterWasWokenRaisesInIt) {
     Queue<int> q;
     auto getter = asyncio::create_task(get_or_shutdown(q));
     co_await run_until_idle();
-    q.put_nowait(1);     // wakes the getter
-    q.shutdown(true);    // drops the item before the getter ran
+    q.put_nowait(1);   // wakes the getter
+    q.shutdown(true);  // drops the item before the getter ran
     EXPECT_EQ(co_await getter, "shutdown");
     co_await q.join();  // the dropped item counts as done
 }

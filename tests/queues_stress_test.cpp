@@ -41,7 +41,14 @@ constexpr long kQueueSize = 100;
 
 // Where a task is, so that a cancellation can be classified when it lands.
 // not_started: before the first step or in the start delay.
-enum class Phase : unsigned char { not_started, acquiring, holding, putting, getting, done };
+enum class Phase : unsigned char {
+    not_started,
+    acquiring,
+    holding,
+    putting,
+    getting,
+    done
+};
 
 struct Ledger {
     std::vector<char> put_returned = std::vector<char>(kTasks, 0);  // by item = producer id

@@ -75,7 +75,7 @@ ASYNCIO_TEST(QueueBasic, Full) {
     co_await q1.put(1);
     EXPECT_TRUE(q1.full());
     EXPECT_EQ(q1.maxsize(), 1);
-    Queue<int> unbounded(-5);  // maxsize <= 0: unbounded, as in CPython
+    Queue<int> unbounded(-5);            // maxsize <= 0: unbounded, as in CPython
     EXPECT_EQ(unbounded.maxsize(), -5);  // CPython: Queue(-5).maxsize == -5
     EXPECT_FALSE(unbounded.full());
 }
@@ -289,9 +289,9 @@ ASYNCIO_TEST(QueueGet, GetterRobbedOfItsItemWaitsAgain) {
     Task<void> a = asyncio::create_task(getter("a"));
     Task<void> c = asyncio::create_task(getter("c"));
     co_await run_until_idle();
-    q.put_nowait("x");                     // wakes a
+    q.put_nowait("x");                      // wakes a
     log.emplace_back("b", q.get_nowait());  // b takes x before a runs
-    q.put_nowait("y");                     // wakes c
+    q.put_nowait("y");                      // wakes c
     co_await run_until_idle();
     using Log = std::vector<std::pair<std::string, std::string>>;
     EXPECT_EQ(log, (Log{{"b", "x"}, {"a", "y"}}));  // a found y; c found nothing and waits again

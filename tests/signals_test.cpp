@@ -37,11 +37,13 @@ ASYNCIO_TEST(Signals, AHandlerRunsAsACallbackOfTheLoopWithItsArguments) {
     std::vector<std::string> calls;
     auto loop_thread = std::this_thread::get_id();
     std::thread::id where;
-    loop.add_signal_handler(SIGUSR1, [&](int n, const std::string& s) {
-        calls.push_back(std::to_string(n) + s);
-        where = std::this_thread::get_id();
-        ran.set();
-    }, 1, std::string("a"));
+    loop.add_signal_handler(
+        SIGUSR1, [&](int n, const std::string& s) {
+            calls.push_back(std::to_string(n) + s);
+            where = std::this_thread::get_id();
+            ran.set();
+        },
+        1, std::string("a"));
     ::raise(SIGUSR1);
     EXPECT_TRUE(calls.empty());  // not inside the C handler: later, as a callback
     co_await asyncio::wait_for(ran.wait(), 5);
@@ -146,7 +148,7 @@ TEST(Signals, OneLoopPerSignal) {
         EXPECT_STREQ(e.what(), "sig 10 is handled by another event loop");
     }
     b->add_signal_handler(SIGUSR2, [] {});  // another signal is free
-    a.reset();                             // destroying a loop closes it: SIGUSR1 is free again
+    a.reset();                              // destroying a loop closes it: SIGUSR1 is free again
     b->add_signal_handler(SIGUSR1, [] {});
     EXPECT_TRUE(b->remove_signal_handler(SIGUSR1));
     EXPECT_TRUE(b->remove_signal_handler(SIGUSR2));
@@ -160,20 +162,21 @@ TEST(Signals, ASigintHandlerOfTheLoopTakesCtrlCOverFromRun) {
     int handled = 0;
     bool cancelled = false;
     EXPECT_THROW(asyncio::run([](int& h, bool& c) -> Coro<void> {
-        auto& loop = asyncio::get_running_loop();
-        loop.add_signal_handler(SIGINT, [&h] { ++h; });
-        ::raise(SIGINT);
-        for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
-        EXPECT_EQ(h, 1);
-        EXPECT_TRUE(loop.remove_signal_handler(SIGINT));
-        ::raise(SIGINT);  // the Runner's again: the main task is cancelled
-        try {
-            co_await asyncio::sleep(3600);
-        } catch (const asyncio::CancelledError&) {
-            c = true;
-            throw;
-        }
-    }(handled, cancelled)), asyncio::KeyboardInterrupt);
+                     auto& loop = asyncio::get_running_loop();
+                     loop.add_signal_handler(SIGINT, [&h] { ++h; });
+                     ::raise(SIGINT);
+                     for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
+                     EXPECT_EQ(h, 1);
+                     EXPECT_TRUE(loop.remove_signal_handler(SIGINT));
+                     ::raise(SIGINT);  // the Runner's again: the main task is cancelled
+                     try {
+                         co_await asyncio::sleep(3600);
+                     } catch (const asyncio::CancelledError&) {
+                         c = true;
+                         throw;
+                     }
+                 }(handled, cancelled)),
+                 asyncio::KeyboardInterrupt);
     EXPECT_EQ(handled, 1);
     EXPECT_TRUE(cancelled);
     EXPECT_EQ(handler_of(SIGINT), SIG_DFL);

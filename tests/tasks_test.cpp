@@ -129,8 +129,8 @@ ASYNCIO_TEST(Task, AwaitingAMovedHandleUsesItUp) {
     Task<Counted> copy = t;
     {
         Counted c = co_await std::move(t);
-        EXPECT_FALSE(t);                    // NOLINT(bugprone-use-after-move): the point
-        EXPECT_EQ(Counted::alive(), 2);     // c, and the value the task still holds for `copy`
+        EXPECT_FALSE(t);                 // NOLINT(bugprone-use-after-move): the point
+        EXPECT_EQ(Counted::alive(), 2);  // c, and the value the task still holds for `copy`
     }
     copy = {};
     EXPECT_EQ(Counted::alive(), 0);  // the last handle took the task and its value along

@@ -99,7 +99,8 @@ ASYNCIO_TEST(ToThread, TenThousandCallsOnABoundedPool) {
             std::lock_guard lock(m);
             threads.insert(std::this_thread::get_id());
             return v;
-        }, i)));
+        },
+                                                                i)));
     long long sum = 0;
     for (auto& t : tasks) sum += co_await t;
     EXPECT_EQ(sum, 10'000LL * 9'999 / 2);
@@ -123,7 +124,7 @@ ASYNCIO_TEST(ToThread, CancelledMidCallTheAwaitEndsAtOnceAndTheResultIsDropped) 
     EXPECT_TRUE(co_await asyncio::to_thread([&] { return entered.wait(); }));
     t.cancel();
     co_await asyncio::testing::run_until_idle();
-    EXPECT_TRUE(t.cancelled());   // at once,
+    EXPECT_TRUE(t.cancelled());     // at once,
     EXPECT_FALSE(finished.load());  // while the call still runs
     release.open();
     EXPECT_TRUE(co_await eventually([&] { return finished.load(); }));
@@ -142,7 +143,8 @@ ASYNCIO_TEST(ToThread, AStopTokenIsStoppedWhenTheAwaitingTaskIsCancelled) {
         while (!st.stop_requested() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
         stopped_early = st.stop_requested();
         return 0;
-    }, 10));
+    },
+                                                     10));
     EXPECT_TRUE(co_await asyncio::to_thread([&] { return entered.wait(); }));
     t.cancel();
     EXPECT_TRUE(co_await eventually([&] { return stopped_early.load(); }));
@@ -196,7 +198,8 @@ ASYNCIO_TEST(ToThread, AFutureOfTheExecutorCancelledByShutdownRaisesCancelledErr
 
 ASYNCIO_TEST(RunInExecutor, ReturnsAFutureOfTheLoop) {
     auto& loop = asyncio::get_running_loop();
-    asyncio::Future<int> f = loop.run_in_executor(nullptr, [](int x) { return x + 1; }, 41);
+    asyncio::Future<int> f = loop.run_in_executor(
+        nullptr, [](int x) { return x + 1; }, 41);
     EXPECT_EQ(&f.get_loop(), &loop);
     EXPECT_EQ(co_await f, 42);
     ThreadPoolExecutor two(2);
@@ -364,10 +367,11 @@ TEST(DefaultExecutor, CtrlCDuringItsShutdownStillEndsRunWithKeyboardInterrupt) {
         }
     });
     EXPECT_THROW(asyncio::run([](std::shared_ptr<ThreadPoolExecutor> p, Gate& g) -> Coro<void> {
-        asyncio::get_running_loop().set_default_executor(p);
-        (void)asyncio::get_running_loop().run_in_executor(nullptr, [&g] { g.wait(); });
-        co_return;
-    }(pool, release)), asyncio::KeyboardInterrupt);
+                     asyncio::get_running_loop().set_default_executor(p);
+                     (void)asyncio::get_running_loop().run_in_executor(nullptr, [&g] { g.wait(); });
+                     co_return;
+                 }(pool, release)),
+                 asyncio::KeyboardInterrupt);
     EXPECT_TRUE(sent.load());
     release.open();
     ctrl_c.join();

@@ -12,8 +12,8 @@ asio::awaitable<void> run(asio::thread_pool& pool, std::int64_t n, std::int64_t&
     auto home = co_await asio::this_coro::executor;
     for (std::int64_t i = 0; i < n; ++i) {
         co_await asio::post(pool.get_executor(), asio::use_awaitable);  // now on a pool thread
-        std::int64_t v = i + 1;                                          // the call
-        co_await asio::post(home, asio::use_awaitable);                  // back on the loop
+        std::int64_t v = i + 1;                                         // the call
+        co_await asio::post(home, asio::use_awaitable);                 // back on the loop
         sum += v;
     }
 }

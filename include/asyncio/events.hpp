@@ -37,8 +37,8 @@ class TaskCore;
 struct IoWatcher;    // detail/io_watcher.hpp
 struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
-struct LoopIo;  // reactor, fd table and the thread-safe queue: src/base_events.cpp
-class Mailbox;  // src/mailbox.hpp
+struct LoopIo;   // reactor, fd table and the thread-safe queue: src/base_events.cpp
+class Mailbox;   // src/mailbox.hpp
 class RemoteOp;  // detail/remote_op.hpp
 
 // The shared state behind Handle and TimerHandle: a callback the loop runs once (or, for
@@ -62,7 +62,7 @@ public:
 
     // Handles are the ready queue's loose entries (ReadyQueue): each leaves it through one of
     // these two, which tell the queue.
-    void run() override;                     // the ready queue's reference is consumed
+    void run() override;  // the ready queue's reference is consumed
     void drop() noexcept override;
     // The heap's reference moves to the ready queue. Throws: std::bad_alloc, with nothing
     // queued (the loop keeps the handle in the heap then).
@@ -467,10 +467,10 @@ private:
     std::unique_ptr<detail::LoopIo> io_;
     ExceptionHandler exception_handler_;
 
-    detail::FutureCore* cores_ = nullptr;  // every future and task alive on the loop (FutureCore::prev_in_loop)
-    detail::ExtrasTable* extras_ = nullptr;  // made on first use, freed by ~EventLoop (src/futures.cpp)
+    detail::FutureCore* cores_ = nullptr;     // every future and task alive on the loop (FutureCore::prev_in_loop)
+    detail::ExtrasTable* extras_ = nullptr;   // made on first use, freed by ~EventLoop (src/futures.cpp)
     detail::RemoteOp* remote_ops_ = nullptr;  // not home yet (detail/remote_op.hpp)
-    std::function<void()> on_interrupt_;  // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
+    std::function<void()> on_interrupt_;      // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
     std::shared_ptr<concurrent::ThreadPoolExecutor> default_executor_;
     bool executor_shutdown_called_ = false;
 

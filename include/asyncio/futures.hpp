@@ -23,7 +23,8 @@ namespace asyncio {
 ///
 /// Differs from CPython: C++ callables cannot be compared, so `add_done_callback` returns
 ///   this id and `remove_done_callback` takes it.
-enum class DoneCallbackId : std::uint64_t {};
+enum class DoneCallbackId : std::uint64_t {
+};
 
 namespace detail {
 
@@ -169,8 +170,7 @@ public:
     }
     /// Python: `fut.set_result(None)`
     void set_result() const
-        requires std::is_void_v<T>
-    {
+        requires std::is_void_v<T> {
         state()->check_pending("set_result");
         state()->finish_ok();
     }

@@ -351,7 +351,12 @@ public:
     [[nodiscard]] bool broken() const noexcept { return state_ == State::broken; }
 
 private:
-    enum class State { filling, draining, resetting, broken };
+    enum class State {
+        filling,
+        draining,
+        resetting,
+        broken
+    };
     Coro<void> block();
     Coro<void> wait_released();
     void exit() noexcept;

@@ -467,7 +467,6 @@ auto EventLoop::run_until_complete(Aw&& aw) {
     }
 }
 
-
 // ---------------------------------------------------------------------------------------
 // gather
 
@@ -774,7 +773,11 @@ auto gather(First&&, Rest&&...) {
 /// When `wait()` returns.
 ///
 /// Python: `asyncio.FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`
-enum class ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
+enum class ReturnWhen {
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    ALL_COMPLETED
+};
 /// `wait()` returns once any task is done.
 ///
 /// Python: `asyncio.FIRST_COMPLETED`

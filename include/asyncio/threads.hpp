@@ -78,7 +78,13 @@ public:
     R take() { return std::move(slot_.value); }
 
 private:
-    enum : std::uint8_t { queued, running, done, withdrawn, cancelled_by_shutdown };
+    enum : std::uint8_t {
+        queued,
+        running,
+        done,
+        withdrawn,
+        cancelled_by_shutdown
+    };
 
     ~ThreadCall() override {
         if (has_value_) slot_.destroy();
@@ -290,7 +296,7 @@ private:
     }
     void let_go() noexcept override { dest_.reset(); }
 
-    concurrent::Future<T> source_;  // a thread-safe handle
+    concurrent::Future<T> source_;   // a thread-safe handle
     std::optional<Future<T>> dest_;  // loop thread only
 };
 

@@ -52,7 +52,13 @@ private:
     void enter();
     void exit(std::exception_ptr& error) noexcept;
 
-    enum class State { created, entered, expiring, expired, exited };
+    enum class State {
+        created,
+        entered,
+        expiring,
+        expired,
+        exited
+    };
     // CPython's call_at handle: at the deadline it is queued on the ready queue and cancels
     // the task from there, so a callback due at the same moment and scheduled earlier runs
     // first; leaving the scope (or rescheduling) before it ran withdraws it.

@@ -40,8 +40,8 @@ int interpret(const char* path);
 
 // `name` is an identifier the macro declares (so `&name` needs no parentheses).
 // NOLINTBEGIN(bugprone-macro-parentheses)
-#define DIFF_PROGRAM(name)                                      \
-    static asyncio::Coro<void> name();                          \
+#define DIFF_PROGRAM(name)                                       \
+    static asyncio::Coro<void> name();                           \
     static const diff::Register name##_registered(#name, &name); \
     static asyncio::Coro<void> name()
 // NOLINTEND(bugprone-macro-parentheses)

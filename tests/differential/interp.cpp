@@ -68,7 +68,11 @@ Coro<int> body(World& w, int i);
 Coro<void> event_wait(asyncio::Event& ev) { co_await ev.wait(); }
 Coro<int> queue_get(asyncio::Queue<int>& q) { co_return co_await q.get(); }
 
-enum class How { await, shield, wait_for };
+enum class How {
+    await,
+    shield,
+    wait_for
+};
 
 // The outcome of awaiting a child (directly, through shield, or with wait_for), as
 // interp.py prints it. Every awaited temporary is named first: g++ 12 miscompiles a

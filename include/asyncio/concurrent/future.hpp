@@ -32,7 +32,12 @@ struct ConcurrentAccess;
 // std::shared_ptr (the count is atomic: handles move between threads).
 class ConcurrentCore {
 public:
-    enum class State : std::uint8_t { pending, running, cancelled, finished };
+    enum class State : std::uint8_t {
+        pending,
+        running,
+        cancelled,
+        finished
+    };
 
     ConcurrentCore() = default;
     ConcurrentCore(const ConcurrentCore&) = delete;

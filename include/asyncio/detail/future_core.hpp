@@ -59,7 +59,7 @@ protected:
 struct FutureExtras {
     std::exception_ptr exception;  // what the future or task failed with
     std::string cancel_msg;
-    std::string name;            // tasks only; empty: "Task-<id>"
+    std::string name;           // tasks only; empty: "Task-<id>"
     std::uint32_t cancels = 0;  // tasks only: Task.cancelling()
 };
 
@@ -67,7 +67,11 @@ struct FutureExtras {
 // future is never queued.
 class FutureCore : public PoolAllocated, public Runnable {
 public:
-    enum class State : std::uint8_t { pending, cancelled, finished };
+    enum class State : std::uint8_t {
+        pending,
+        cancelled,
+        finished
+    };
 
     // Joins `loop`'s list of futures and tasks (see prev_in_loop).
     explicit FutureCore(EventLoop* loop) noexcept : loop_(loop) {
@@ -189,7 +193,7 @@ protected:
     // The exception lives with the extras; the flag says whether there is one.
     [[nodiscard]] bool has_exception() const noexcept { return (future_flags_ & has_exception_bit) != 0; }
     void store_exception(std::exception_ptr e) noexcept;  // out of memory: keeps std::bad_alloc
-    std::exception_ptr take_exception() noexcept;  // and forget it
+    std::exception_ptr take_exception() noexcept;         // and forget it
     [[nodiscard]] std::exception_ptr stored_exception() const noexcept;
     using Extras = FutureExtras;
     Extras& extras();                           // creates them on first use
@@ -205,7 +209,12 @@ protected:
 
     // retrieved: the exception was looked at (CPython's inverse __log_traceback).
     // is_task: this is a TaskCore (all_tasks() filters the loop's list with it).
-    enum : std::uint8_t { retrieved_bit = 1, has_extras_bit = 2, has_exception_bit = 4, is_task_bit = 8 };
+    enum : std::uint8_t {
+        retrieved_bit = 1,
+        has_extras_bit = 2,
+        has_exception_bit = 4,
+        is_task_bit = 8
+    };
     [[nodiscard]] bool has_extras() const noexcept { return (future_flags_ & has_extras_bit) != 0; }
 
     EventLoop* loop_;

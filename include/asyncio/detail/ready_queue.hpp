@@ -249,7 +249,7 @@ private:
     std::size_t size_ = 0;
     // usable() - (reservations + loose entries): below zero only inside reserve() failing.
     std::ptrdiff_t room_ = 0;
-    std::size_t owned_ = 0;   // blocks in the queue and on the free list
+    std::size_t owned_ = 0;  // blocks in the queue and on the free list
 };
 
 }  // namespace asyncio::detail

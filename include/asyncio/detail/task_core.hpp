@@ -198,7 +198,15 @@ private:
     // future-carried message does.
     // recheck_bit: see suspend_rechecking(); returned_bit: see mark_returned().
     // wait_cancelled_bit: the waiter answered `cancelled` (step 3), delivered on resumption.
-    enum : std::uint8_t { must_cancel_bit = 1, started_bit = 2, message_locked_bit = 4, recheck_bit = 8, returned_bit = 16, wait_cancelled_bit = 32, cancel_bits = must_cancel_bit | wait_cancelled_bit };
+    enum : std::uint8_t {
+        must_cancel_bit = 1,
+        started_bit = 2,
+        message_locked_bit = 4,
+        recheck_bit = 8,
+        returned_bit = 16,
+        wait_cancelled_bit = 32,
+        cancel_bits = must_cancel_bit | wait_cancelled_bit
+    };
     [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
     void set_flag(std::uint8_t bit, bool on) noexcept {
         task_flags_ = static_cast<std::uint8_t>(on ? task_flags_ | bit : task_flags_ & ~bit);

@@ -194,8 +194,8 @@ private:
     std::size_t run_capacity_ = 0;  // a power of two
     std::size_t run_head_ = 0;      // free-running indices, masked on access
     std::size_t run_tail_ = 0;
-    std::size_t run_live_ = 0;        // non-null slots between head and tail
-    TimePoint run_last_when_{};       // deadline of the last node appended to the run
+    std::size_t run_live_ = 0;   // non-null slots between head and tail
+    TimePoint run_last_when_{};  // deadline of the last node appended to the run
     std::uint64_t next_seq_ = 0;
 };
 

@@ -54,7 +54,11 @@
 namespace asyncio::detail {
 
 // What a wait did with a cancellation request (step 3 above).
-enum class CancelOutcome : std::uint8_t { cancelled, too_late, deferred };
+enum class CancelOutcome : std::uint8_t {
+    cancelled,
+    too_late,
+    deferred
+};
 
 // What a suspended task waits on: the awaiter's side of the protocol above.
 struct Waiter {

@@ -38,8 +38,8 @@
 /// fails the test with its message, as in a plain `TEST`.
 ///
 /// Python: none (CPython's tests use IsolatedAsyncioTestCase, on the real clock).
-#define ASYNCIO_TEST(suite, name)                                                   \
-    static ::asyncio::Coro<void> suite##_##name##_asyncio_body();                   \
+#define ASYNCIO_TEST(suite, name)                                                        \
+    static ::asyncio::Coro<void> suite##_##name##_asyncio_body();                        \
     TEST(suite, name) { ::asyncio::testing::run_test(suite##_##name##_asyncio_body()); } \
     static ::asyncio::Coro<void> suite##_##name##_asyncio_body()
 

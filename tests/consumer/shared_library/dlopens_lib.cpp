@@ -1,7 +1,7 @@
 // tests/consumer/shared_library/dlopens_lib.cpp: loads the consumer's shared library with
 // dlopen() (as a plugin is loaded), calls it, unloads it, and does it again.
-#include "consumer_lib.hpp"
 #include "consumer_checks.hpp"
+#include "consumer_lib.hpp"
 
 #include <dlfcn.h>
 

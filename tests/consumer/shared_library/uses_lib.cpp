@@ -1,7 +1,7 @@
 // tests/consumer/shared_library/uses_lib.cpp: an executable linked with the consumer's shared
 // library (it does not link asyncio itself), calling it on the main thread and on two more.
-#include "consumer_lib.hpp"
 #include "consumer_checks.hpp"
+#include "consumer_lib.hpp"
 
 #include <thread>
 
