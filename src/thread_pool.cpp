@@ -62,7 +62,7 @@ std::atomic<int> g_executor_count{0};
 thread_local ThreadPoolExecutor::Shared* t_pool = nullptr;
 thread_local bool t_finishing = false;
 
-void worker(std::shared_ptr<ThreadPoolExecutor::Shared> s, std::string name) {
+void worker(std::shared_ptr<ThreadPoolExecutor::Shared> s, const std::string& name) {
     // Signals go to the loop's thread (add_signal_handler, Ctrl-C), never to a worker.
     sigset_t all;
     sigfillset(&all);
@@ -171,7 +171,7 @@ void ThreadPoolExecutor::post(detail::ExecutorJob* job) {
     if (s.sleepers > 0 && s.queued > s.idle - s.sleepers) s.work.notify_one();
 }
 
-void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
+void ThreadPoolExecutor::do_shutdown(bool wait, bool cancel_futures) {
     Shared& s = *shared_;
     detail::ExecutorJob* cancelled = nullptr;
     std::vector<std::thread> threads;

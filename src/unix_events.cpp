@@ -203,7 +203,7 @@ void EventLoop::dispatch_signals() {
             entry.handle->add_ref();
         }
     }
-    if (!io_->signals.count(SIGINT) && mb.signal_count(SIGINT) > 0) {
+    if (!io_->signals.contains(SIGINT) && mb.signal_count(SIGINT) > 0) {
         mb.take_signal(SIGINT);
         if (on_interrupt_) on_interrupt_();
     }

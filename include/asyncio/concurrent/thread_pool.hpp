@@ -83,7 +83,7 @@ namespace concurrent {
 ///
 /// Python: `concurrent.futures.Executor`
 /// Differs from CPython: no `map()`; an executor of your own implements `post()` (the one
-///   door every submission goes through) and `shutdown()`.
+///   door every submission goes through) and `do_shutdown()`.
 class Executor {
 public:
     virtual ~Executor() = default;
@@ -111,7 +111,8 @@ public:
     /// have ended; with `cancel_futures`, cancels the work that has not started.
     ///
     /// Python: `executor.shutdown(wait=True, *, cancel_futures=False)`
-    virtual void shutdown(bool wait = true, bool cancel_futures = false) = 0;
+    /// Differs from CPython: an executor of your own implements it as `do_shutdown`.
+    void shutdown(bool wait = true, bool cancel_futures = false) { do_shutdown(wait, cancel_futures); }
 
     /// Queues `job` (run_job() on a worker thread, or cancel_job() if shutdown cancels it); the job
     /// must not be touched by the caller after this returns.
@@ -120,6 +121,11 @@ public:
     ///   `submit`, `run_in_executor` and `to_thread`.
     /// Throws: `RuntimeError` after `shutdown()`, with the job still the caller's.
     virtual void post(detail::ExecutorJob* job) = 0;
+
+protected:
+    /// What `shutdown(wait, cancel_futures)` does (a virtual function takes no default
+    /// arguments).
+    virtual void do_shutdown(bool wait, bool cancel_futures) = 0;
 };
 
 /// An executor with a pool of up to `max_workers` threads, started one by one as work comes
@@ -147,7 +153,6 @@ public:
     /// The threads started so far and not yet ended.
     [[nodiscard]] std::size_t thread_count() const;
 
-    void shutdown(bool wait = true, bool cancel_futures = false) override;
     void post(detail::ExecutorJob* job) override;
 
     /// Like `shutdown(wait=true)`, but gives up waiting after `timeout`; true if every thread
@@ -159,6 +164,9 @@ public:
     bool shutdown_and_wait_for(std::chrono::steady_clock::duration timeout);
 
     struct Shared;  // src/thread_pool.cpp
+
+protected:
+    void do_shutdown(bool wait, bool cancel_futures) override;
 
 private:
     std::shared_ptr<Shared> shared_;
