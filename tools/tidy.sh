@@ -5,7 +5,7 @@
 #   no argument:  the library's sources, src/*.cpp (and through them the headers of include/
 #                 and src/, which .clang-tidy's HeaderFilterRegex reports on);
 #   FILE...:      those files: a .cpp is checked itself, a header through the files that
-#                 include it (a header of include/ or src/: through src/*.cpp);
+#                 include it by name (and, for a header of include/ or src/, src/*.cpp);
 #   --base REV:   the C++ files changed since the merge base of REV and HEAD, committed or
 #                 not, treated as FILE....
 # Fails if clang-tidy reports anything (.clang-tidy makes every warning an error).
@@ -73,14 +73,15 @@ for f in "${given[@]}"; do
                 echo "tidy.sh: skipping $f: not in ${db}"
             fi
             ;;
-        include/* | src/*.hpp)
-            for u in src/*.cpp; do chosen[$u]=1; done
-            ;;
         *.hpp)
-            # A header of tests/, examples/ or bench/: the units that include it by name.
+            # A header: the units that include it by name, and the library's sources for a
+            # header of the library (they include most of them, directly or not).
+            if [[ $f == include/* || $f == src/* ]]; then
+                for u in src/*.cpp; do chosen[$u]=1; done
+            fi
             name=$(basename "$f")
             for u in "${units[@]}"; do
-                if grep -q "#include \".*${name}\"" "$u"; then chosen[$u]=1; fi
+                if grep -Eq "#include [<\"](.*/)?${name//./\\.}[>\"]" "$u"; then chosen[$u]=1; fi
             done
             ;;
     esac
