@@ -53,6 +53,7 @@ asyncio::Coro<int> amain() {
     int done = 0;
     co_await asyncio::TaskGroup::run([&](asyncio::TaskGroup& tg) -> asyncio::Coro<> {
         std::vector<asyncio::Task<void>> workers;
+        workers.reserve(3);
         for (int i = 0; i < 3; ++i) workers.push_back(tg.create_task(worker(i, jobs, done)));
         auto feeder = tg.create_task([&]() -> asyncio::Coro<void> {
             for (int n = 0;; ++n) {
