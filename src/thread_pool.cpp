@@ -25,10 +25,10 @@ struct ThreadPoolExecutor::Shared {
     std::condition_variable ended;  // a thread ended
     detail::ExecutorJob* head = nullptr;
     detail::ExecutorJob* tail = nullptr;
-    std::size_t idle = 0;                   // threads waiting for work (spinning or asleep)
-    std::size_t sleepers = 0;               // of those, asleep on `work`: only they need a notify
-    std::size_t queued = 0;                 // jobs in the list
-    std::atomic<bool> has_work{false};      // head != nullptr, for the spinners (no lock)
+    std::size_t idle = 0;      // threads waiting for work (spinning or asleep)
+    std::size_t sleepers = 0;  // of those, asleep on `work`: only they need a notify
+    // Jobs in the list: changed under the mutex, read without it by the spinners.
+    std::atomic<std::size_t> queued{0};
     std::atomic<bool> stopping{false};      // shutdown, for the spinners
     std::atomic<std::size_t> finishing{0};  // threads past their job's work (executor_job_finishing)
     std::size_t running = 0;                // threads started and not ended
@@ -42,12 +42,9 @@ struct ThreadPoolExecutor::Shared {
     detail::ExecutorJob* pop() noexcept {
         detail::ExecutorJob* j = head;
         if (j) {
-            --queued;
+            queued.fetch_sub(1, std::memory_order_relaxed);
             head = j->job_next;
-            if (!head) {
-                tail = nullptr;
-                has_work.store(false, std::memory_order_relaxed);
-            }
+            if (!head) tail = nullptr;
             j->job_next = nullptr;
         }
         return j;
@@ -84,7 +81,7 @@ void worker(std::shared_ptr<ThreadPoolExecutor::Shared> s, const std::string& na
         // to_thread in a loop): spin a little before sleeping (src/spin.hpp).
         lock.unlock();
         bool more = detail::spin_until(
-            [&] { return s->has_work.load(std::memory_order_acquire) || s->stopping.load(std::memory_order_relaxed); },
+            [&] { return s->queued.load(std::memory_order_acquire) > 0 || s->stopping.load(std::memory_order_relaxed); },
             std::chrono::microseconds(50));
         lock.lock();
         if (!more) {
@@ -164,11 +161,10 @@ void ThreadPoolExecutor::post(detail::ExecutorJob* job) {
     else
         s.head = job;
     s.tail = job;
-    ++s.queued;
-    s.has_work.store(true, std::memory_order_release);
+    s.queued.fetch_add(1, std::memory_order_release);
     // A spinning thread finds the job by itself; a sleeping one needs the futex, once there
     // are more jobs than spinners.
-    if (s.sleepers > 0 && s.queued > s.idle - s.sleepers) s.work.notify_one();
+    if (s.sleepers > 0 && s.queued.load(std::memory_order_relaxed) > s.idle - s.sleepers) s.work.notify_one();
 }
 
 void ThreadPoolExecutor::do_shutdown(bool wait, bool cancel_futures) {
@@ -183,8 +179,7 @@ void ThreadPoolExecutor::do_shutdown(bool wait, bool cancel_futures) {
         if (cancel_futures) {
             cancelled = s.head;
             s.head = s.tail = nullptr;
-            s.queued = 0;
-            s.has_work.store(false, std::memory_order_relaxed);
+            s.queued.store(0, std::memory_order_relaxed);
         }
         if (wait) threads.swap(s.threads);
     }

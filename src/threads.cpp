@@ -38,12 +38,16 @@ private:
     std::optional<Future<void>> done_;
 };
 
-// The joining thread, detached unless it was joined: a wait that is given up (timeout,
-// Ctrl-C, the loop closing with the frame) never blocks.
+// The joining thread, and what giving it up means: a wait that ends any other way than by
+// joining it (timeout, Ctrl-C, the loop closing with the frame) tells the executor not to
+// wait and leaves its threads to end on their own; it never blocks.
 struct Joiner {
+    std::shared_ptr<concurrent::ThreadPoolExecutor> executor;
     std::thread thread;
     ~Joiner() {
-        if (thread.joinable()) thread.detach();
+        if (!thread.joinable()) return;
+        executor->shutdown(false, false);
+        thread.detach();
     }
 };
 
@@ -55,21 +59,13 @@ Coro<void> shutdown_default_executor(EventLoop& loop, std::optional<Delay> timeo
     if (!executor) co_return;
     Future<void> joined = loop.create_future<void>();
     Ref<RemoteOp> op(new JoinedOp(loop, joined), adopt_ref);
-    Joiner joiner;
+    Joiner joiner{executor, {}};
     // What the thread holds: the executor (shared) and the op (atomic count), not the loop.
     joiner.thread = std::thread([executor, op]() mutable {
         executor->shutdown(true, false);
         op->post_home();
         op = {};
     });
-    bool interrupted = true;  // until the wait ends normally
-    struct GiveUp {
-        const std::shared_ptr<concurrent::ThreadPoolExecutor>& executor;
-        const bool& interrupted;
-        ~GiveUp() {
-            if (interrupted) executor->shutdown(false, false);
-        }
-    } give_up{executor, interrupted};
     if (!timeout) {
         co_await joined;
     } else {
@@ -81,10 +77,9 @@ Coro<void> shutdown_default_executor(EventLoop& loop, std::optional<Delay> timeo
                                          std::to_string(secs.count()) + " seconds.",
                                      nullptr,
                                      {}});
-            co_return;  // give_up lets the threads end on their own
+            co_return;  // the joiner lets the threads end on their own
         }
     }
-    interrupted = false;
     joiner.thread.join();
 }
 

@@ -159,8 +159,8 @@ public:
     /// ended. The threads still running then finish their work and end on their own (they
     /// hold the pool's state, not the executor).
     ///
-    /// Differs from CPython: CPython joins in a helper thread (shutdown_default_executor); this
-    ///   is the same bounded join without the extra thread.
+    /// Differs from CPython: no counterpart; CPython's bounded join is
+    ///   `loop.shutdown_default_executor(timeout)` for the loop's executor only.
     bool shutdown_and_wait_for(std::chrono::steady_clock::duration timeout);
 
     struct Shared;  // src/thread_pool.cpp
