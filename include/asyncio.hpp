@@ -10,6 +10,8 @@
 #include <asyncio/locks.hpp>
 #include <asyncio/queues.hpp>
 #include <asyncio/runners.hpp>
+#include <asyncio/sock_ops.hpp>
+#include <asyncio/socket.hpp>
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
 #include <asyncio/threads.hpp>

@@ -136,15 +136,29 @@ void EventLoop::poll_io(int timeout_ms) {
             e.watcher->io_ready(ev.events);  // may (un)watch fds: `e` is not used after it
             continue;
         }
-        // Level-triggered: an event lost to std::bad_alloc here is reported again.
-        if ((ev.events & detail::io_readable) && e.reader) {
-            ready_.push_loose(e.reader);
-            e.reader->add_ref();
+        if (e.read_waiter || e.write_waiter) {
+            // A socket operation's next try, here in the poll phase; it may unwait and the
+            // table may grow meanwhile, so the entry is looked up again after each call.
+            const auto fd = static_cast<std::size_t>(ev.fd);
+            if ((ev.events & detail::io_readable) && e.read_waiter) e.read_waiter->io_ready(detail::io_readable);
+            if ((ev.events & detail::io_writable) && io.fds[fd].write_waiter) io.fds[fd].write_waiter->io_ready(detail::io_writable);
+            if (io.fds[fd].reader || io.fds[fd].writer) poll_callbacks(io.fds[fd], ev.events);
+            continue;
         }
-        if ((ev.events & detail::io_writable) && e.writer) {
-            ready_.push_loose(e.writer);
-            e.writer->add_ref();
-        }
+        poll_callbacks(e, ev.events);
+    }
+}
+
+// The add_reader/add_writer callbacks of a ready fd, queued. Level-triggered: an event lost
+// to std::bad_alloc here is reported again.
+void EventLoop::poll_callbacks(detail::FdEntry& e, std::uint32_t events) {
+    if ((events & detail::io_readable) && e.reader) {
+        ready_.push_loose(e.reader);
+        e.reader->add_ref();
+    }
+    if ((events & detail::io_writable) && e.writer) {
+        ready_.push_loose(e.writer);
+        e.writer->add_ref();
     }
 }
 
@@ -242,6 +256,8 @@ void EventLoop::set_io_handle(int fd, bool write, detail::HandleCore* h) {
     if (static_cast<std::size_t>(fd) >= io.fds.size()) io.fds.resize(static_cast<std::size_t>(fd) + 1);
     detail::FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
     if (e.watcher) throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by transport");
+    if (write ? e.write_waiter : e.read_waiter)
+        throw RuntimeError("File descriptor " + std::to_string(fd) + " is waited on by a socket operation");
     std::uint32_t old_events = e.events();
     detail::HandleCore*& slot = write ? e.writer : e.reader;
     std::uint32_t new_events = old_events | (write ? detail::io_writable : detail::io_readable);
@@ -274,7 +290,7 @@ void detail::LoopAccess::watch_io(EventLoop& l, int fd, IoWatcher* w) {
     auto& io = *l.io_;
     if (static_cast<std::size_t>(fd) >= io.fds.size()) io.fds.resize(static_cast<std::size_t>(fd) + 1);
     FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
-    if (e.watcher || e.reader || e.writer) throw RuntimeError("File descriptor " + std::to_string(fd) + " is already watched");
+    if (e.events() != 0) throw RuntimeError("File descriptor " + std::to_string(fd) + " is already watched");
     io.reactor->watch(fd, 0, io_readable | io_writable | io_edge);
     e.watcher = w;
     ++io.registered;
@@ -293,6 +309,45 @@ bool detail::LoopAccess::unwatch_io(EventLoop& l, int fd) noexcept {
     } catch (...) {  // the fd is gone already (closed): nothing to forget
     }
     return true;
+}
+
+void detail::LoopAccess::wait_io(EventLoop& l, int fd, bool write, IoWatcher* w) {
+    l.check_open();
+    if (fd < 0) throw ValueError("Invalid file descriptor: " + std::to_string(fd));
+    auto& io = *l.io_;
+    if (static_cast<std::size_t>(fd) >= io.fds.size()) io.fds.resize(static_cast<std::size_t>(fd) + 1);
+    FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    if (e.watcher) throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by transport");
+    if (write ? (e.writer || e.write_waiter) : (e.reader || e.read_waiter))
+        throw RuntimeError(std::string("another coroutine is already waiting to ") + (write ? "write to" : "read from") + " file descriptor " +
+                           std::to_string(fd));
+    std::uint32_t old_events = e.events();
+    std::uint32_t new_events = old_events | (write ? io_writable : io_readable);
+    io.reactor->watch(fd, old_events, new_events);
+    if (old_events == 0) ++io.registered;
+    (write ? e.write_waiter : e.read_waiter) = w;
+}
+
+void detail::LoopAccess::unwait_io(EventLoop& l, int fd, bool write) noexcept {
+    if (l.closed_ || fd < 0) return;
+    auto& io = *l.io_;
+    if (static_cast<std::size_t>(fd) >= io.fds.size()) return;
+    FdEntry& e = io.fds[static_cast<std::size_t>(fd)];
+    IoWatcher*& slot = write ? e.write_waiter : e.read_waiter;
+    if (!slot) return;
+    std::uint32_t old_events = e.events();
+    slot = nullptr;
+    std::uint32_t new_events = e.events();
+    if (new_events == 0) --io.registered;
+    try {
+        io.reactor->watch(fd, old_events, new_events);
+    } catch (...) {  // the fd was closed meanwhile: it left the epoll set with it
+    }
+}
+
+detail::IoWatcher* detail::LoopAccess::watcher_of(const EventLoop& l, int fd) noexcept {
+    if (l.closed_ || fd < 0 || static_cast<std::size_t>(fd) >= l.io_->fds.size()) return nullptr;
+    return l.io_->fds[static_cast<std::size_t>(fd)].watcher;
 }
 
 // Every pending task's frame is destroyed; done tasks and futures stay (handles hold them).

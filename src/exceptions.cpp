@@ -1,7 +1,11 @@
-// src/exceptions.cpp: describe() for logs (Lib/asyncio/exceptions.py has no code to mirror).
+// src/exceptions.cpp: describe() for logs, and OSError's text and subclass for an errno
+// (CPython's Objects/exceptions.c OSError_new: errno to subclass).
 #include <asyncio/exceptions.hpp>
 
 #include <cxxabi.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <memory>
@@ -21,6 +25,39 @@ std::string join(const std::string& type, const char* what) {
 }
 
 }  // namespace
+
+OSError::OSError(int err, std::string strerror)
+    : std::runtime_error(err == 0 ? strerror : "[Errno " + std::to_string(err) + "] " + (strerror.empty() ? std::string(std::strerror(err)) : strerror)),
+      errno_(err),
+      strerror_(err != 0 && strerror.empty() ? std::string(std::strerror(err)) : std::move(strerror)) {}
+
+std::exception_ptr os_error(int err, std::string message) {
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case EINPROGRESS:
+    case EALREADY:
+        return std::make_exception_ptr(BlockingIOError(err, std::move(message)));
+    case EINTR: return std::make_exception_ptr(InterruptedError(err, std::move(message)));
+    case EEXIST: return std::make_exception_ptr(FileExistsError(err, std::move(message)));
+    case ENOENT: return std::make_exception_ptr(FileNotFoundError(err, std::move(message)));
+    case EACCES:
+    case EPERM: return std::make_exception_ptr(PermissionError(err, std::move(message)));
+    case ESRCH: return std::make_exception_ptr(ProcessLookupError(err, std::move(message)));
+    case ECHILD: return std::make_exception_ptr(ChildProcessError(err, std::move(message)));
+    case EPIPE:
+    case ESHUTDOWN: return std::make_exception_ptr(BrokenPipeError(err, std::move(message)));
+    case ECONNABORTED: return std::make_exception_ptr(ConnectionAbortedError(err, std::move(message)));
+    case ECONNREFUSED: return std::make_exception_ptr(ConnectionRefusedError(err, std::move(message)));
+    case ECONNRESET: return std::make_exception_ptr(ConnectionResetError(err, std::move(message)));
+    case ETIMEDOUT: return std::make_exception_ptr(TimeoutError(err, std::move(message)));
+    default: return std::make_exception_ptr(OSError(err, std::move(message)));
+    }
+}
+
+void throw_os_error(int err, std::string message) { std::rethrow_exception(os_error(err, std::move(message))); }
 
 std::string describe(const std::exception_ptr& e) {
     if (!e) return "no exception";

@@ -14,15 +14,19 @@
 
 namespace asyncio::detail {
 
-// What the loop knows of one fd: the add_reader/add_writer callbacks (level-triggered), or
-// one IoWatcher (edge-triggered, both directions), never both.
+// What the loop knows of one fd: the add_reader/add_writer callbacks and the one-shot waits
+// of the socket operations (sock_recv ..., LoopAccess::wait_io), level-triggered, at most one
+// of them in each direction; or one IoWatcher (a transport: edge-triggered, both directions),
+// alone.
 struct FdEntry {
     HandleCore* reader = nullptr;
     HandleCore* writer = nullptr;
     IoWatcher* watcher = nullptr;
+    IoWatcher* read_waiter = nullptr;
+    IoWatcher* write_waiter = nullptr;
     [[nodiscard]] std::uint32_t events() const noexcept {
         if (watcher) return io_readable | io_writable | io_edge;
-        return (reader ? io_readable : 0u) | (writer ? io_writable : 0u);
+        return (reader || read_waiter ? io_readable : 0u) | (writer || write_waiter ? io_writable : 0u);
     }
 };
 

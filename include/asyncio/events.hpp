@@ -11,19 +11,26 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace asyncio {
 
 class EventLoop;
 class Handle;
+class Socket;         // socket.hpp
+class SocketAddress;  // socket.hpp
+struct AddrInfo;      // socket.hpp
 class TimerHandle;
 namespace concurrent {
 class Executor;
@@ -37,9 +44,18 @@ class TaskCore;
 struct IoWatcher;    // detail/io_watcher.hpp
 struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
+struct FdEntry;  // src/loop_internal.hpp
 struct LoopIo;   // reactor, fd table and the thread-safe queue: src/base_events.cpp
 class Mailbox;   // src/mailbox.hpp
 class RemoteOp;  // detail/remote_op.hpp
+class SockRecv;  // the socket operations: sock_ops.hpp
+class SockRecvInto;
+class SockRecvFrom;
+class SockRecvFromInto;
+class SockSendAll;
+class SockSendTo;
+class SockConnect;
+class SockAccept;
 
 // The shared state behind Handle and TimerHandle: a callback the loop runs once (or, for
 // add_reader/add_writer, each time the fd is ready). Reference counted because the caller's
@@ -368,6 +384,75 @@ public:
     /// Python: `loop.remove_writer(fd)`
     bool remove_writer(int fd);
 
+    /// Resolves `host` and `port` as getaddrinfo(3) does: the addresses to connect to (or,
+    /// with AI_PASSIVE, to bind), in the system's order. An empty `host` or `port` is
+    /// Python's None. A numeric host with a numeric port is resolved at once, without a
+    /// thread; a name is resolved on the default executor, as CPython does. Defined in
+    /// src/resolve.cpp; the result type is in socket.hpp.
+    ///
+    /// Python: `await loop.getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)`
+    /// Throws: `GaiError` (socket.gaierror) with the EAI_ code and gai_strerror's text.
+    /// Differs from CPython: numeric addresses skip the executor.
+    Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int family = 0, int type = 0, int proto = 0, int flags = 0);
+    /// `getaddrinfo` with a numeric port.
+    Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, int port, int family = 0, int type = 0, int proto = 0, int flags = 0);
+    /// The host and service names of `address` (NI_* `flags`), on the default executor
+    /// unless NI_NUMERICHOST and NI_NUMERICSERV are both given.
+    ///
+    /// Python: `await loop.getnameinfo(sockaddr, flags=0)`
+    /// Throws: `GaiError`.
+    Coro<std::pair<std::string, std::string>> getnameinfo(const SocketAddress& address, int flags = 0);
+
+    /// Receives up to `nbytes` bytes from `sock`, waiting until some arrive; an empty
+    /// string at end of stream. The operations below are defined in sock_ops.hpp; each tries
+    /// its system call when awaited and waits for the fd only if the kernel says EAGAIN.
+    ///
+    /// Python: `await loop.sock_recv(sock, nbytes)`
+    /// Cancellation: the fd's interest is removed at once; nothing was received.
+    /// Throws: `OSError` (ConnectionResetError ...); `ValueError` if `sock` is blocking;
+    ///   `RuntimeError` if a transport owns the fd, or another operation waits to read it.
+    /// Differs from CPython: two operations waiting in the same direction on one socket raise
+    ///   RuntimeError (CPython's second replaces the first, which then never completes).
+    detail::SockRecv sock_recv(Socket& sock, std::size_t nbytes);
+    /// Receives into `buf`; the count of bytes, 0 at end of stream.
+    ///
+    /// Python: `await loop.sock_recv_into(sock, buf)`
+    detail::SockRecvInto sock_recv_into(Socket& sock, std::span<std::byte> buf);
+    /// Receives one datagram of at most `bufsize` bytes; the data and the sender's address.
+    ///
+    /// Python: `await loop.sock_recvfrom(sock, bufsize)` (3.11)
+    detail::SockRecvFrom sock_recvfrom(Socket& sock, std::size_t bufsize);
+    /// Receives one datagram into `buf` (its first `nbytes` bytes; 0: all of it); its size
+    /// and the sender's address.
+    ///
+    /// Python: `await loop.sock_recvfrom_into(sock, buf, nbytes=0)` (3.11)
+    detail::SockRecvFromInto sock_recvfrom_into(Socket& sock, std::span<std::byte> buf, std::size_t nbytes = 0);
+    /// Sends every byte of `data`, waiting for room as often as needed. `data` must stay
+    /// alive until the await ends.
+    ///
+    /// Python: `await loop.sock_sendall(sock, data)`
+    /// Cancellation: the bytes sent so far are gone to the peer; the await raises
+    ///   CancelledError, never reports them as all sent.
+    /// Throws: `OSError` (BrokenPipeError, ConnectionResetError ...); no SIGPIPE is raised.
+    detail::SockSendAll sock_sendall(Socket& sock, std::string_view data);
+    /// Sends one datagram to `address`; the count of bytes sent.
+    ///
+    /// Python: `await loop.sock_sendto(sock, data, address)` (3.11)
+    detail::SockSendTo sock_sendto(Socket& sock, std::string_view data, const SocketAddress& address);
+    /// Connects `sock` to `address`, waiting while the connection is in progress.
+    ///
+    /// Python: `await loop.sock_connect(sock, address)`
+    /// Throws: `OSError(errno, "Connect call failed ('127.0.0.1', 1)")`, of the subclass for
+    ///   the errno (ConnectionRefusedError ...), as CPython.
+    /// Differs from CPython: `address` is numeric (SocketAddress); CPython resolves a name
+    ///   too; here resolve it with `loop.getaddrinfo` first.
+    detail::SockConnect sock_connect(Socket& sock, const SocketAddress& address);
+    /// Accepts the next connection on listening `sock`: the new socket (non-blocking) and
+    /// the peer's address.
+    ///
+    /// Python: `await loop.sock_accept(sock)`
+    detail::SockAccept sock_accept(Socket& sock);
+
     /// Runs `f(args...)` on a thread of `executor` (null: the loop's default executor, a
     /// ThreadPoolExecutor of `min(32, cores + 4)` threads named `asyncio_N`, made on first use)
     /// and returns a Future of this loop that completes with its value or exception. If `f`
@@ -460,6 +545,7 @@ private:
     void run_once();
     void drain_threadsafe();
     void poll_io(int timeout_ms);
+    void poll_callbacks(detail::FdEntry& e, std::uint32_t events);
     void destroy_pending_tasks() noexcept;
 
     detail::ReadyQueue ready_;
@@ -520,6 +606,14 @@ struct LoopAccess {
     // False if `fd` had no watcher (or the loop is closed).
     static bool unwatch_io(EventLoop& l, int fd) noexcept;
     static std::size_t registered_fds(const EventLoop& l) noexcept;
+    // One operation's wait for one direction of `fd` (sock_ops.hpp): `w` is told, from the
+    // poll phase, each time the fd is ready that way (level-triggered), until unwait_io.
+    // Throws RuntimeError if the loop is closed, a transport owns the fd, or something else
+    // waits in that direction (a reader, another operation).
+    static void wait_io(EventLoop& l, int fd, bool write, IoWatcher* w);
+    static void unwait_io(EventLoop& l, int fd, bool write) noexcept;
+    // The watcher (a transport) that owns `fd`, or null.
+    static IoWatcher* watcher_of(const EventLoop& l, int fd) noexcept;
     // What other threads post to (call_soon_threadsafe, RemoteOp); lives as long as the loop
     // or longer.
     static Mailbox* mailbox(const EventLoop& l) noexcept;

@@ -1,6 +1,7 @@
 // asyncio/exceptions.hpp: BaseException, CancelledError, KeyboardInterrupt, TimeoutError,
-// InvalidStateError, RuntimeError, ValueError, ExceptionGroup, except_star.
-// Mirrors Lib/asyncio/exceptions.py (and the builtin ExceptionGroup asyncio relies on).
+// InvalidStateError, RuntimeError, ValueError, ExceptionGroup, except_star, and OSError with
+// its subclasses (ConnectionError ...). Mirrors Lib/asyncio/exceptions.py (and the builtin
+// exceptions asyncio relies on).
 #pragma once
 
 #include <exception>
@@ -75,14 +76,120 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
-/// An operation did not complete before its deadline.
+/// An error reported by the operating system: a system call failed with `errno_value()`
+/// (0 when the error carries no number), described by `strerror()`. `what()` is CPython's
+/// `str(e)`: "[Errno 111] Connection refused", or the message alone without a number.
 ///
-/// Python: `TimeoutError` (`asyncio.TimeoutError` is an alias of it since 3.11)
-class TimeoutError : public std::runtime_error {
+/// Python: `OSError(errno, strerror)`
+/// Differs from CPython: CPython's `OSError(errno, ...)` constructor picks the subclass for
+///   the number; here `os_error(errno, message)` does (the constructors make exactly the
+///   class named). `errno` is a macro in C++, hence `errno_value()`.
+class OSError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
-    TimeoutError() : std::runtime_error("") {}
+    /// An error numbered `err` (an errno value) with `strerror` (empty: the system's text).
+    explicit OSError(int err, std::string strerror = {});
+    /// An error without a number, as `OSError("message")`.
+    explicit OSError(const std::string& message) : OSError(0, message) {}
+    /// Python: `e.errno`
+    [[nodiscard]] int errno_value() const noexcept { return errno_; }
+    /// Python: `e.strerror`
+    [[nodiscard]] const std::string& strerror() const noexcept { return strerror_; }
+
+private:
+    int errno_;
+    std::string strerror_;
 };
+
+/// Python: `BlockingIOError` (EAGAIN, EWOULDBLOCK, EINPROGRESS, EALREADY)
+class BlockingIOError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `InterruptedError` (EINTR)
+class InterruptedError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `FileExistsError` (EEXIST: a Unix socket's path is taken)
+class FileExistsError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `FileNotFoundError` (ENOENT: no Unix socket at that path)
+class FileNotFoundError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `PermissionError` (EACCES, EPERM)
+class PermissionError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `ProcessLookupError` (ESRCH)
+class ProcessLookupError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `ChildProcessError` (ECHILD)
+class ChildProcessError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Root of the errors of a connection: the peer went away or would not talk.
+///
+/// Python: `ConnectionError`
+class ConnectionError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `BrokenPipeError` (EPIPE, ESHUTDOWN): written to after the peer stopped reading.
+class BrokenPipeError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+/// Python: `ConnectionAbortedError` (ECONNABORTED)
+class ConnectionAbortedError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+/// Python: `ConnectionRefusedError` (ECONNREFUSED): nothing listens at the address.
+class ConnectionRefusedError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+/// Python: `ConnectionResetError` (ECONNRESET): the peer reset the connection.
+class ConnectionResetError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+
+/// An operation did not complete before its deadline (ETIMEDOUT when the system says so).
+///
+/// Python: `TimeoutError` (`asyncio.TimeoutError` is an alias of it since 3.11), a subclass
+///   of `OSError` as in CPython.
+class TimeoutError : public OSError {
+public:
+    using OSError::OSError;
+    TimeoutError() : OSError(0, std::string()) {}
+};
+
+/// Name resolution failed: `errno_value()` is the `EAI_*` code of getaddrinfo(3) (negative
+/// on Linux), the message gai_strerror's.
+///
+/// Python: `socket.gaierror`
+class GaiError : public OSError {
+public:
+    using OSError::OSError;
+};
+
+/// The OSError subclass CPython's `OSError(err, message)` makes for `err`
+/// (ECONNREFUSED gives ConnectionRefusedError, ETIMEDOUT TimeoutError, ...), as an
+/// exception_ptr; `message` empty: the system's text for `err`.
+///
+/// Python: `OSError(errno, strerror)`
+[[nodiscard]] std::exception_ptr os_error(int err, std::string message = {});
+/// Throws `os_error(err, message)`.
+[[noreturn]] void throw_os_error(int err, std::string message = {});
 
 /// A Future or Task was asked for something its state does not allow, such as `result()`
 /// before it is done or `set_result()` twice.

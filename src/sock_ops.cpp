@@ -1,0 +1,190 @@
+// src/sock_ops.cpp: the loop's socket operations (asyncio/sock_ops.hpp), as CPython's
+// selector_events.py does them: the system call first, and only on EAGAIN a wait for the
+// fd's readiness, after which the call is tried again from the poll phase.
+#include <asyncio/sock_ops.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace asyncio::detail {
+namespace {
+
+bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+}  // namespace
+
+SockOp::SockOp(EventLoop& loop, Socket& sock, bool write) : loop_(&loop), sock_(&sock), fd_(sock.fileno()), write_(write) {
+    if (sock.fileno() >= 0 && sock.getblocking()) throw ValueError("the socket must be non-blocking");
+}
+
+SockOp::SockOp(SockOp&& o) noexcept : loop_(o.loop_), sock_(o.sock_), fd_(o.fd_), error_(o.error_), write_(o.write_) {}
+
+SockOp::~SockOp() {
+    if (waiting_) LoopAccess::unwait_io(*loop_, fd_, write_);
+}
+
+bool SockOp::await_ready() {
+    // A transport reads and writes this fd itself: a call here would take its bytes.
+    if (fd_ >= 0 && LoopAccess::watcher_of(*loop_, fd_))
+        throw RuntimeError("File descriptor " + std::to_string(fd_) + " is used by transport");
+    return attempt();
+}
+
+void SockOp::await_suspend(std::coroutine_handle<> h) {
+    TaskCore* task = TaskCore::running();
+    if (!task || task->loop() != loop_) throw RuntimeError("The socket operation was awaited outside a task of its loop");
+    LoopAccess::wait_io(*loop_, fd_, write_, this);
+    waiting_ = true;
+    task_ = task;
+    task->suspend(h, this);
+}
+
+void SockOp::io_ready(std::uint32_t) noexcept {
+    if (!attempt()) return;  // woken for nothing (another reader took it): wait on
+    LoopAccess::unwait_io(*loop_, fd_, write_);
+    waiting_ = false;
+    task_->wake();
+}
+
+CancelOutcome SockOp::cancel_wait(const std::string&) {
+    if (!waiting_) return CancelOutcome::too_late;
+    LoopAccess::unwait_io(*loop_, fd_, write_);
+    waiting_ = false;
+    return CancelOutcome::cancelled;
+}
+
+void SockOp::check_result() {
+    if (task_) task_->throw_if_cancelled();
+    if (error_ != 0) raise_error();
+}
+
+void SockOp::raise_error() { throw_os_error(error_); }
+
+bool SockRecv::attempt() noexcept {
+    if (data_.size() != n_) {
+        try {
+            data_.resize(n_);
+        } catch (...) {
+            error_ = ENOMEM;
+            return true;
+        }
+    }
+    ssize_t got = ::recv(fd_, data_.data(), n_, 0);
+    if (got < 0) {
+        if (would_block(errno)) return false;
+        error_ = errno;
+        data_.clear();
+        return true;
+    }
+    data_.resize(static_cast<std::size_t>(got));
+    return true;
+}
+
+bool SockRecvInto::attempt() noexcept {
+    ssize_t got = ::recv(fd_, buf_.data(), buf_.size(), 0);
+    if (got < 0) {
+        if (would_block(errno)) return false;
+        error_ = errno;
+        return true;
+    }
+    got_ = static_cast<std::size_t>(got);
+    return true;
+}
+
+bool SockRecvFrom::attempt() noexcept {
+    if (data_.size() != n_) {
+        try {
+            data_.resize(n_);
+        } catch (...) {
+            error_ = ENOMEM;
+            return true;
+        }
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ssize_t got = ::recvfrom(fd_, data_.data(), n_, 0, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (got < 0) {
+        if (would_block(errno)) return false;
+        error_ = errno;
+        data_.clear();
+        return true;
+    }
+    data_.resize(static_cast<std::size_t>(got));
+    from_ = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    return true;
+}
+
+bool SockRecvFromInto::attempt() noexcept {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ssize_t got = ::recvfrom(fd_, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (got < 0) {
+        if (would_block(errno)) return false;
+        error_ = errno;
+        return true;
+    }
+    got_ = static_cast<std::size_t>(got);
+    from_ = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    return true;
+}
+
+bool SockSendAll::attempt() noexcept {
+    while (sent_ < data_.size()) {
+        ssize_t n = ::send(fd_, data_.data() + sent_, data_.size() - sent_, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (would_block(errno)) return false;
+            error_ = errno;
+            return true;
+        }
+        sent_ += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+bool SockSendTo::attempt() noexcept {
+    ssize_t n = ::sendto(fd_, data_.data(), data_.size(), MSG_NOSIGNAL, to_.data(), to_.size());
+    if (n < 0) {
+        if (would_block(errno)) return false;
+        error_ = errno;
+        return true;
+    }
+    sent_ = static_cast<std::size_t>(n);
+    return true;
+}
+
+bool SockConnect::attempt() noexcept {
+    if (!started_) {
+        started_ = true;
+        if (::connect(fd_, to_.data(), to_.size()) == 0) return true;
+        if (errno == EINPROGRESS || errno == EINTR) return false;
+        error_ = errno;
+        return true;
+    }
+    // Writable: the connection is made or failed; SO_ERROR says which.
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == EINPROGRESS || err == EINTR) return false;
+    error_ = err;
+    return true;
+}
+
+void SockConnect::raise_error() { throw_os_error(error_, "Connect call failed " + to_.str()); }
+
+bool SockAccept::attempt() noexcept {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (would_block(errno) || errno == ECONNABORTED) return false;
+        error_ = errno;
+        return true;
+    }
+    conn_ = SocketAccess::adopt(fd, sock_->family(), sock_->type(), sock_->proto(), false);
+    peer_ = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    return true;
+}
+
+}  // namespace asyncio::detail
