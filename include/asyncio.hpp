@@ -8,12 +8,16 @@
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>
 #include <asyncio/locks.hpp>
+#include <asyncio/network.hpp>
+#include <asyncio/protocols.hpp>
 #include <asyncio/queues.hpp>
 #include <asyncio/runners.hpp>
+#include <asyncio/server.hpp>
 #include <asyncio/sock_ops.hpp>
 #include <asyncio/socket.hpp>
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
 #include <asyncio/threads.hpp>
 #include <asyncio/timeouts.hpp>
+#include <asyncio/transports.hpp>
 #include <asyncio/version.hpp>

@@ -168,6 +168,7 @@ void EventLoop::run_once() {
     using namespace std::chrono;
     detail::LoopIo& io = *io_;
     if (io.mailbox->pending()) drain_threadsafe();
+    if (io.flush_head) run_flushes();  // written while the loop was not running
 
     const bool have_fds = io.registered > 0;
     int timeout_ms = -1;
@@ -239,6 +240,46 @@ void EventLoop::run_once() {
         else
             r->run();
     }
+    // What this iteration wrote leaves now, one system call per transport.
+    if (io.flush_head) run_flushes();
+}
+
+// Until the queue is empty: a flush may run user code that writes again (resume_writing).
+void EventLoop::run_flushes() noexcept {
+    detail::LoopIo& io = *io_;
+    while (detail::IoFlusher* f = io.flush_head) {
+        io.flush_head = f->flush_next;
+        if (!io.flush_head) io.flush_tail = nullptr;
+        f->flush_next = nullptr;
+        f->flush_queued = false;
+        f->io_flush();
+    }
+}
+
+void detail::LoopAccess::queue_flush(EventLoop& l, IoFlusher* f) noexcept {
+    if (f->flush_queued || l.closed_) return;
+    auto& io = *l.io_;
+    f->flush_queued = true;
+    f->flush_next = nullptr;
+    if (io.flush_tail)
+        io.flush_tail->flush_next = f;
+    else
+        io.flush_head = f;
+    io.flush_tail = f;
+}
+
+void detail::LoopAccess::cancel_flush(EventLoop& l, IoFlusher* f) noexcept {
+    if (!f->flush_queued || l.closed_) return;
+    auto& io = *l.io_;
+    IoFlusher* prev = nullptr;
+    for (IoFlusher* p = io.flush_head; p; prev = p, p = p->flush_next) {
+        if (p != f) continue;
+        (prev ? prev->flush_next : io.flush_head) = f->flush_next;
+        if (io.flush_tail == f) io.flush_tail = prev;
+        break;
+    }
+    f->flush_next = nullptr;
+    f->flush_queued = false;
 }
 
 bool EventLoop::remove_reader(int fd) { return clear_io_handle(fd, false); }
@@ -381,13 +422,28 @@ void EventLoop::close() {
     while (!ready_.empty()) ready_.pop()->drop();  // queued by destructors of those frames
     while (!timers_.empty()) timers_.pop()->on_loop_close();
     auto& io = *io_;
+    std::vector<detail::IoWatcher*> watchers;
     for (detail::FdEntry& e : io.fds) {
         if (e.reader) std::exchange(e.reader, nullptr)->release();
         if (e.writer) std::exchange(e.writer, nullptr)->release();
-        e.watcher = nullptr;  // its owner unwatches later: a no-op on a closed loop
+        if (e.watcher) {
+            try {
+                watchers.push_back(e.watcher);
+            } catch (...) {  // out of memory: that transport is told nothing, and leaks
+            }
+        }
     }
     io.fds.clear();
     io.registered = 0;
+    while (detail::IoFlusher* f = io.flush_head) {
+        io.flush_head = f->flush_next;
+        f->flush_next = nullptr;
+        f->flush_queued = false;
+    }
+    io.flush_tail = nullptr;
+    // Transports and servers let go of their sockets and of the loop (unwatching is a no-op
+    // now); a transport no one else holds is destroyed, its protocol with it.
+    for (detail::IoWatcher* w : watchers) w->io_loop_closed();
     // CPython's close(): the default executor is shut down without waiting; its threads end
     // on their own when their work is done.
     if (default_executor_) std::exchange(default_executor_, nullptr)->shutdown(false, false);

@@ -33,27 +33,39 @@ OSError::OSError(int err, std::string strerror)
 
 std::exception_ptr os_error(int err, std::string message) {
     switch (err) {
-    case EAGAIN:
+        case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
+        case EWOULDBLOCK:
 #endif
-    case EINPROGRESS:
-    case EALREADY:
-        return std::make_exception_ptr(BlockingIOError(err, std::move(message)));
-    case EINTR: return std::make_exception_ptr(InterruptedError(err, std::move(message)));
-    case EEXIST: return std::make_exception_ptr(FileExistsError(err, std::move(message)));
-    case ENOENT: return std::make_exception_ptr(FileNotFoundError(err, std::move(message)));
-    case EACCES:
-    case EPERM: return std::make_exception_ptr(PermissionError(err, std::move(message)));
-    case ESRCH: return std::make_exception_ptr(ProcessLookupError(err, std::move(message)));
-    case ECHILD: return std::make_exception_ptr(ChildProcessError(err, std::move(message)));
-    case EPIPE:
-    case ESHUTDOWN: return std::make_exception_ptr(BrokenPipeError(err, std::move(message)));
-    case ECONNABORTED: return std::make_exception_ptr(ConnectionAbortedError(err, std::move(message)));
-    case ECONNREFUSED: return std::make_exception_ptr(ConnectionRefusedError(err, std::move(message)));
-    case ECONNRESET: return std::make_exception_ptr(ConnectionResetError(err, std::move(message)));
-    case ETIMEDOUT: return std::make_exception_ptr(TimeoutError(err, std::move(message)));
-    default: return std::make_exception_ptr(OSError(err, std::move(message)));
+        case EINPROGRESS:
+        case EALREADY:
+            return std::make_exception_ptr(BlockingIOError(err, std::move(message)));
+        case EINTR:
+            return std::make_exception_ptr(InterruptedError(err, std::move(message)));
+        case EEXIST:
+            return std::make_exception_ptr(FileExistsError(err, std::move(message)));
+        case ENOENT:
+            return std::make_exception_ptr(FileNotFoundError(err, std::move(message)));
+        case EACCES:
+        case EPERM:
+            return std::make_exception_ptr(PermissionError(err, std::move(message)));
+        case ESRCH:
+            return std::make_exception_ptr(ProcessLookupError(err, std::move(message)));
+        case ECHILD:
+            return std::make_exception_ptr(ChildProcessError(err, std::move(message)));
+        case EPIPE:
+        case ESHUTDOWN:
+            return std::make_exception_ptr(BrokenPipeError(err, std::move(message)));
+        case ECONNABORTED:
+            return std::make_exception_ptr(ConnectionAbortedError(err, std::move(message)));
+        case ECONNREFUSED:
+            return std::make_exception_ptr(ConnectionRefusedError(err, std::move(message)));
+        case ECONNRESET:
+            return std::make_exception_ptr(ConnectionResetError(err, std::move(message)));
+        case ETIMEDOUT:
+            return std::make_exception_ptr(TimeoutError(err, std::move(message)));
+        default:
+            return std::make_exception_ptr(OSError(err, std::move(message)));
     }
 }
 

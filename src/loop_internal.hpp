@@ -38,6 +38,9 @@ struct LoopIo {
     std::vector<FdEntry> fds;  // indexed by fd
     std::size_t registered = 0;
     std::vector<IoEvent> events;
+    // Transports with small writes to send at the end of this iteration (IoFlusher).
+    IoFlusher* flush_head = nullptr;
+    IoFlusher* flush_tail = nullptr;
     unsigned spin_skip = 0;  // run_once: chances to spin for a thread's answer left to skip
     // add_signal_handler: the callback of each signal handled, and the disposition it had
     // before (src/unix_events.cpp).

@@ -67,6 +67,7 @@ public:
             std::uint32_t e = 0;
             if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e |= io_readable;
             if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) e |= io_writable;
+            if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e |= io_hangup;
             out.push_back({ev.data.fd, e});
         }
     }

@@ -4,8 +4,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -86,25 +86,29 @@ std::string SocketAddress::path() const {
 
 std::string SocketAddress::str() const {
     switch (family()) {
-    case AF_INET: return "('" + host() + "', " + std::to_string(port()) + ")";
-    case AF_INET6: {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
-        return "('" + host() + "', " + std::to_string(port()) + ", " + std::to_string(ntohl(in6->sin6_flowinfo)) + ", " +
-               std::to_string(in6->sin6_scope_id) + ")";
-    }
-    case AF_UNIX: {
-        std::string p = path();
-        if (!p.empty() && p.front() == '\0') {  // Python shows an abstract name as bytes
-            std::string out = "b'";
-            for (char c : p) {
-                if (c == '\0') out += "\\x00";
-                else out += c;
-            }
-            return out + "'";
+        case AF_INET:
+            return "('" + host() + "', " + std::to_string(port()) + ")";
+        case AF_INET6: {
+            const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage_);
+            return "('" + host() + "', " + std::to_string(port()) + ", " + std::to_string(ntohl(in6->sin6_flowinfo)) + ", " +
+                   std::to_string(in6->sin6_scope_id) + ")";
         }
-        return "'" + p + "'";
-    }
-    default: return "None";
+        case AF_UNIX: {
+            std::string p = path();
+            if (!p.empty() && p.front() == '\0') {  // Python shows an abstract name as bytes
+                std::string out = "b'";
+                for (char c : p) {
+                    if (c == '\0')
+                        out += "\\x00";
+                    else
+                        out += c;
+                }
+                return out + "'";
+            }
+            return "'" + p + "'";
+        }
+        default:
+            return "None";
     }
 }
 

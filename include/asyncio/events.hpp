@@ -28,9 +28,14 @@ namespace asyncio {
 
 class EventLoop;
 class Handle;
-class Socket;         // socket.hpp
-class SocketAddress;  // socket.hpp
-struct AddrInfo;      // socket.hpp
+class Socket;              // socket.hpp
+class SocketAddress;       // socket.hpp
+struct AddrInfo;           // socket.hpp
+class Server;              // server.hpp
+class Transport;           // transports.hpp
+struct ConnectionOptions;  // network.hpp
+struct ServerOptions;      // network.hpp
+struct UnixServerOptions;  // network.hpp
 class TimerHandle;
 namespace concurrent {
 class Executor;
@@ -42,6 +47,7 @@ namespace detail {
 class FutureCore;
 class TaskCore;
 struct IoWatcher;    // detail/io_watcher.hpp
+struct IoFlusher;    // detail/io_watcher.hpp
 struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
 struct FdEntry;  // src/loop_internal.hpp
@@ -384,6 +390,70 @@ public:
     /// Python: `loop.remove_writer(fd)`
     bool remove_writer(int fd);
 
+    /// Opens a TCP connection to `host`:`port` and drives it with a protocol from
+    /// `protocol_factory` (a callable returning a Protocol or BufferedProtocol, by value or
+    /// as std::unique_ptr): the host is resolved, each address tried in order until one
+    /// connects. Gives the transport and the protocol (owned by the transport, alive as long
+    /// as it). Defined in network.hpp, as the calls below.
+    ///
+    /// Python: `await loop.create_connection(protocol_factory, host, port, *, family=0,
+    ///   proto=0, flags=0, local_addr=None)`
+    /// Throws: the connect error (ConnectionRefusedError ...) if one address was tried or all
+    ///   failed alike, else `OSError("Multiple exceptions: ...")`; `GaiError`.
+    /// Differs from CPython: no ssl, happy_eyeballs_delay, interleave or all_errors yet;
+    ///   TCP_NODELAY is set, as CPython does.
+    template <class F>
+    auto create_connection(F&& protocol_factory, std::string host, int port);
+    /// With options (`{.local_addr = {{"127.0.0.1", 0}}}`).
+    template <class F>
+    auto create_connection(F&& protocol_factory, std::string host, int port, const ConnectionOptions& options);
+    /// Over a connected socket of the caller's.
+    ///
+    /// Python: `await loop.create_connection(protocol_factory, sock=sock)`
+    template <class F>
+    auto create_connection(F&& protocol_factory, Socket sock);
+    /// Python: `await loop.create_unix_connection(protocol_factory, path)`
+    template <class F>
+    auto create_unix_connection(F&& protocol_factory, std::string path);
+    /// A transport and protocol for a connection accepted elsewhere.
+    ///
+    /// Python: `await loop.connect_accepted_socket(protocol_factory, sock)`
+    template <class F>
+    auto connect_accepted_socket(F&& protocol_factory, Socket sock);
+    /// A TCP server on `host` (empty: every interface, IPv4 and IPv6) and `port` (0: one the
+    /// system picks): every address it resolves to is bound; each connection gets a
+    /// protocol from `protocol_factory`.
+    ///
+    /// Python: `await loop.create_server(protocol_factory, host, port, *, family, flags,
+    ///   backlog=100, reuse_address, reuse_port, keep_alive, start_serving=True)`
+    /// Throws: `OSError("error while attempting to bind on address ('127.0.0.1', 80):
+    ///   permission denied")` of the errno's subclass; `GaiError`.
+    /// Differs from CPython: no ssl; options in a struct.
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, std::string host, int port);
+    /// With options (`{.backlog = 1000, .reuse_port = true}`).
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, std::string host, int port, const ServerOptions& options);
+    /// On several hosts at once.
+    ///
+    /// Python: `create_server(protocol_factory, ['127.0.0.1', '::1'], port)`
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, std::vector<std::string> hosts, int port, const ServerOptions& options);
+    /// On a bound socket of the caller's.
+    ///
+    /// Python: `create_server(protocol_factory, sock=sock)`
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, Socket sock, const ServerOptions& options);
+    /// A server on a Unix socket at `path` (a stale socket file there is replaced).
+    ///
+    /// Python: `await loop.create_unix_server(protocol_factory, path, *, backlog=100,
+    ///   start_serving=True, cleanup_socket=True)`
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_unix_server(F&& protocol_factory, std::string path);
+    /// With options.
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_unix_server(F&& protocol_factory, std::string path, const UnixServerOptions& options);
+
     /// Resolves `host` and `port` as getaddrinfo(3) does: the addresses to connect to (or,
     /// with AI_PASSIVE, to bind), in the system's order. An empty `host` or `port` is
     /// Python's None. A numeric host with a numeric port is resolved at once, without a
@@ -546,6 +616,7 @@ private:
     void drain_threadsafe();
     void poll_io(int timeout_ms);
     void poll_callbacks(detail::FdEntry& e, std::uint32_t events);
+    void run_flushes() noexcept;
     void destroy_pending_tasks() noexcept;
 
     detail::ReadyQueue ready_;
@@ -614,6 +685,11 @@ struct LoopAccess {
     static void unwait_io(EventLoop& l, int fd, bool write) noexcept;
     // The watcher (a transport) that owns `fd`, or null.
     static IoWatcher* watcher_of(const EventLoop& l, int fd) noexcept;
+    // `f->io_flush()` at the end of this iteration (detail/io_watcher.hpp); a no-op if it
+    // is queued already or the loop is closed.
+    static void queue_flush(EventLoop& l, IoFlusher* f) noexcept;
+    // Takes `f` off the flush queue, if it is on it.
+    static void cancel_flush(EventLoop& l, IoFlusher* f) noexcept;
     // What other threads post to (call_soon_threadsafe, RemoteOp); lives as long as the loop
     // or longer.
     static Mailbox* mailbox(const EventLoop& l) noexcept;

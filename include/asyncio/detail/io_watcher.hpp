@@ -9,6 +9,9 @@ namespace asyncio::detail {
 
 inline constexpr std::uint32_t io_readable = 1;
 inline constexpr std::uint32_t io_writable = 2;
+// With io_readable: the peer hung up or the socket has an error (EPOLLRDHUP, EPOLLHUP,
+// EPOLLERR). A reader must then read until EOF or the error: no further edge will come.
+inline constexpr std::uint32_t io_hangup = 8;
 
 // Registered with LoopAccess::watch_io(loop, fd, watcher); told of readiness until
 // LoopAccess::unwatch_io(loop, fd). Edge-triggered: after a call with io_readable, the
@@ -20,9 +23,26 @@ inline constexpr std::uint32_t io_writable = 2;
 // unwatch any fd, its own included; it must not throw.
 struct IoWatcher {
     virtual void io_ready(std::uint32_t events) noexcept = 0;
+    // loop.close() with the fd still watched: let go of the fd and of the loop (the watcher
+    // must not touch the loop after this). No user callback may run.
+    virtual void io_loop_closed() noexcept {}
 
 protected:
     ~IoWatcher() = default;
+};
+
+// What has bytes to send at the end of the loop iteration (a transport's small writes,
+// coalesced into one system call): queued with LoopAccess::queue_flush, at most once at a
+// time, and told once with io_flush() after the iteration's ready callbacks have run (or at
+// the start of the next iteration, for writes made while the loop was not running). It may
+// run user code there (resume_writing ...), as a ready callback would; it must not throw.
+struct IoFlusher {
+    virtual void io_flush() noexcept = 0;
+    IoFlusher* flush_next = nullptr;
+    bool flush_queued = false;
+
+protected:
+    ~IoFlusher() = default;
 };
 
 }  // namespace asyncio::detail
