@@ -146,8 +146,10 @@ void SocketTransport::read_once() {
     ssize_t n = ::recv(sock_.fileno(), buf, size, 0);
     if (n < 0) {
         if (would_block(errno) || errno == EINTR) {
-            if (errno != EINTR) readable_ = false;
-            else schedule();
+            if (errno != EINTR)
+                readable_ = false;
+            else
+                schedule();
             return;
         }
         fatal(os_error(errno), "Fatal read error on socket transport");

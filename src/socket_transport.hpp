@@ -91,7 +91,7 @@ private:
     EventLoop* loop_;  // null once the loop is closed
     Socket sock_;
     std::unique_ptr<BaseProtocol> protocol_;
-    Protocol* stream_ = nullptr;          // protocol_ as a Protocol, or
+    Protocol* stream_ = nullptr;            // protocol_ as a Protocol, or
     BufferedProtocol* buffered_ = nullptr;  // as a BufferedProtocol
     std::shared_ptr<Server> server_;
     std::shared_ptr<SocketTransport> self_;  // while the loop has the fd
@@ -112,8 +112,8 @@ private:
     bool read_eof_ = false;     // the peer's end of stream was read: no more reads
     bool shut_wr_ = false;      // the write side is shut down
     bool protocol_paused_ = false;
-    bool lost_due_ = false;     // connection_lost is to be called by the next step
-    bool lost_ = false;         // connection_lost was called (or the loop closed)
+    bool lost_due_ = false;  // connection_lost is to be called by the next step
+    bool lost_ = false;      // connection_lost was called (or the loop closed)
     bool step_queued_ = false;
     bool in_step_ = false;
 };

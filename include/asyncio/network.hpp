@@ -32,7 +32,7 @@ struct ConnectionOptions {
     int proto = 0;
     int flags = 0;
     /// Bind the socket to this (host, port) before connecting.
-    std::optional<std::pair<std::string, int>> local_addr;
+    std::optional<std::pair<std::string, int>> local_addr = std::nullopt;
 };
 
 /// The keyword arguments of `loop.create_server`.
@@ -44,7 +44,7 @@ struct ServerOptions {
     int flags = AI_PASSIVE;
     int backlog = 100;
     /// SO_REUSEADDR; unset: on, as CPython on Unix.
-    std::optional<bool> reuse_address;
+    std::optional<bool> reuse_address = std::nullopt;
     bool reuse_port = false;
     bool keep_alive = false;
     bool start_serving = true;

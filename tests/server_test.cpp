@@ -1,0 +1,327 @@
+// Server (asyncio/server.hpp) through loop.create_server and create_unix_server, on
+// 127.0.0.1, ::1 and Unix sockets of the tests' own making: CPython's test_server.py
+// behaviours (wait_closed in both orders, close_clients, abort_clients, unix server
+// cleanup), serve_forever, many connections, EMFILE on accept, bind errors.
+#include "support/async_test.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/wait.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using asyncio::Coro;
+using asyncio::Socket;
+using asyncio::Transport;
+
+namespace {
+
+struct Quiet : asyncio::Protocol {};
+
+// The client side: records its end.
+struct Client : asyncio::Protocol {
+    asyncio::Event lost;
+    std::exception_ptr error;
+    std::string received;
+    void data_received(std::string_view d) override { received.append(d); }
+    void connection_lost(std::exception_ptr exc) override {
+        error = exc;
+        lost.set();
+    }
+};
+
+int port_of(const std::shared_ptr<asyncio::Server>& server) { return server->sockets().at(0)->getsockname().port(); }
+
+std::size_t open_fds() {
+    std::size_t n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d)) ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+std::string temp_socket_path() {
+    char tmpl[] = "/tmp/asyncio-srv-XXXXXX";
+    char* d = ::mkdtemp(tmpl);
+    return d ? std::string(d) + "/sock" : std::string();
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+// test_wait_closed_basic: wait_closed() returns only once the server is closed and its
+// last connection is gone (3.12.1), whichever comes first.
+ASYNCIO_TEST(Server, WaitClosedWaitsForCloseAndTheLastConnection) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    auto [transport, client] = co_await loop.create_connection([] { return std::make_unique<Client>(); }, "127.0.0.1", port_of(server));
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(server->active_connections(), 1u);
+    auto waiting = asyncio::create_task(server->wait_closed());  // before close()
+    co_await asyncio::sleep(0);
+    EXPECT_FALSE(waiting.done());
+    server->close();
+    EXPECT_FALSE(server->is_serving());
+    EXPECT_TRUE(server->sockets().empty());
+    for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
+    EXPECT_FALSE(waiting.done());  // a connection is still open
+    transport->close();
+    co_await waiting;
+    EXPECT_EQ(server->active_connections(), 0u);
+    co_await server->wait_closed();  // and again, at once
+}
+
+// test_wait_closed_race / after close: called after close() with nothing open, at once.
+ASYNCIO_TEST(Server, WaitClosedAfterCloseWithNoConnectionsReturnsAtOnce) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    server->close();
+    auto waiting = asyncio::create_task(server->wait_closed());
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(waiting.done());
+}
+
+// test_close_clients / test_abort_clients (3.13)
+ASYNCIO_TEST(Server, CloseClientsAndAbortClients) {
+    auto& loop = asyncio::get_running_loop();
+    for (bool abort : {false, true}) {
+        struct Talker : asyncio::Protocol {
+            void connection_made(Transport& t) override { t.write("bye"); }
+        };
+        auto server = co_await loop.create_server([] { return Talker(); }, "127.0.0.1", 0);
+        auto [t1, c1] = co_await loop.create_connection([] { return std::make_unique<Client>(); }, "127.0.0.1", port_of(server));
+        auto [t2, c2] = co_await loop.create_connection([] { return std::make_unique<Client>(); }, "127.0.0.1", port_of(server));
+        co_await asyncio::sleep(0);
+        EXPECT_EQ(server->active_connections(), 2u);
+        server->close();
+        if (abort)
+            server->abort_clients();
+        else
+            server->close_clients();
+        co_await server->wait_closed();
+        co_await c1->lost.wait();
+        co_await c2->lost.wait();
+        // close() sent the buffered "bye" first; abort() may have dropped it.
+        if (!abort) {
+            EXPECT_EQ(c1->received, "bye");
+            EXPECT_EQ(c2->received, "bye");
+        }
+    }
+}
+
+// serve_forever: cancelling it closes the server and waits for it.
+ASYNCIO_TEST(Server, CancellingServeForeverClosesTheServer) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0, {.start_serving = false});
+    EXPECT_FALSE(server->is_serving());
+    auto forever = asyncio::create_task(server->serve_forever());
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(server->is_serving());
+    std::string second;
+    try {
+        co_await server->serve_forever();
+    } catch (const asyncio::RuntimeError& e) {
+        second = e.what();
+    }
+    EXPECT_EQ(second, "server is already being awaited on serve_forever()");
+    forever.cancel();
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(forever.cancelled());
+    EXPECT_FALSE(server->is_serving());
+    EXPECT_TRUE(server->sockets().empty());
+    EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
+}
+
+// test_unix_server_addr_cleanup / test_unix_server_sock_cleanup (3.13): close() removes the
+// socket file; a stale file from an earlier server is replaced.
+ASYNCIO_TEST(Server, AUnixServerRemovesItsSocketFile) {
+    auto& loop = asyncio::get_running_loop();
+    const std::string path = temp_socket_path();
+    {
+        Socket stale(AF_UNIX, SOCK_STREAM);  // a dead server's leftover file
+        stale.bind(asyncio::SocketAddress::unix_path(path));
+    }
+    EXPECT_TRUE(exists(path));
+    auto server = co_await loop.create_unix_server([] { return Quiet(); }, path);
+    auto [t, c] = co_await loop.create_unix_connection([] { return std::make_unique<Client>(); }, path);
+    for (int i = 0; i < 3 && server->active_connections() == 0; ++i) co_await asyncio::sleep(0);
+    EXPECT_EQ(server->active_connections(), 1u);
+    t->close();
+    server->close();
+    co_await server->wait_closed();
+    EXPECT_FALSE(exists(path));
+    ::rmdir(path.substr(0, path.size() - 5).c_str());
+}
+
+// create_server on a list of hosts binds them all.
+ASYNCIO_TEST(Server, EveryHostOfAListIsBound) {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::string> hosts;  // (a braced list inside co_await trips g++ 12)
+    hosts.emplace_back("127.0.0.1");
+    hosts.emplace_back("::1");
+    auto server = co_await loop.create_server([] { return Quiet(); }, hosts, 0, {});
+    auto sockets = server->sockets();
+    EXPECT_EQ(sockets.size(), 2u);
+    std::vector<int> families;
+    for (const Socket* s : sockets) families.push_back(s->family());
+    EXPECT_EQ(families, (std::vector<int>{AF_INET, AF_INET6}));
+    server->close();
+    co_await server->wait_closed();
+}
+
+// CPython's bind error text, of the errno's subclass.
+ASYNCIO_TEST(Server, ABindErrorNamesTheAddress) {
+    auto& loop = asyncio::get_running_loop();
+    auto first = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    const int port = port_of(first);
+    std::string what;
+    int err = 0;
+    try {
+        (void)co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", port, {.reuse_address = false});
+    } catch (const asyncio::OSError& e) {
+        what = e.what();
+        err = e.errno_value();
+    }
+    EXPECT_EQ(err, EADDRINUSE);
+    EXPECT_EQ(what, "[Errno 98] error while attempting to bind on address ('127.0.0.1', " + std::to_string(port) + "): address already in use");
+    first->close();
+}
+
+ASYNCIO_TEST(Server, ConnectingWhereNothingListensIsRefused) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    const int port = port_of(server);
+    server->close();
+    co_await server->wait_closed();
+    bool refused = false;
+    try {
+        (void)co_await loop.create_connection([] { return std::make_unique<Client>(); }, "127.0.0.1", port);
+    } catch (const asyncio::ConnectionRefusedError&) {
+        refused = true;
+    }
+    EXPECT_TRUE(refused);
+}
+
+// 10,000 concurrent connections in one server, served and closed: no fd and no task left.
+// The clients are a child process (both ends in one process would need 20,000 fds).
+ASYNCIO_TEST(Server, TenThousandConnectionsLeaveNoFdBehind) {
+    auto& loop = asyncio::get_running_loop();
+    constexpr int n = 10000;
+    rlimit old{};
+    ::getrlimit(RLIMIT_NOFILE, &old);
+    if (old.rlim_max < n + 200) {
+        ADD_FAILURE() << "RLIMIT_NOFILE's hard limit " << old.rlim_max << " is below the fds this test needs";
+        co_return;
+    }
+    rlimit raised = old;
+    raised.rlim_cur = old.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &raised);
+    const std::size_t fds_before = open_fds();
+    struct Hello : asyncio::Protocol {
+        void connection_made(Transport& t) override { t.write("hi"); }
+    };
+    auto server = co_await loop.create_server([] { return Hello(); }, "127.0.0.1", 0, {.backlog = 1000});
+    const auto port = static_cast<std::uint16_t>(port_of(server));
+    auto [control, child_end] = asyncio::socketpair();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // The child: only system calls. n blocking connections, each greeted, then it waits
+        // for the parent's word and exits, which closes them all.
+        ::setrlimit(RLIMIT_NOFILE, &raised);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        static int fds[n];  // no allocation in the child of a threaded process
+        ::close(control.fileno());  // else the parent's close() would not reach us
+        int cfd = child_end.fileno();
+        ::fcntl(cfd, F_SETFL, 0);
+        for (int i = 0; i < n; ++i) {
+            fds[i] = ::socket(AF_INET, SOCK_STREAM, 0);
+            if (fds[i] < 0 || ::connect(fds[i], reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) ::_exit(2);
+        }
+        for (int i = 0; i < n; ++i) {
+            char hi[2];
+            std::size_t got = 0;
+            while (got < 2) {
+                ssize_t r = ::read(fds[i], hi + got, 2 - got);
+                if (r <= 0) ::_exit(3);
+                got += static_cast<std::size_t>(r);
+            }
+            if (hi[0] != 'h' || hi[1] != 'i') ::_exit(4);
+        }
+        if (::write(cfd, "k", 1) != 1) ::_exit(5);
+        char c;
+        (void)::read(cfd, &c, 1);
+        ::_exit(0);
+    }
+    child_end.close();
+    std::string word = co_await loop.sock_recv(control, 1);  // every client was greeted
+    EXPECT_EQ(word, "k");
+    EXPECT_EQ(server->active_connections(), static_cast<std::size_t>(n));
+    control.close();  // the child exits: every connection ends
+    server->close();
+    co_await server->wait_closed();
+    int status = -1;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_EQ(server->active_connections(), 0u);
+    server.reset();
+    EXPECT_EQ(open_fds(), fds_before);
+    EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
+    ::setrlimit(RLIMIT_NOFILE, &old);
+}
+
+// EMFILE on accept: the server reports it, backs off a second, then serves the waiting
+// connections once fds are free again.
+ASYNCIO_TEST(Server, EmfileOnAcceptIsSurvived) {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::string> reports;
+    loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { reports.push_back(c.message); });
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    const int port = port_of(server);
+    std::vector<Socket> raw;
+    for (int i = 0; i < 3; ++i) {
+        raw.emplace_back(AF_INET, SOCK_STREAM);
+        co_await loop.sock_connect(raw.back(), asyncio::SocketAddress::inet("127.0.0.1", static_cast<std::uint16_t>(port)));
+    }
+    for (int i = 0; i < 3 && server->active_connections() < 3; ++i) co_await asyncio::sleep(0);
+    const std::size_t served = server->active_connections();
+    EXPECT_EQ(served, 3u);
+    // No fd left for accept: the limit just above the highest fd, every hole below filled.
+    Socket late(AF_INET, SOCK_STREAM);  // made before the limit bites
+    rlimit old{};
+    ::getrlimit(RLIMIT_NOFILE, &old);
+    rlimit tight = old;
+    tight.rlim_cur = static_cast<rlim_t>(::dup(0)) + 1;
+    ::close(static_cast<int>(tight.rlim_cur - 1));
+    ::setrlimit(RLIMIT_NOFILE, &tight);
+    std::vector<int> fillers;
+    for (int fd; (fd = ::dup(0)) >= 0;) fillers.push_back(fd);
+    co_await loop.sock_connect(late, asyncio::SocketAddress::inet("127.0.0.1", static_cast<std::uint16_t>(port)));
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(server->active_connections(), served);
+    EXPECT_EQ(reports, std::vector<std::string>{"socket.accept() out of system resource"});
+    for (int fd : fillers) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &old);
+    co_await asyncio::sleep(1.5);  // the back-off: virtual time
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(server->active_connections(), served + 1);
+    EXPECT_TRUE(server->is_serving());
+    server->close();
+    server->close_clients();
+    co_await server->wait_closed();
+}
