@@ -378,10 +378,13 @@ def tail_of(f) -> str:
     return lines[-1] if lines else "?"
 
 
-def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, count_syscalls: bool = False) -> Sample:
-    """One W5 run: a fresh server on CPU 0, the load generator on CPU 1 (`args`: connections, size, warm-up s,
-    measured s), the server killed afterwards. With count_syscalls, the server's system calls over the whole
-    load are counted (perf stat, else strace -c): a separate run, whose CPU figures are not kept."""
+def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, count_syscalls: bool = False,
+                      fresh: bool = False) -> Sample:
+    """One W5 run: a new server on CPU 0, the load generator on CPU 1 (`args`: connections, size, warm-up s,
+    measured s), the server killed afterwards. The load generator first opens, uses and closes one connection
+    (the server has seen a connection come and go, as a running server has) unless `fresh`. With count_syscalls,
+    the server's system calls over the whole load are counted (perf stat, else strace -c): a separate run, whose
+    CPU figures are not kept."""
     if r.note:
         return Sample(error=r.note)
     if w.name in WORKLOAD_NOTES:
@@ -402,7 +405,8 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
                 return Sample(kind="syscalls", error="neither perf nor strace can count its syscalls")
             timeout = float(warmup) + float(measure) + 60
             try:
-                gen = subprocess.run(["taskset", "-c", LOADGEN_CPU, str(LOADGEN), "127.0.0.1", str(port), conns, size,
+                gen = subprocess.run(["taskset", "-c", LOADGEN_CPU, str(LOADGEN), *(["--fresh"] if fresh else []),
+                                      "127.0.0.1", str(port), conns, size,
                                       warmup, measure, str(proc.pid), r.key, w.name],
                                      capture_output=True, text=True, timeout=timeout, cwd=ROOT)
             except subprocess.TimeoutExpired:
@@ -698,12 +702,13 @@ Notes on peers that cannot follow a workload exactly:
    one goroutine per connection with `GOMAXPROCS=1` (one thread runs Go code; the runtime's
    own threads exist beside it, pinned on the same CPU, and their CPU time counts). Node.js
    writes each `'data'` chunk back with `socket.write`, its default buffering (with one
-   message in flight per connection, nothing queues). A fresh CPython server pays, for its
-   first connections, a `mmap`, `mremap` and `munmap` (and two page faults) per request: its
-   256 KiB receive buffer is above glibc's `mmap` threshold; a server that has already
-   served and closed a batch of connections does not (glibc raised its threshold), and costs
-   about a quarter of the CPU per request. Every W5 run starts a fresh server, so the table
-   shows the first case.
+   message in flight per connection, nothing queues). A fresh CPython server pays, until its
+   first connection closes, a `mmap`, `mremap` and `munmap` (and two page faults) per
+   request: its 256 KiB receive buffer is above glibc's `mmap` threshold, until the first
+   end of file frees such a buffer whole and glibc raises the threshold. That costs it about
+   4.5 times the CPU per request; a server that has run for a while is past it, so the load
+   generator opens and closes one connection before the measured ones, for every server
+   (`run.py --fresh-servers` leaves that out).
 7. **asyncio (ours)**: W1 awaits each handle with `co_await std::move(task)`, which uses
    the handle up as Tokio's `handle.await` does, so a task is freed as soon as its result is
    taken. With `co_await task` (the handles kept until the vector goes) the timed figure is
@@ -753,7 +758,10 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples
             "in the window: it holds when the load generator, not the server, is the bottleneck. Requests/s, MB/s "
             "(payload echoed, 10^6 bytes, one direction) and latency depend on both ends and on the machine's "
             "load; \"server CPU busy\" says how near the server was to saturating its core. "
-            "Peak RSS is the server's VmHWM after the load.",
+            "Peak RSS is the server's VmHWM after the load. "
+            + ("**These servers were fresh (`--fresh-servers`): none had seen a connection close.**" if args.fresh_servers
+               else "Before its 100 connections the load generator opens, uses and closes one, so that each server "
+                    "has seen a connection come and go (footnote 6)."),
             "",
         ]
     if errors:
@@ -948,6 +956,9 @@ def main() -> int:
     ap.add_argument("--syscalls", action="store_true",
                     help="W5: one more run per server, counting its system calls per request (perf stat, else "
                          "strace -c)")
+    ap.add_argument("--fresh-servers", action="store_true",
+                    help="W5: measure servers that have never seen a connection close (by default the load "
+                         "generator first opens and closes one connection)")
     ap.add_argument("--python", default="python3", help="interpreter for the CPython peer (default python3)")
     ap.add_argument("--docs", default=None,
                     help="where to write benchmarks.md/.png (default: docs/ for a full run, "
@@ -980,6 +991,7 @@ def main() -> int:
             sys.exit(f"--report-only: no {raw_path} (run the benchmark first)")
         raw = json.loads(raw_path.read_text())
         args.runs, args.quick, args.python = raw["runs"], raw["quick"], raw["python"]
+        args.fresh_servers = raw.get("fresh_servers", False)
         load = raw.get("load", {})
         workloads = [w for w in WORKLOADS if w.name in raw["workloads"]]
         runtimes = [r for r in RUNTIMES if r.key in raw["runtimes"]]
@@ -1001,7 +1013,7 @@ def main() -> int:
         raw_path.write_text(json.dumps({
             "date": date, "runs": args.runs, "quick": args.quick, "python": args.python,
             "workloads": [w.name for w in workloads], "runtimes": [r.key for r in runtimes],
-            "notes": {r.key: r.note for r in runtimes if r.note}, "load": load,
+            "notes": {r.key: r.note for r in runtimes if r.note}, "load": load, "fresh_servers": args.fresh_servers,
             "samples": {f"{wn}/{rk}": [s.__dict__ for s in ss] for (wn, rk), ss in samples.items()},
         }, indent=1))
 
@@ -1045,7 +1057,7 @@ def run_all(workloads: list[Workload], runtimes: list[Runtime], args) -> dict[tu
         if w.kind == "echo":
             if rep is None:  # a syscall-counting run: a short window, its CPU figures are not kept
                 wargs = wargs[:2] + ["0.2", "0.5" if args.quick else "1"]
-            s = run_echo_workload(w, r, wargs, args.python, count_syscalls=rep is None)
+            s = run_echo_workload(w, r, wargs, args.python, count_syscalls=rep is None, fresh=args.fresh_servers)
         else:
             s = run_loop_workload(w, r, wargs, args.python)
         if s.missing == "no program":

@@ -3,9 +3,12 @@
 // waiting for all S bytes to come back, checking them byte for byte against what it sent, then sending the next
 // (a new pattern for every message). After the warm-up it measures for a fixed window: requests served, their
 // round-trip latencies (a log-linear histogram, no allocation per request) and the server's CPU time over that
-// window, read from /proc at the window's two edges.
+// window, read from /proc at the window's two edges. Before the C connections, one more connection echoes one
+// message and closes, so that the measured server has seen a connection come and go, as any server that has run
+// for a while has (a fresh CPython server pays an mmap/mremap/munmap per read until it has: docs/benchmarks.md's
+// footnote); `--fresh` leaves that out.
 //
-//     loadgen HOST PORT CONNS SIZE WARMUP_S MEASURE_S SERVER_PID [RUNTIME [WORKLOAD]]
+//     loadgen [--fresh] HOST PORT CONNS SIZE WARMUP_S MEASURE_S SERVER_PID [RUNTIME [WORKLOAD]]
 //
 // Prints one line (bench/run.py parses it):
 //     RESULT workload=w5_echo_64 runtime=tokio n=<requests in the window> ns_per_op=<server CPU ns per request>
@@ -208,9 +211,39 @@ static int connect_to(const char* host, int port) {
 
 // ----------------------------------------------------------------------------------------- main
 
+// One connection that echoes one message, checks it and closes (blocking).
+static void prelude(const char* host, int port) {
+    struct conn c = {.index = -1, .msg = 1};
+    c.out = malloc(size);
+    c.in = malloc(size);
+    if (!c.out || !c.in) die("malloc");
+    c.fd = connect_to(host, port);
+    fcntl(c.fd, F_SETFL, 0);  // back to blocking
+    fill(&c);
+    if (send(c.fd, c.out, size, MSG_NOSIGNAL) != (ssize_t)size) die("send (prelude)");
+    for (size_t got = 0; got < size;) {
+        ssize_t n = recv(c.fd, c.in + got, size - got, 0);
+        if (n <= 0) die("recv (prelude)");
+        got += (size_t)n;
+    }
+    if (memcmp(c.in, c.out, size) != 0) {
+        fprintf(stderr, "loadgen: the prelude's echo differs from what was sent\n");
+        exit(1);
+    }
+    close(c.fd);
+    free(c.out);
+    free(c.in);
+}
+
 int main(int argc, char** argv) {
+    int fresh = argc > 1 && strcmp(argv[1], "--fresh") == 0;
+    if (fresh) {
+        --argc;
+        ++argv;
+    }
     if (argc < 8) {
-        fprintf(stderr, "usage: loadgen HOST PORT CONNS SIZE WARMUP_S MEASURE_S SERVER_PID [RUNTIME [WORKLOAD]]\n");
+        fprintf(stderr,
+                "usage: loadgen [--fresh] HOST PORT CONNS SIZE WARMUP_S MEASURE_S SERVER_PID [RUNTIME [WORKLOAD]]\n");
         return 2;
     }
     const char* host = argv[1];
@@ -235,6 +268,7 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (!fresh) prelude(host, port);
     epfd = epoll_create1(0);
     if (epfd < 0) die("epoll_create1");
     struct conn* conns = calloc((size_t)nconns, sizeof *conns);
