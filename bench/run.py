@@ -705,8 +705,9 @@ Notes on peers that cannot follow a workload exactly:
    message in flight per connection, nothing queues). A fresh CPython server pays, until its
    first connection closes, a `mmap`, `mremap` and `munmap` (and two page faults) per
    request: its 256 KiB receive buffer is above glibc's `mmap` threshold, until the first
-   end of file frees such a buffer whole and glibc raises the threshold. That costs it about
-   4.5 times the CPU per request; a server that has run for a while is past it, so the load
+   end of file frees such a buffer whole and glibc raises the threshold. That costs it four
+   to five times the CPU per request (28 µs against 6.4 µs at 64 B, in one run of
+   `--fresh-servers` beside a full run); a server that has run for a while is past it, so the load
    generator opens and closes one connection before the measured ones, for every server
    (`run.py --fresh-servers` leaves that out).
 7. **asyncio (ours)**: W1 awaits each handle with `co_await std::move(task)`, which uses
