@@ -349,8 +349,12 @@ def start_server(cmd: list[str], env: dict, stderr) -> tuple[subprocess.Popen, i
         ready, _, _ = select.select([proc.stdout], [], [], 0.1)
         if ready:
             chunk = os.read(proc.stdout.fileno(), 4096).decode(errors="replace")
-            if not chunk:
-                break  # the server exited
+            if not chunk:  # its stdout closed: it is exiting
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+                break
             buf += chunk
             m = re.search(r"^READY port=(\d+)$", buf, re.M)
             if m:
@@ -395,6 +399,8 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
     if cmd is None:
         return Sample(missing="not built" if r.has_program(w) else "no program")
     conns, size, warmup, measure = args
+    counter: SyscallCounter | None = None
+    counted: dict[str, int] | None = None
     with tempfile.TemporaryFile() as err:
         proc, port, problem = start_server(cmd, r.env, err)
         try:
@@ -412,9 +418,12 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
             except subprocess.TimeoutExpired:
                 return Sample(error=f"load generator timed out after {timeout:.0f} s")
             rss = vm_hwm_kib(proc.pid)
-            counted = finish_syscall_count(counter) if counter else None
+            if counter:
+                counted, counter = finish_syscall_count(counter), None
             alive = proc.poll() is None
         finally:
+            if counter:  # an early return: detach it all the same
+                finish_syscall_count(counter)
             stop_server(proc)
         if gen.returncode != 0:
             tail = (gen.stderr.strip().splitlines() or ["?"])[-1]
@@ -428,9 +437,10 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
         if not counted or n_all == 0:
             return Sample(kind="syscalls", error="syscall count failed")
         total = counted.pop("total")
+        by = "(strace -c) " if counted.pop("strace", 0) else ""
         parts = sorted(counted.items(), key=lambda kv: -kv[1])
-        return Sample(kind="syscalls", syscalls_per_op=total / n_all, n=n_all,
-                      syscalls=("(strace -c) " if counter.tool == "strace" else "") + ", ".join(f"{name} {c / n_all:.2f}" for name, c in parts if c / n_all >= 0.005))
+        main = ", ".join(f"{name} {c / n_all:.2f}" for name, c in parts if c / n_all >= 0.005)
+        return Sample(kind="syscalls", syscalls_per_op=total / n_all, n=n_all, syscalls=by + main)
     return Sample(ns_per_op=as_float(result.get("ns_per_op")), rss_kib=rss, n=int(result["n"]),
                   rps=as_float(result.get("rps")), mb_s=as_float(result.get("mb_s")),
                   p50_us=as_float(result.get("p50_us")), p99_us=as_float(result.get("p99_us")),
@@ -443,7 +453,7 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
 # The system calls a W5 --syscalls run names one by one (the total counts them all); those the kernel has no
 # tracepoint for are left out.
 SYSCALLS = ["read", "write", "recvfrom", "sendto", "recvmsg", "sendmsg", "readv", "writev", "epoll_wait",
-            "epoll_pwait", "epoll_ctl", "futex", "io_uring_enter", "mmap", "munmap", "mremap", "brk", "madvise",
+            "epoll_pwait", "epoll_pwait2", "epoll_ctl", "futex", "io_uring_enter", "mmap", "munmap", "mremap", "brk", "madvise",
             "getpid", "clock_gettime", "nanosleep", "sched_yield", "tgkill", "rt_sigreturn"]
 TRACEFS = Path("/sys/kernel/tracing/events")
 
@@ -501,7 +511,12 @@ def finish_syscall_count(c: SyscallCounter) -> dict[str, int]:
             f = line.split()
             if len(f) >= 5 and f[-1].replace("_", "").isalnum() and f[3].isdigit():
                 counts[f[-1]] = int(f[3])
-    return {k: v for k, v in counts.items() if v > 0 or k == "total"} if "total" in counts else {}
+    if "total" not in counts:
+        return {}
+    counts = {k: v for k, v in counts.items() if v > 0 or k == "total"}
+    if c.tool == "strace":
+        counts["strace"] = 1  # a marker, not a syscall
+    return counts
 
 
 # The figures whose medians the table shows (Sample's numeric fields).
@@ -760,8 +775,8 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples
             "(payload echoed, 10^6 bytes, one direction) and latency depend on both ends and on the machine's "
             "load; \"server CPU busy\" says how near the server was to saturating its core. "
             "Peak RSS is the server's VmHWM after the load. "
-            + ("**These servers were fresh (`--fresh-servers`): none had seen a connection close.**" if args.fresh_servers
-               else "Before its 100 connections the load generator opens, uses and closes one, so that each server "
+            + ("**These servers were fresh (`--fresh-servers`): none had seen a connection close.**"
+               if args.fresh_servers else "Before its 100 connections the load generator opens, uses and closes one, so that each server "
                     "has seen a connection come and go (footnote 6)."),
             "",
         ]

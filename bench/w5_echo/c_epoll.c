@@ -15,7 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { BUFFER = 64 * 1024 };
+enum {
+    BUFFER = 64 * 1024
+};
 
 struct conn {
     int fd;
@@ -62,8 +64,8 @@ int main(int argc, char** argv) {
     if (lfd < 0) die("socket");
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) != 0) die("bind");
     if (listen(lfd, SOMAXCONN) != 0) die("listen");
     socklen_t len = sizeof addr;

@@ -39,7 +39,12 @@
 // ------------------------------------------------------------------------------------- histogram
 
 // Log-linear: values below 64 ns exactly, above that 64 sub-buckets per power of two (1.6% wide), up to 2^41 ns.
-enum { SUB_BITS = 6, SUB = 1 << SUB_BITS, MAX_EXP = 41, BUCKETS = (MAX_EXP - SUB_BITS + 1) * SUB };
+enum {
+    SUB_BITS = 6,
+    SUB = 1 << SUB_BITS,
+    MAX_EXP = 41,
+    BUCKETS = (MAX_EXP - SUB_BITS + 1) * SUB
+};
 static uint64_t hist[BUCKETS];
 static uint64_t hist_count;
 
@@ -79,7 +84,7 @@ static uint64_t now_ns(void) {
 }
 
 struct cpu {
-    uint64_t sched_ns;  // sum of the threads' run time (schedstat), ns
+    uint64_t sched_ns;      // sum of the threads' run time (schedstat), ns
     uint64_t utime, stime;  // /proc/PID/stat, clock ticks (all threads, the exited ones too)
     int threads;
     int ok;
@@ -137,11 +142,11 @@ static double self_cpu_s(void) {
 struct conn {
     int fd;
     int index;
-    int want_out;      // EPOLLOUT registered: the current message is partly sent
-    uint64_t msg;      // messages started on this connection
-    size_t sent;       // bytes of the current message sent
-    size_t received;   // ... and echoed back
-    uint64_t start;    // when the current message was started, ns
+    int want_out;     // EPOLLOUT registered: the current message is partly sent
+    uint64_t msg;     // messages started on this connection
+    size_t sent;      // bytes of the current message sent
+    size_t received;  // ... and echoed back
+    uint64_t start;   // when the current message was started, ns
     unsigned char* out;
     unsigned char* in;
 };
