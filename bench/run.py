@@ -290,7 +290,7 @@ def run_loop_workload(w: Workload, r: Runtime, args: list[str], python: str) -> 
         return Sample(error=r.note)
     cmd = r.command(w, args, python)
     if cmd is None:
-        return Sample(missing="not built" if r.has_program(w) else "no program")
+        return missing_sample(w, r)
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         try:
             start = time.perf_counter()
@@ -313,6 +313,15 @@ def run_loop_workload(w: Workload, r: Runtime, args: list[str], python: str) -> 
     return Sample(ns_per_op=float(result["ns_per_op"]),
                   overhead_ms=float(result["overhead_ms"]) if "overhead_ms" in result else None,
                   wall_s=float(wall), wall_ms=wall_ms, rss_kib=int(rss))
+
+
+def missing_sample(w: Workload, r: Runtime) -> Sample:
+    """A runtime that cannot run `w`: its program is not built, or there is none (a peer may have no
+    counterpart of a workload; this library's own missing program, bench/w5_echo/asyncio.cpp before it is
+    written, is shown as not built all the same)."""
+    if r.has_program(w):
+        return Sample(missing="not built")
+    return Sample(missing=f"not built (no bench/{w.dir}/{r.source})" if r.key == "asyncio" else "no program")
 
 
 def parse_result(stdout: str) -> dict[str, str] | None:
@@ -397,7 +406,7 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
         return Sample(error=f"no load generator ({LOADGEN.relative_to(ROOT)}; build target bench_w5_echo_loadgen)")
     cmd = r.command(w, ["0"], python)
     if cmd is None:
-        return Sample(missing="not built" if r.has_program(w) else "no program")
+        return missing_sample(w, r)
     conns, size, warmup, measure = args
     counter: SyscallCounter | None = None
     counted: dict[str, int] | None = None
@@ -609,7 +618,7 @@ def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict
                 if v is None:
                     if errors.get((w.name, r.key)):
                         cells.append("failed")
-                    elif missing.get((w.name, r.key)) == "not built":
+                    elif missing.get((w.name, r.key), "").startswith("not built"):
                         cells.append("not built")
                     else:
                         cells.append("–")
