@@ -3,7 +3,9 @@
 # Run as root (or with sudo available). Safe to run again: it does nothing when all are there.
 set -eu
 
-packages="golang-go librust-tokio-dev libasio-dev python3-uvloop gnuplot-nox time cmake ninja-build g++"
+packages="golang-go librust-tokio-dev libasio-dev python3-uvloop gnuplot-nox time cmake ninja-build g++ gcc util-linux"
+# (gcc: W5's C server and load generator; util-linux: taskset, which pins W5's server and load generator.)
+# `run.py --syscalls` also needs linux-perf (or strace); it is optional and not installed here.
 # Tokio is built with cargo; use the one on PATH (rustup's, say) if there is one, else Debian's.
 command -v cargo >/dev/null 2>&1 || packages="$packages cargo rustc"
 

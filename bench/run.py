@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
 """bench/run.py: builds and runs the benchmark of docs/design/benchmarks-method.md, and prints its one table.
 
-    python3 bench/run.py                 # build all, run W1-W4 x every runtime, 3 times
-    python3 bench/run.py --quick         # smoke run: N divided by 10, one repetition
+    python3 bench/run.py                 # build all, run W1-W6 x every runtime, 3 times
+    python3 bench/run.py --quick         # smoke run: N divided by 10 (W5: 0.2 s + 0.5 s), one repetition
     python3 bench/run.py --only w1,w3 --runs 5 --runtimes asyncio,tokio
+    python3 bench/run.py --only w5 --syscalls    # W5, plus one run per server counting its syscalls
 
 Each workload x runtime runs as its own process under `/usr/bin/time -f '%e %M'` (whole
 process wall time, peak RSS), interleaved: within each repetition, every runtime runs a
 workload before the next workload starts. Medians are taken over the repetitions. Each
 program prints one line `RESULT workload=... runtime=... n=... ns_per_op=...` with the
 figure it timed from inside and checks its own result (it exits non-zero if wrong).
+
+W5 (TCP echo) is a server and a load generator instead (run_echo_workload): the server starts
+pinned on CPU 0 and prints `READY port=N`; bench/w5_echo/loadgen, pinned on CPU 1, drives it
+and prints the RESULT line, whose ns_per_op is the server's CPU time per request over the
+measured window; then the server is killed. A runtime whose program is missing is left out
+("–"), one whose program is not built is listed as "not built": neither counts as a result
+or as a failure.
 
 A full run (every workload and runtime, full N) writes docs/benchmarks.md and
 docs/benchmarks.png, and its raw figures to build/bench/results/raw.json; a quick or
@@ -25,7 +33,9 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -44,19 +54,35 @@ RESULTS = BUILD / "results"               # raw.json of the last full run
 PARTIAL = RESULTS / "partial"             # quick and partial runs: raw.json, benchmarks.md/.png
 TIME = "/usr/bin/time"
 RUN_TIMEOUT_S = 900
+LOADGEN = CMAKE_BIN / "w5_echo" / "loadgen"   # W5's load generator (bench/w5_echo/loadgen.c)
+SERVER_CPU, LOADGEN_CPU = "0", "1"            # W5: `taskset -c` of the server and of the load generator
+READY_TIMEOUT_S = 30                          # W5: how long a server may take to print READY
 
 
 # ------------------------------------------------------------------------------ workloads
 
 @dataclass
 class Workload:
-    name: str          # directory under bench/
+    name: str          # directory under bench/ (unless `directory` says otherwise)
     title: str         # for the table and chart
     unit: str          # what the internal figure is per
     args: list[str]    # command-line arguments at the size docs/design/benchmarks-method.md fixes
     quick_args: list[str]
     ops: int           # operations at full size: W4's peak RSS is divided by this
     sleeps_1s: bool = False  # W4: the internal figure is the overhead beyond 1 s
+    kind: str = "loop"       # "echo": W5, a server driven by the load generator; args are then
+                             # connections, message size, warm-up s, measured s
+    directory: str = ""      # the programs' directory under bench/, if not `name`
+
+    @property
+    def dir(self) -> str:
+        return self.directory or self.name
+
+    def sizes(self, quick: bool) -> str:
+        a = self.quick_args if quick else self.args
+        if self.kind == "echo":
+            return f"{self.title} {int(a[0])} connections, {a[2]} s warm-up + {a[3]} s measured"
+        return f"{self.title} " + " × ".join(f"{int(x):,}" for x in a)
 
 
 WORKLOADS = [
@@ -64,14 +90,18 @@ WORKLOADS = [
     Workload("w2_yield_storm", "W2 yield storm", "yield", ["1000", "1000"], ["100", "1000"], 1_000_000),
     Workload("w3_ping_pong", "W3 ping-pong", "round trip", ["1000000"], ["100000"], 1_000_000),
     Workload("w4_sleepers", "W4 sleepers", "task", ["1000000"], ["100000"], 1_000_000, sleeps_1s=True),
+    Workload("w5_echo_64", "W5 echo 64 B", "request", ["100", "64", "1", "5"], ["100", "64", "0.2", "0.5"], 0,
+             kind="echo", directory="w5_echo"),
+    Workload("w5_echo_16k", "W5 echo 16 KiB", "request", ["100", "16384", "1", "5"], ["100", "16384", "0.2", "0.5"],
+             0, kind="echo", directory="w5_echo"),
     Workload("w6_offload", "W6 to_thread round trip", "round trip", ["100000"], ["10000"], 100_000),
     Workload("w6_threadsafe", "W6 call_soon_threadsafe, 4 threads", "callback", ["250000"], ["25000"], 1_000_000),
-    # W5 (TCP echo) needs a server, a load generator and taskset: it will get its own runner
-    # beside run_loop_workload(), and its rows join the same table.
 ]
 
 
 def quick_ops(w: Workload) -> int:
+    if w.kind == "echo":
+        return 0
     n = 1
     for a in w.quick_args:
         n *= int(a)
@@ -88,18 +118,20 @@ class Runtime:
     note: str = ""              # why it is missing, if it is
     env: dict = field(default_factory=dict)
 
+    def has_program(self, w: Workload) -> bool:
+        return (BENCH / w.dir / self.source).exists()
+
     def command(self, w: Workload, args: list[str], python: str) -> list[str] | None:
-        src = BENCH / w.name / self.source
+        """The command that runs this runtime's program of `w`, or None if it is missing or not built."""
+        src = BENCH / w.dir / self.source
         if not src.exists():
             return None
-        if self.key == "asyncio":
-            exe = CMAKE_BIN / w.name / "asyncio"
-        elif self.key == "asio":
-            exe = CMAKE_BIN / w.name / "asio"
+        if self.key in ("asyncio", "asio", "c_epoll"):
+            exe = CMAKE_BIN / w.dir / self.key
         elif self.key == "tokio":
-            exe = TOKIO_BIN / w.name
+            exe = TOKIO_BIN / w.dir
         elif self.key == "go":
-            exe = GO_BIN / w.name
+            exe = GO_BIN / w.dir
         elif self.key == "cpython":
             return [python, str(src), *args]
         elif self.key == "uvloop":
@@ -119,7 +151,11 @@ RUNTIMES = [
     Runtime("tokio", "Tokio", "tokio.rs"),
     Runtime("go", "Go", "go.go", env={"GOMAXPROCS": "1"}),
     Runtime("node", "Node.js", "node.js"),
+    Runtime("c_epoll", "C epoll", "c_epoll.c"),  # W5 only: a plain-C epoll server, the practical limit
 ]
+
+# Why a workload cannot run at all, whatever the runtime (W5: no load generator, no taskset).
+WORKLOAD_NOTES: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------- build
@@ -139,24 +175,41 @@ def capture(cmd: list[str], cwd: Path = ROOT) -> str:
 
 
 def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> None:
+    """Builds the programs of `workloads` for `runtimes`, and nothing else. A runtime whose build
+    fails gets a note (its runs fail, never run a stale binary); a workload that cannot run at
+    all (W5 without its load generator) gets one in WORKLOAD_NOTES."""
     keys = {r.key for r in runtimes}
     failed: dict[str, str] = {}
+    dirs = list(dict.fromkeys(w.dir for w in workloads))  # each directory once (W5's two sizes share one)
+    echo = [w for w in workloads if w.kind == "echo"]
 
-    cmake_keys = sorted(keys & {"asyncio", "asio"})
-    if cmake_keys:
+    cmake_keys = sorted(keys & {"asyncio", "asio", "c_epoll"})
+    if cmake_keys or echo:
         try:
             sh(["cmake", "--preset", "bench"])
         except (OSError, subprocess.CalledProcessError) as e:
             for k in cmake_keys:
                 failed[k] = f"cmake --preset bench failed ({e})"
+            for w in echo:
+                WORKLOAD_NOTES[w.name] = f"cmake --preset bench failed ({e}): no load generator"
         else:
-            for k in cmake_keys:  # one target each, so that a failure on one side spares the other
+            if echo:
                 try:
-                    sh(["cmake", "--build", "--preset", "bench", "--target", f"bench_{k}"])
+                    sh(["cmake", "--build", "--preset", "bench", "--target", "bench_w5_echo_loadgen"])
                 except (OSError, subprocess.CalledProcessError) as e:
-                    failed[k] = f"CMake build of bench_{k} failed ({e})"
+                    for w in echo:
+                        WORKLOAD_NOTES[w.name] = f"CMake build of the load generator failed ({e})"
+            by_key = {r.key: r for r in runtimes}
+            for k in cmake_keys:  # one runtime at a time, so that a failure on one side spares the others
+                targets = [f"bench_{d}_{k}" for d in dirs if (BENCH / d / by_key[k].source).exists()]
+                if not targets:
+                    continue
+                try:
+                    sh(["cmake", "--build", "--preset", "bench", "--target", *targets])
+                except (OSError, subprocess.CalledProcessError) as e:
+                    failed[k] = f"CMake build of {' '.join(targets)} failed ({e})"
 
-    if "tokio" in keys:
+    if "tokio" in keys and any((BENCH / d / "tokio.rs").exists() for d in dirs):
         if shutil.which("cargo") is None:
             failed["tokio"] = "cargo not found (bench/install.sh)"
         else:
@@ -171,11 +224,11 @@ def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> No
             failed["go"] = "go not found (bench/install.sh)"
         else:
             GO_BIN.mkdir(parents=True, exist_ok=True)
-            for w in workloads:
-                src = BENCH / w.name / "go.go"
+            for d in dirs:
+                src = BENCH / d / "go.go"
                 if src.exists():
                     try:
-                        sh(["go", "build", "-o", str(GO_BIN / w.name), str(src)])
+                        sh(["go", "build", "-o", str(GO_BIN / d), str(src)])
                     except (OSError, subprocess.CalledProcessError) as e:
                         failed["go"] = f"go build failed ({e})"
 
@@ -189,22 +242,47 @@ def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> No
     if "node" in keys and shutil.which("node") is None:
         failed["node"] = "node not found"
 
+    if echo and shutil.which("taskset") is None:
+        for w in echo:
+            WORKLOAD_NOTES.setdefault(w.name, "taskset not found (util-linux)")
+    if echo and (os.cpu_count() or 1) < 2:
+        for w in echo:
+            WORKLOAD_NOTES.setdefault(w.name, "W5 needs 2 CPUs (server on CPU 0, load generator on CPU 1)")
+
     for r in runtimes:
         if r.key in failed:
             r.note = failed[r.key]
             print(f"warning: {r.label}: {r.note}", file=sys.stderr)
+    for name, note in WORKLOAD_NOTES.items():
+        print(f"warning: {name}: {note}", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------------ run
 
 @dataclass
 class Sample:
-    ns_per_op: float | None = None
+    ns_per_op: float | None = None  # W5: the server's CPU ns per request over the measured window
     overhead_ms: float | None = None
     wall_s: float | None = None     # /usr/bin/time's %e (10 ms resolution)
     wall_ms: float | None = None    # the same process timed by this script (around /usr/bin/time)
-    rss_kib: int | None = None      # /usr/bin/time's %M
-    error: str = ""
+    rss_kib: int | None = None      # /usr/bin/time's %M; W5: the server's VmHWM after the load
+    error: str = ""                 # the run failed (counted: run.py exits 1)
+    missing: str = ""               # not run: "no program" or "not built" (not counted, not a result)
+    # W5 (the load generator's RESULT line):
+    rps: float | None = None        # requests served per second in the window
+    mb_s: float | None = None       # payload echoed per second, 10^6 bytes (one direction)
+    p50_us: float | None = None     # round-trip latency percentiles
+    p99_us: float | None = None
+    p999_us: float | None = None
+    server_cpu_pct: float | None = None   # the server's CPU time / window (100 = one core busy)
+    server_sys_pct: float | None = None   # the kernel's share of it (from /proc/PID/stat's ticks)
+    tick_ns_per_op: float | None = None   # ns_per_op from /proc/PID/stat's 10 ms ticks: a cross-check
+    loadgen_cpu_pct: float | None = None  # the load generator's own CPU time / window
+    n: int | None = None                  # requests served in the window
+    # W5 --syscalls: a separate run, under `perf stat` (or `strace -c`), whose only figures are these
+    syscalls_per_op: float | None = None
+    syscalls: str = ""                    # the main ones per request, e.g. "recvfrom 1.00, sendto 1.00"
+    kind: str = ""                        # "syscalls" for such a run
 
 
 def run_loop_workload(w: Workload, r: Runtime, args: list[str], python: str) -> Sample:
@@ -212,7 +290,7 @@ def run_loop_workload(w: Workload, r: Runtime, args: list[str], python: str) -> 
         return Sample(error=r.note)
     cmd = r.command(w, args, python)
     if cmd is None:
-        return Sample(error="not built")
+        return missing_sample(w, r)
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         try:
             start = time.perf_counter()
@@ -235,6 +313,224 @@ def run_loop_workload(w: Workload, r: Runtime, args: list[str], python: str) -> 
     return Sample(ns_per_op=float(result["ns_per_op"]),
                   overhead_ms=float(result["overhead_ms"]) if "overhead_ms" in result else None,
                   wall_s=float(wall), wall_ms=wall_ms, rss_kib=int(rss))
+
+
+def missing_sample(w: Workload, r: Runtime) -> Sample:
+    """A runtime that cannot run `w`: its program is not built, or there is none (a peer may have no
+    counterpart of a workload; this library's own missing program, bench/w5_echo/asyncio.cpp before it is
+    written, is shown as not built all the same)."""
+    if r.has_program(w):
+        return Sample(missing="not built")
+    return Sample(missing=f"not built (no bench/{w.dir}/{r.source})" if r.key == "asyncio" else "no program")
+
+
+def parse_result(stdout: str) -> dict[str, str] | None:
+    result = None
+    for line in stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = dict(kv.split("=", 1) for kv in line.split()[1:])
+    return result
+
+
+def as_float(x: str | None) -> float | None:
+    try:
+        v = float(x) if x is not None else None
+    except ValueError:
+        return None
+    return None if v is None or v != v else v  # nan: not measured
+
+
+def vm_hwm_kib(pid: int) -> int | None:
+    try:
+        m = re.search(r"^VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
+def start_server(cmd: list[str], env: dict, stderr) -> tuple[subprocess.Popen, int | None, str]:
+    """Starts a W5 server pinned on SERVER_CPU and waits for its `READY port=N` line: (process, port, error)."""
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *cmd], stdout=subprocess.PIPE, stderr=stderr,
+                            env={**os.environ, **env}, cwd=ROOT, text=True)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    buf = ""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 4096).decode(errors="replace")
+            if not chunk:  # its stdout closed: it is exiting
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+                break
+            buf += chunk
+            m = re.search(r"^READY port=(\d+)$", buf, re.M)
+            if m:
+                return proc, int(m.group(1)), ""
+        elif proc.poll() is not None:
+            break
+    return proc, None, "no READY line" if proc.poll() is None else f"server exited {proc.returncode} before READY"
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()  # SIGTERM: every server dies of it (none handles it)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def tail_of(f) -> str:
+    f.seek(0)
+    lines = [ln for ln in f.read().decode(errors="replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else "?"
+
+
+def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, count_syscalls: bool = False,
+                      fresh: bool = False) -> Sample:
+    """One W5 run: a new server on CPU 0, the load generator on CPU 1 (`args`: connections, size, warm-up s,
+    measured s), the server killed afterwards. The load generator first opens, uses and closes one connection
+    (the server has seen a connection come and go, as a running server has) unless `fresh`. With count_syscalls,
+    the server's system calls over the whole load are counted (perf stat, else strace -c): a separate run, whose
+    CPU figures are not kept."""
+    if r.note:
+        return Sample(error=r.note)
+    if w.name in WORKLOAD_NOTES:
+        return Sample(error=WORKLOAD_NOTES[w.name])
+    if not LOADGEN.exists():
+        return Sample(error=f"no load generator ({LOADGEN.relative_to(ROOT)}; build target bench_w5_echo_loadgen)")
+    cmd = r.command(w, ["0"], python)
+    if cmd is None:
+        return missing_sample(w, r)
+    conns, size, warmup, measure = args
+    counter: SyscallCounter | None = None
+    counted: dict[str, int] | None = None
+    with tempfile.TemporaryFile() as err:
+        proc, port, problem = start_server(cmd, r.env, err)
+        try:
+            if problem:
+                return Sample(error=f"{problem}: {tail_of(err)}")
+            counter = start_syscall_count(proc.pid) if count_syscalls else None
+            if count_syscalls and counter is None:
+                return Sample(kind="syscalls", error="neither perf nor strace can count its syscalls")
+            timeout = float(warmup) + float(measure) + 60
+            try:
+                gen = subprocess.run(["taskset", "-c", LOADGEN_CPU, str(LOADGEN), *(["--fresh"] if fresh else []),
+                                      "127.0.0.1", str(port), conns, size,
+                                      warmup, measure, str(proc.pid), r.key, w.name],
+                                     capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+            except subprocess.TimeoutExpired:
+                return Sample(error=f"load generator timed out after {timeout:.0f} s")
+            rss = vm_hwm_kib(proc.pid)
+            if counter:
+                counted, counter = finish_syscall_count(counter), None
+            alive = proc.poll() is None
+        finally:
+            if counter:  # an early return: detach it all the same
+                finish_syscall_count(counter)
+            stop_server(proc)
+        if gen.returncode != 0:
+            tail = (gen.stderr.strip().splitlines() or ["?"])[-1]
+            return Sample(error=f"load generator exit {gen.returncode}: {tail}"
+                                + ("" if alive else f" (server: {tail_of(err)})"))
+    result = parse_result(gen.stdout)
+    if result is None:
+        return Sample(error="no RESULT line from the load generator")
+    if counted is not None:
+        n_all = int(result["n_all"])
+        if not counted or n_all == 0:
+            return Sample(kind="syscalls", error="syscall count failed")
+        total = counted.pop("total")
+        by = "(strace -c) " if counted.pop("strace", 0) else ""
+        parts = sorted(counted.items(), key=lambda kv: -kv[1])
+        main = ", ".join(f"{name} {c / n_all:.2f}" for name, c in parts if c / n_all >= 0.005)
+        return Sample(kind="syscalls", syscalls_per_op=total / n_all, n=n_all, syscalls=by + main)
+    return Sample(ns_per_op=as_float(result.get("ns_per_op")), rss_kib=rss, n=int(result["n"]),
+                  rps=as_float(result.get("rps")), mb_s=as_float(result.get("mb_s")),
+                  p50_us=as_float(result.get("p50_us")), p99_us=as_float(result.get("p99_us")),
+                  p999_us=as_float(result.get("p999_us")), server_cpu_pct=as_float(result.get("server_cpu_pct")),
+                  server_sys_pct=as_float(result.get("server_sys_pct")),
+                  tick_ns_per_op=as_float(result.get("tick_ns_per_op")),
+                  loadgen_cpu_pct=as_float(result.get("loadgen_cpu_pct")))
+
+
+# The system calls a W5 --syscalls run names one by one (the total counts them all); those the kernel has no
+# tracepoint for are left out.
+SYSCALLS = ["read", "write", "recvfrom", "sendto", "recvmsg", "sendmsg", "readv", "writev", "epoll_wait",
+            "epoll_pwait", "epoll_pwait2", "epoll_ctl", "futex", "io_uring_enter", "mmap", "munmap", "mremap", "brk", "madvise",
+            "getpid", "clock_gettime", "nanosleep", "sched_yield", "tgkill", "rt_sigreturn"]
+TRACEFS = Path("/sys/kernel/tracing/events")
+
+
+@dataclass
+class SyscallCounter:
+    proc: subprocess.Popen
+    out: Path
+    tool: str  # "perf" or "strace"
+
+
+def start_syscall_count(pid: int) -> SyscallCounter | None:
+    """Attaches a syscall counter to every thread of `pid`: `perf stat` on the syscall tracepoints (in-kernel
+    counting: the server barely slows down), else `strace -c -f` (ptrace: it slows the server a lot, so each
+    epoll_wait finds more ready and fewer are counted per request)."""
+    out = Path(tempfile.mkstemp(prefix="w5-syscalls-", suffix=".txt")[1])
+    if shutil.which("perf") and (TRACEFS / "raw_syscalls" / "sys_enter").exists():
+        events = ["raw_syscalls:sys_enter"] + [f"syscalls:sys_enter_{n}" for n in SYSCALLS
+                                               if (TRACEFS / "syscalls" / f"sys_enter_{n}").exists()]
+        cmd = ["perf", "stat", "-x", ",", "-o", str(out), "-e", ",".join(events), "-p", str(pid)]
+        tool = "perf"
+    elif shutil.which("strace"):
+        cmd = ["strace", "-c", "-f", "-o", str(out), "-p", str(pid)]
+        tool = "strace"
+    else:
+        out.unlink()
+        return None
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached to every thread before the load starts
+    if proc.poll() is not None:
+        out.unlink()
+        return None
+    return SyscallCounter(proc, out, tool)
+
+
+def finish_syscall_count(c: SyscallCounter) -> dict[str, int]:
+    """Detaches the counter: {"total": n, name: n, ...}, or {} if it counted nothing."""
+    c.proc.send_signal(signal.SIGINT)
+    try:
+        c.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        c.proc.kill()
+        c.proc.wait()
+    text = c.out.read_text(errors="replace") if c.out.exists() else ""
+    c.out.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    if c.tool == "perf":  # CSV lines: count,unit,event,...
+        for line in text.splitlines():
+            f = line.split(",")
+            if len(f) >= 3 and f[0].strip().isdigit():
+                name = f[2].strip()
+                counts["total" if name == "raw_syscalls:sys_enter" else name.split("sys_enter_")[-1]] = int(f[0])
+    else:  # strace -c's table: % time, seconds, usecs/call, calls, [errors,] syscall; then a "total" line
+        for line in text.splitlines():
+            f = line.split()
+            if len(f) >= 5 and f[-1].replace("_", "").isalnum() and f[3].isdigit():
+                counts[f[-1]] = int(f[3])
+    if "total" not in counts:
+        return {}
+    counts = {k: v for k, v in counts.items() if v > 0 or k == "total"}
+    if c.tool == "strace":
+        counts["strace"] = 1  # a marker, not a syscall
+    return counts
+
+
+# The figures whose medians the table shows (Sample's numeric fields).
+MEDIAN_ATTRS = ("ns_per_op", "overhead_ms", "wall_s", "wall_ms", "rss_kib", "rps", "mb_s", "p50_us", "p99_us",
+                "p999_us", "server_cpu_pct", "server_sys_pct", "tick_ns_per_op", "loadgen_cpu_pct", "syscalls_per_op")
 
 
 def median(values):
@@ -275,6 +571,23 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
     get = lambda key, attr: med.get((w.name, key), {}).get(attr)  # noqa: E731
     keys = [r.key for r in RUNTIMES]
     rows = []
+    if w.kind == "echo":
+        us = lambda key: get(key, "ns_per_op") / 1e3 if get(key, "ns_per_op") is not None else None  # noqa: E731
+        rows.append(Row(f"**{w.title}: server CPU µs per {w.unit}**", {k: us(k) for k in keys}))
+        if w.args[1] == "64":
+            rows.append(Row(f"{w.title}: requests/s (higher is better)", {k: get(k, "rps") for k in keys},
+                            ratio=False))
+            rows.append(Row(f"{w.title}: p50 latency, µs", {k: get(k, "p50_us") for k in keys}))
+        else:
+            rows.append(Row(f"{w.title}: MB/s (higher is better)", {k: get(k, "mb_s") for k in keys}, ratio=False))
+        rows.append(Row(f"{w.title}: p99 latency, µs", {k: get(k, "p99_us") for k in keys}))
+        rows.append(Row(f"{w.title}: server CPU busy, %", {k: get(k, "server_cpu_pct") for k in keys},
+                        digits=2, ratio=False))
+        if any(get(k, "syscalls_per_op") is not None for k in keys):
+            rows.append(Row(f"{w.title}: server syscalls per {w.unit}", {k: get(k, "syscalls_per_op") for k in keys}))
+        rows.append(Row(f"{w.title}: server peak RSS, MiB",
+                        {k: (get(k, "rss_kib") / 1024 if get(k, "rss_kib") is not None else None) for k in keys}))
+        return rows
     if w.sleeps_1s:
         rows.append(Row(f"**{w.title}: overhead (wall − 1 s), ms**", {k: get(k, "overhead_ms") for k in keys}))
     else:
@@ -289,7 +602,8 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
     return rows
 
 
-def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict, errors: dict, quick: bool) -> str:
+def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict, errors: dict, missing: dict,
+                   quick: bool) -> str:
     head = "| workload, figure (median) | " + " | ".join(
         f"**{r.label}**" if r.key == "asyncio" else r.label for r in runtimes) + " |"
     sep = "|---|" + "---:|" * len(runtimes)
@@ -302,8 +616,12 @@ def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict
             for r in runtimes:
                 v = row.values.get(r.key)
                 if v is None:
-                    err = errors.get((w.name, r.key))
-                    cells.append("failed" if err else "–")
+                    if errors.get((w.name, r.key)):
+                        cells.append("failed")
+                    elif missing.get((w.name, r.key), "").startswith("not built"):
+                        cells.append("not built")
+                    else:
+                        cells.append("–")
                 elif r.key == "asyncio":
                     cells.append(f"**{fmt_num(v, row.digits)}**")
                 else:
@@ -347,6 +665,9 @@ def versions(python: str) -> dict[str, str]:
                   "`cargo build --release`, `current_thread`")
     v["go"] = f"{capture(['go', 'version']) or 'go ?'}, `GOMAXPROCS=1`"
     v["node"] = f"Node.js {capture(['node', '--version']) or '?'}"
+    gcc = capture(["gcc", "--version"]).splitlines()
+    v["c_epoll"] = (f"{gcc[0] if gcc else 'gcc'}, `-O2`: edge-triggered epoll, one thread (W5 only; "
+                    "the load generator is built the same way)")
     return v
 
 
@@ -398,7 +719,22 @@ Notes on peers that cannot follow a workload exactly:
    latter), but on different interpreters: CPython on `python3` from the PATH, uvloop on
    Debian's `/usr/bin/python3`, which is where `python3-uvloop` installs. Both are 3.11;
    their builds differ (PGO/LTO), so the CPython/uvloop ratio is not the loops' alone.
-6. **asyncio (ours)**: W1 awaits each handle with `co_await std::move(task)`, which uses
+6. **W5 echo**: every server reads up to 64 KiB at a time and writes back what it read, except
+   CPython's selector loop (256 KiB `recv`) and uvloop (256,000 bytes). TCP_NODELAY: CPython,
+   uvloop and Go set it on every TCP connection by themselves; asio, Tokio, Node.js and the C
+   server leave it off by default, so their programs set it on each accepted socket. Go runs
+   one goroutine per connection with `GOMAXPROCS=1` (one thread runs Go code; the runtime's
+   own threads exist beside it, pinned on the same CPU, and their CPU time counts). Node.js
+   writes each `'data'` chunk back with `socket.write`, its default buffering (with one
+   message in flight per connection, nothing queues). A fresh CPython server pays, until its
+   first connection closes, a `mmap`, `mremap` and `munmap` (and two page faults) per
+   request: its 256 KiB receive buffer is above glibc's `mmap` threshold, until the first
+   end of file frees such a buffer whole and glibc raises the threshold. That costs it four
+   to five times the CPU per request (28 µs against 6.4 µs at 64 B, in one run of
+   `--fresh-servers` beside a full run); a server that has run for a while is past it, so the load
+   generator opens and closes one connection before the measured ones, for every server
+   (`run.py --fresh-servers` leaves that out).
+7. **asyncio (ours)**: W1 awaits each handle with `co_await std::move(task)`, which uses
    the handle up as Tokio's `handle.await` does, so a task is freed as soon as its result is
    taken. With `co_await task` (the handles kept until the vector goes) the timed figure is
    the same, and the process runs about 18 ms longer: freeing the million tasks afterwards,
@@ -406,14 +742,14 @@ Notes on peers that cannot follow a workload exactly:
 """
 
 
-def write_docs(out_dir: Path, workloads, runtimes, med, errors, samples, args, quick: bool,
-               chart: Path | None, date: str) -> Path:
+def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples, args, quick: bool,
+               chart: Path | None, date: str, load: dict) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     v = versions(args.python)
     m = machine()
-    table = markdown_table(workloads, runtimes, med, errors, quick)
-    sizes = ", ".join(f"{w.title} " + " × ".join(f"{int(a):,}" for a in (w.quick_args if quick else w.args))
-                      for w in workloads)
+    table = markdown_table(workloads, runtimes, med, errors, missing, quick)
+    sizes = ", ".join(w.sizes(quick) for w in workloads)
+    echo = [w for w in workloads if w.kind == "echo"]
     text = [
         "# Benchmarks",
         "",
@@ -437,10 +773,32 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, samples, args, q
         "and the ratios are what was measured side by side.",
         "",
     ]
+    if echo:
+        text += [
+            "W5 is a TCP echo server on 127.0.0.1 (one loop thread; C epoll is a plain-C epoll server, the practical "
+            "limit) driven by one load generator (`bench/w5_echo/loadgen.c`: one thread, epoll, 100 connections in a "
+            "closed loop, every echo checked byte for byte), the server pinned on CPU 0 and the load generator on "
+            "CPU 1. Its first row is the server's CPU time (user + system, all its threads, from "
+            "`/proc/PID/task/*/schedstat` at the two edges of the measured window) divided by the requests served "
+            "in the window: the server's own cost whichever side is the bottleneck, though higher when the server "
+            "idles between requests (fewer requests per wake-up: docs/design/benchmarks-method.md). Requests/s, MB/s "
+            "(payload echoed, 10^6 bytes, one direction) and latency depend on both ends and on the machine's "
+            "load; \"server CPU busy\" says how near the server was to saturating its core. "
+            "Peak RSS is the server's VmHWM after the load. "
+            + ("**These servers were fresh (`--fresh-servers`): none had seen a connection close.**"
+               if args.fresh_servers else "Before its 100 connections the load generator opens, uses and closes one, so that each server "
+                    "has seen a connection come and go (footnote 6)."),
+            "",
+        ]
     if errors:
         text += ["Runs that failed:", ""]
         for (wn, rk), err in sorted(errors.items()):
             text.append(f"- {wn} / {rk}: {err}")
+        text.append("")
+    if missing:
+        text += ["Not run (not counted as results):", ""]
+        for (wn, rk), why in sorted(missing.items()):
+            text.append(f"- {wn} / {rk}: {why}")
         text.append("")
     text += [
         "## Runtimes",
@@ -457,11 +815,29 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, samples, args, q
         f"- CPU: {m['cpu']}, {m['nproc']} cores (nproc), {m['memory']}",
         f"- Kernel: {m['kernel']}",
         f"- Date: {date}",
+        f"- Load average (1 min) before and after the run: {load.get('before', float('nan')):.2f}, "
+        f"{load.get('after', float('nan')):.2f} (2 cores: above 1, something else was running)",
         "",
         "## Footnotes",
         "",
         FOOTNOTES,
     ]
+    sys_rows = [(w, r, s) for w in echo for r in runtimes for s in samples.get((w.name, r.key), [])
+                if s.kind == "syscalls" and s.syscalls_per_op is not None]
+    if sys_rows:
+        text += [
+            "## W5: system calls per request",
+            "",
+            "One extra run per server (`run.py --syscalls`), its syscalls counted over the whole load (warm-up "
+            "included, with the connections' setup: a few hundred calls against hundreds of thousands) by "
+            "`perf stat` on the kernel's syscall tracepoints, divided by the requests served. Its CPU figures are "
+            "not used.",
+            "",
+            "| workload | runtime | syscalls per request | the main ones |",
+            "|---|---|---:|---|",
+        ]
+        text += [f"| {w.title} | {r.label} | {s.syscalls_per_op:.2f} | {s.syscalls} |" for w, r, s in sys_rows]
+        text.append("")
     # Where the time goes: a profile written by hand (bench/where_the_time_goes.md), kept
     # in the generated page so that a rerun does not lose it.
     profile = Path(__file__).resolve().parent / "where_the_time_goes.md"
@@ -470,7 +846,8 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, samples, args, q
     text += [
         "## Every run",
         "",
-        "The internal figure of each run, in the order they ran (ns per operation):",
+        "The internal figure of each run, in the order they ran (ns per operation; W5: the server's CPU ns per "
+        "request):",
         "",
         "| workload | " + " | ".join(r.label for r in runtimes) + " |",
         "|---|" + "---:|" * len(runtimes),
@@ -478,8 +855,9 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, samples, args, q
     for w in workloads:
         cells = []
         for r in runtimes:
-            runs = [s.ns_per_op for s in samples.get((w.name, r.key), [])]
-            cells.append(", ".join(fmt_num(x) if x is not None else "failed" for x in runs) or "–")
+            runs = [s for s in samples.get((w.name, r.key), []) if s.kind != "syscalls"]
+            cells.append(", ".join(fmt_num(s.ns_per_op) if s.ns_per_op is not None else (s.missing or "failed")
+                                   for s in runs) or "–")
         text.append(f"| {w.title} | " + " | ".join(cells) + " |")
     text.append("")
     path = out_dir / "benchmarks.md"
@@ -497,6 +875,7 @@ COLOURS = {   # ours saturated; the peers in muted tones, one hue per runtime
     "tokio": "#f2c38f",
     "go": "#9fd8d6",
     "node": "#c9b3d9",
+    "c_epoll": "#bdbdbd",
 }
 
 
@@ -521,7 +900,7 @@ def draw_chart(path: Path, workloads, runtimes, med, quick: bool, runs: int) -> 
     k = len(runtimes)
     width = 0.84 / k
     panels = [  # ylabel, attribute, scale, origin y, height, tic labels, legend
-        ("ns per operation (W4: overhead per task)", "ns_per_op", 1.0, 0.40, 0.54, True, True),
+        ("ns per operation (W4: overhead per task; W5: server CPU)", "ns_per_op", 1.0, 0.40, 0.54, True, True),
         ("peak RSS, MiB", "rss_kib", 1 / 1024, 0.0, 0.40, False, False),
     ]
     tmp = Path(tempfile.mkdtemp(prefix="bench-chart-"))
@@ -600,6 +979,12 @@ def main() -> int:
     ap.add_argument("--runtimes", default="", help="runtimes to run, as asyncio,tokio (default: all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: sizes divided by 10, 1 run unless --runs")
     ap.add_argument("--no-build", action="store_true", help="use what is built")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="W5: one more run per server, counting its system calls per request (perf stat, else "
+                         "strace -c)")
+    ap.add_argument("--fresh-servers", action="store_true",
+                    help="W5: measure servers that have never seen a connection close (by default the load "
+                         "generator first opens and closes one connection)")
     ap.add_argument("--python", default="python3", help="interpreter for the CPython peer (default python3)")
     ap.add_argument("--docs", default=None,
                     help="where to write benchmarks.md/.png (default: docs/ for a full run, "
@@ -632,6 +1017,8 @@ def main() -> int:
             sys.exit(f"--report-only: no {raw_path} (run the benchmark first)")
         raw = json.loads(raw_path.read_text())
         args.runs, args.quick, args.python = raw["runs"], raw["quick"], raw["python"]
+        args.fresh_servers = raw.get("fresh_servers", False)
+        load = raw.get("load", {})
         workloads = [w for w in WORKLOADS if w.name in raw["workloads"]]
         runtimes = [r for r in RUNTIMES if r.key in raw["runtimes"]]
         for r in runtimes:
@@ -644,30 +1031,33 @@ def main() -> int:
         if not args.no_build:
             build(runtimes, workloads, args.python)
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        load = {"before": os.getloadavg()[0]}
         samples = run_all(workloads, runtimes, args)
+        load["after"] = os.getloadavg()[0]
         raw_path = (RESULTS if is_full(args, workloads, runtimes) else PARTIAL) / "raw.json"
         raw_path.parent.mkdir(parents=True, exist_ok=True)
         raw_path.write_text(json.dumps({
             "date": date, "runs": args.runs, "quick": args.quick, "python": args.python,
             "workloads": [w.name for w in workloads], "runtimes": [r.key for r in runtimes],
-            "notes": {r.key: r.note for r in runtimes if r.note},
+            "notes": {r.key: r.note for r in runtimes if r.note}, "load": load, "fresh_servers": args.fresh_servers,
             "samples": {f"{wn}/{rk}": [s.__dict__ for s in ss] for (wn, rk), ss in samples.items()},
         }, indent=1))
 
     errors = {key: s.error for key, ss in samples.items() for s in ss if s.error}
-    med = {key: {attr: median([getattr(s, attr) for s in ss if not s.error])
-                 for attr in ("ns_per_op", "overhead_ms", "wall_s", "wall_ms", "rss_kib")}
+    missing = {key: s.missing for key, ss in samples.items() for s in ss if s.missing and not s.error}
+    med = {key: {attr: median([getattr(s, attr) for s in ss if not s.error and not s.missing])
+                 for attr in MEDIAN_ATTRS}
            for key, ss in samples.items()}
 
     out_dir = Path(args.docs) if args.docs else (ROOT / "docs" if is_full(args, workloads, runtimes) else PARTIAL)
     chart = out_dir / "benchmarks.png"
     out_dir.mkdir(parents=True, exist_ok=True)
     have_chart = draw_chart(chart, workloads, runtimes, med, args.quick, args.runs)
-    doc = write_docs(out_dir, workloads, runtimes, med, errors, samples, args, args.quick,
-                     chart if have_chart else None, date)
+    doc = write_docs(out_dir, workloads, runtimes, med, errors, missing, samples, args, args.quick,
+                     chart if have_chart else None, date, load)
 
     print()
-    print(markdown_table(workloads, runtimes, med, errors, args.quick))
+    print(markdown_table(workloads, runtimes, med, errors, missing, args.quick))
     print()
     rel = lambda p: p.relative_to(ROOT) if p.is_relative_to(ROOT) else p  # noqa: E731
     print(f"wrote {rel(doc)}" + (f" and {rel(chart)}" if have_chart else ""))
@@ -681,23 +1071,39 @@ def is_full(args, workloads, runtimes) -> bool:
 
 def run_all(workloads: list[Workload], runtimes: list[Runtime], args) -> dict[tuple[str, str], list[Sample]]:
     """Every workload x runtime, args.runs times: within a repetition, each workload runs on
-    every runtime in turn (round-robin, starting one runtime further along each time)."""
+    every runtime in turn (round-robin, starting one runtime further along each time). With
+    --syscalls, each W5 workload x runtime then runs once more, its syscalls counted."""
     samples: dict[tuple[str, str], list[Sample]] = {}
-    total = args.runs * len(workloads) * len(runtimes)
-    done = 0
-    for rep in range(args.runs):
-        for w in workloads:
-            order = runtimes[rep % len(runtimes):] + runtimes[:rep % len(runtimes)]
-            for r in order:
-                done += 1
-                s = run_loop_workload(w, r, w.quick_args if args.quick else w.args, args.python)
-                samples.setdefault((w.name, r.key), []).append(s)
-                if s.error:
-                    status = f"FAILED: {s.error}"
-                else:
-                    status = (f"{s.ns_per_op:,.1f} ns/{w.unit}, wall {s.wall_ms:,.0f} ms, "
-                              f"RSS {s.rss_kib / 1024:,.1f} MiB")
-                print(f"[{done}/{total}] run {rep + 1} {w.name:15} {r.key:8} {status}", file=sys.stderr, flush=True)
+    plan = [(rep, w, r) for rep in range(args.runs) for w in workloads
+            for r in runtimes[rep % len(runtimes):] + runtimes[:rep % len(runtimes)]]
+    if args.syscalls:
+        plan += [(None, w, r) for w in workloads if w.kind == "echo" for r in runtimes]
+    for done, (rep, w, r) in enumerate(plan, 1):
+        wargs = w.quick_args if args.quick else w.args
+        if w.kind == "echo":
+            if rep is None:  # a syscall-counting run: a short window, its CPU figures are not kept
+                wargs = wargs[:2] + ["0.2", "0.5" if args.quick else "1"]
+            s = run_echo_workload(w, r, wargs, args.python, count_syscalls=rep is None, fresh=args.fresh_servers)
+        else:
+            s = run_loop_workload(w, r, wargs, args.python)
+        if s.missing == "no program":
+            continue  # nothing to run: the table shows "–"
+        samples.setdefault((w.name, r.key), []).append(s)
+        if s.error:
+            status = f"FAILED: {s.error}"
+        elif s.missing:
+            status = s.missing
+        elif s.kind == "syscalls":
+            status = f"{s.syscalls_per_op:.2f} syscalls/{w.unit} ({s.syscalls})"
+        elif w.kind == "echo":
+            status = (f"server CPU {s.ns_per_op / 1e3:,.2f} µs/{w.unit} ({s.server_cpu_pct:.0f}% busy), "
+                      f"{s.rps:,.0f} req/s, {s.mb_s:,.1f} MB/s, p50 {s.p50_us:,.0f} µs, p99 {s.p99_us:,.0f} µs, "
+                      f"load generator {s.loadgen_cpu_pct:.0f}% busy")
+        else:
+            status = (f"{s.ns_per_op:,.1f} ns/{w.unit}, wall {s.wall_ms:,.0f} ms, "
+                      f"RSS {s.rss_kib / 1024:,.1f} MiB")
+        run = f"run {rep + 1}" if rep is not None else "syscalls"
+        print(f"[{done}/{len(plan)}] {run} {w.name:15} {r.key:8} {status}", file=sys.stderr, flush=True)
     return samples
 
 
