@@ -7,7 +7,9 @@
 
 #include <csignal>
 #include <memory>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 namespace {
 
@@ -64,6 +66,36 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] asyncio::concurrent::Future<int> cf;
     [[maybe_unused]] asyncio::concurrent::Executor* ex = nullptr;
     [[maybe_unused]] asyncio::concurrent::ThreadPoolExecutor* pool = nullptr;
+    // sockets, transports, protocols, servers
+    [[maybe_unused]] asyncio::Socket sock;
+    [[maybe_unused]] asyncio::SocketAddress addr;
+    [[maybe_unused]] asyncio::AddrInfo ai;
+    [[maybe_unused]] auto pair = &asyncio::socketpair;
+    [[maybe_unused]] auto srecv = &asyncio::EventLoop::sock_recv;
+    [[maybe_unused]] auto srecvi = &asyncio::EventLoop::sock_recv_into;
+    [[maybe_unused]] auto srecvf = &asyncio::EventLoop::sock_recvfrom;
+    [[maybe_unused]] auto srecvfi = &asyncio::EventLoop::sock_recvfrom_into;
+    [[maybe_unused]] auto ssend = &asyncio::EventLoop::sock_sendall;
+    [[maybe_unused]] auto ssendto = &asyncio::EventLoop::sock_sendto;
+    [[maybe_unused]] auto sconn = &asyncio::EventLoop::sock_connect;
+    [[maybe_unused]] auto sacc = &asyncio::EventLoop::sock_accept;
+    [[maybe_unused]] auto gai = static_cast<asyncio::Coro<std::vector<asyncio::AddrInfo>> (asyncio::EventLoop::*)(std::string, int, int, int, int, int)>(
+        &asyncio::EventLoop::getaddrinfo);
+    [[maybe_unused]] auto gni = &asyncio::EventLoop::getnameinfo;
+    struct P : asyncio::Protocol {};
+    [[maybe_unused]] auto cc = [](asyncio::EventLoop& l) { return l.create_connection([] { return P(); }, "127.0.0.1", 1); };
+    [[maybe_unused]] auto cuc = [](asyncio::EventLoop& l) { return l.create_unix_connection([] { return P(); }, "/x"); };
+    [[maybe_unused]] auto cas = [](asyncio::EventLoop& l, asyncio::Socket s) { return l.connect_accepted_socket([] { return P(); }, std::move(s)); };
+    [[maybe_unused]] auto cs = [](asyncio::EventLoop& l) { return l.create_server([] { return P(); }, "127.0.0.1", 0, {.backlog = 10}); };
+    [[maybe_unused]] auto cus = [](asyncio::EventLoop& l) { return l.create_unix_server([] { return P(); }, "/x"); };
+    [[maybe_unused]] asyncio::Server* server = nullptr;
+    [[maybe_unused]] asyncio::BaseTransport* bt = nullptr;
+    [[maybe_unused]] asyncio::Transport* tr = nullptr;
+    static_assert(std::is_base_of_v<asyncio::BaseProtocol, asyncio::Protocol>);
+    static_assert(std::is_base_of_v<asyncio::BaseProtocol, asyncio::BufferedProtocol>);
+    [[maybe_unused]] asyncio::ConnectionOptions copts;
+    [[maybe_unused]] asyncio::ServerOptions sopts;
+    [[maybe_unused]] asyncio::UnixServerOptions uopts;
     // locks and queues
     [[maybe_unused]] asyncio::Lock lock;
     [[maybe_unused]] asyncio::LockGuard guard;
@@ -79,7 +111,17 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     // exceptions
     static_assert(std::is_base_of_v<asyncio::BaseException, asyncio::CancelledError>);
     static_assert(std::is_base_of_v<asyncio::BaseException, asyncio::KeyboardInterrupt>);
-    static_assert(std::is_base_of_v<std::exception, asyncio::TimeoutError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::TimeoutError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::OSError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::ConnectionError>);
+    static_assert(std::is_base_of_v<asyncio::ConnectionError, asyncio::ConnectionResetError>);
+    static_assert(std::is_base_of_v<asyncio::ConnectionError, asyncio::ConnectionRefusedError>);
+    static_assert(std::is_base_of_v<asyncio::ConnectionError, asyncio::ConnectionAbortedError>);
+    static_assert(std::is_base_of_v<asyncio::ConnectionError, asyncio::BrokenPipeError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::GaiError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::BlockingIOError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::FileNotFoundError>);
+    [[maybe_unused]] auto ose = &asyncio::os_error;
     static_assert(std::is_base_of_v<std::exception, asyncio::InvalidStateError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::RuntimeError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::ValueError>);

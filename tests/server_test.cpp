@@ -7,9 +7,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -244,7 +244,7 @@ ASYNCIO_TEST(Server, TenThousandConnectionsLeaveNoFdBehind) {
         to.sin_family = AF_INET;
         to.sin_port = htons(port);
         to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        static int fds[n];  // no allocation in the child of a threaded process
+        static int fds[n];          // no allocation in the child of a threaded process
         ::close(control.fileno());  // else the parent's close() would not reach us
         int cfd = child_end.fileno();
         ::fcntl(cfd, F_SETFL, 0);
