@@ -28,9 +28,9 @@ namespace asyncio {
 ///
 /// Python: `family=0, proto=0, flags=0, local_addr=None`
 struct ConnectionOptions {
-    int family = AF_UNSPEC;
-    int proto = 0;
-    int flags = 0;
+    int family = AF_UNSPEC;  ///< AF_INET or AF_INET6 to resolve to that family only
+    int proto = 0;           ///< the protocol for getaddrinfo
+    int flags = 0;           ///< AI_* flags for getaddrinfo
     /// Bind the socket to this (host, port) before connecting.
     std::optional<std::pair<std::string, int>> local_addr = std::nullopt;
 };
@@ -40,22 +40,22 @@ struct ConnectionOptions {
 /// Python: `family=AF_UNSPEC, flags=AI_PASSIVE, backlog=100, reuse_address=None,
 ///   reuse_port=None, keep_alive=None, start_serving=True`
 struct ServerOptions {
-    int family = AF_UNSPEC;
-    int flags = AI_PASSIVE;
-    int backlog = 100;
+    int family = AF_UNSPEC;  ///< AF_INET or AF_INET6 to bind that family only
+    int flags = AI_PASSIVE;  ///< AI_* flags for getaddrinfo
+    int backlog = 100;       ///< listen()'s backlog, and the most accepts per readiness event
     /// SO_REUSEADDR; unset: on, as CPython on Unix.
     std::optional<bool> reuse_address = std::nullopt;
-    bool reuse_port = false;
-    bool keep_alive = false;
-    bool start_serving = true;
+    bool reuse_port = false;    ///< SO_REUSEPORT: several servers share the port
+    bool keep_alive = false;    ///< SO_KEEPALIVE on each listening socket
+    bool start_serving = true;  ///< accept at once; else on start_serving() or serve_forever()
 };
 
 /// The keyword arguments of `loop.create_unix_server`.
 ///
 /// Python: `backlog=100, start_serving=True, cleanup_socket=True` (3.13)
 struct UnixServerOptions {
-    int backlog = 100;
-    bool start_serving = true;
+    int backlog = 100;          ///< as ServerOptions::backlog
+    bool start_serving = true;  ///< as ServerOptions::start_serving
     /// close() removes the socket file if it is still the one the server made.
     bool cleanup_socket = true;
 };

@@ -33,9 +33,9 @@ public:
     SocketAddress() noexcept;
     /// Copies `len` bytes of `sa` (at most sizeof(sockaddr_storage)).
     SocketAddress(const sockaddr* sa, socklen_t len) noexcept;
-    /// `host` a numeric IPv4 or IPv6 address (with `%scope` for a link-local one), as
-    /// `('127.0.0.1', port)`. Throws `GaiError` (EAI_NONAME) if `host` is not numeric:
-    /// names are resolved with `loop.getaddrinfo`.
+    /// `host` a numeric IPv4 or IPv6 address (a link-local one with its scope after a percent
+    /// sign) and `port`, as Python's (host, port) tuple. Throws `GaiError` (EAI_NONAME) if
+    /// `host` is not numeric: names are resolved with `loop.getaddrinfo`.
     static SocketAddress inet(std::string_view host, std::uint16_t port);
     /// A Unix socket's path; an abstract address if it starts with '\0'. Throws `ValueError`
     /// if it is too long for sockaddr_un ("AF_UNIX path too long", as CPython's OSError).
@@ -163,11 +163,11 @@ private:
 ///
 /// Python: the 5-tuple `(family, type, proto, canonname, sockaddr)`
 struct AddrInfo {
-    int family = AF_UNSPEC;
-    int type = 0;
-    int proto = 0;
-    std::string canonname;
-    SocketAddress address;
+    int family = AF_UNSPEC;  ///< AF_INET, AF_INET6 ...
+    int type = 0;            ///< SOCK_STREAM, SOCK_DGRAM ...
+    int proto = 0;           ///< IPPROTO_TCP ...
+    std::string canonname;   ///< the canonical name, with AI_CANONNAME, in the first answer
+    SocketAddress address;   ///< where to connect or bind
 };
 
 namespace detail {
