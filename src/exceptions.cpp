@@ -26,10 +26,20 @@ std::string join(const std::string& type, const char* what) {
 
 }  // namespace
 
+namespace {
+
+// strerror(3)'s text, thread-safely (GNU strerror_r).
+std::string system_text(int err) {
+    char buf[128];
+    return ::strerror_r(err, buf, sizeof buf);
+}
+
+}  // namespace
+
 OSError::OSError(int err, std::string strerror)
-    : std::runtime_error(err == 0 ? strerror : "[Errno " + std::to_string(err) + "] " + (strerror.empty() ? std::string(std::strerror(err)) : strerror)),
+    : std::runtime_error(err == 0 ? strerror : "[Errno " + std::to_string(err) + "] " + (strerror.empty() ? system_text(err) : strerror)),
       errno_(err),
-      strerror_(err != 0 && strerror.empty() ? std::string(std::strerror(err)) : std::move(strerror)) {}
+      strerror_(err != 0 && strerror.empty() ? system_text(err) : std::move(strerror)) {}
 
 std::exception_ptr os_error(int err, std::string message) {
     switch (err) {

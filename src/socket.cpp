@@ -162,11 +162,11 @@ void Socket::close() noexcept {
 
 int Socket::detach() noexcept { return std::exchange(fd_, -1); }
 
-void Socket::bind(const SocketAddress& address) {
+void Socket::bind(const SocketAddress& address) const {
     if (::bind(fd_, address.data(), address.size()) < 0) throw_errno();
 }
 
-void Socket::listen(int backlog) {
+void Socket::listen(int backlog) const {
     if (::listen(fd_, backlog) < 0) throw_errno();
 }
 
@@ -184,7 +184,7 @@ SocketAddress Socket::getpeername() const {
     return {reinterpret_cast<const sockaddr*>(&ss), len};
 }
 
-void Socket::setsockopt(int level, int optname, int value) {
+void Socket::setsockopt(int level, int optname, int value) const {
     if (::setsockopt(fd_, level, optname, &value, sizeof value) < 0) throw_errno();
 }
 
@@ -203,7 +203,7 @@ void Socket::setblocking(bool flag) {
     blocking_ = flag;
 }
 
-void Socket::shutdown(int how) {
+void Socket::shutdown(int how) const {
     if (::shutdown(fd_, how) < 0) throw_errno();
 }
 

@@ -19,12 +19,12 @@ namespace asyncio::detail {
 namespace {
 
 // CPython's max_size: the most one read takes.
-constexpr std::size_t read_size = 256 * 1024;
+constexpr std::size_t read_size = std::size_t{256} * 1024;
 // A write at least this long, with nothing buffered, is sent at once instead of copied
 // into the buffer to leave at the end of the iteration.
 constexpr std::size_t direct_write = 4096;
 // A write buffer that grew past this is given back once it drains.
-constexpr std::size_t keep_capacity = 256 * 1024;
+constexpr std::size_t keep_capacity = std::size_t{256} * 1024;
 
 // One read buffer per thread (one loop per thread): data_received sees a view of it.
 char* read_buffer() {

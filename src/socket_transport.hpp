@@ -115,7 +115,6 @@ private:
     bool lost_due_ = false;  // connection_lost is to be called by the next step
     bool lost_ = false;      // connection_lost was called (or the loop closed)
     bool step_queued_ = false;
-    bool in_step_ = false;
 };
 
 }  // namespace asyncio::detail

@@ -158,6 +158,7 @@ Coro<std::shared_ptr<Server>> EventLoop::create_server(F&& protocol_factory, std
 }
 
 template <class F>
+// NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 Coro<std::shared_ptr<Server>> EventLoop::create_server(F&& protocol_factory, std::vector<std::string> hosts, int port, const ServerOptions& options) {
     return detail::start_tcp_server(*this, detail::make_protocol_factory(std::forward<F>(protocol_factory)), std::move(hosts), port, options);
 }
@@ -168,6 +169,7 @@ Coro<std::shared_ptr<Server>> EventLoop::create_server(F&& protocol_factory, Soc
 }
 
 template <class F>
+// NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(F&& protocol_factory, std::string path, const UnixServerOptions& options) {
     return detail::start_unix_server(*this, detail::make_protocol_factory(std::forward<F>(protocol_factory)), std::move(path), options);
 }

@@ -28,7 +28,7 @@ public:
     /// `abort()`, else the error (ConnectionResetError ...). Called once, last.
     ///
     /// Python: `connection_lost(exc)`
-    virtual void connection_lost(std::exception_ptr exc) { (void)exc; }
+    virtual void connection_lost(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param): by value, for overriders to keep
     /// The transport's write buffer went over its high-water mark: stop writing until
     /// `resume_writing`.
     ///

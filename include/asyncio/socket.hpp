@@ -118,15 +118,15 @@ public:
     [[nodiscard]] int detach() noexcept;
 
     /// Python: `sock.bind(address)`. Throws `OSError` (EADDRINUSE ...).
-    void bind(const SocketAddress& address);
+    void bind(const SocketAddress& address) const;
     /// Python: `sock.listen(backlog)`
-    void listen(int backlog = 128);
+    void listen(int backlog = 128) const;
     /// Python: `sock.getsockname()`
     [[nodiscard]] SocketAddress getsockname() const;
     /// Python: `sock.getpeername()`. Throws `OSError` (ENOTCONN).
     [[nodiscard]] SocketAddress getpeername() const;
     /// An integer option. Python: `sock.setsockopt(level, optname, value)`
-    void setsockopt(int level, int optname, int value);
+    void setsockopt(int level, int optname, int value) const;
     /// An integer option. Python: `sock.getsockopt(level, optname)`
     [[nodiscard]] int getsockopt(int level, int optname) const;
     /// Python: `sock.setblocking(flag)`
@@ -136,7 +136,7 @@ public:
     /// Shuts down one or both halves (SHUT_RD, SHUT_WR, SHUT_RDWR).
     ///
     /// Python: `sock.shutdown(how)`
-    void shutdown(int how);
+    void shutdown(int how) const;
 
     /// A socket is true while it holds an fd.
     explicit operator bool() const noexcept { return fd_ >= 0; }

@@ -44,7 +44,7 @@ public:
     ///   transport's Socket itself (CPython gives a restricted TransportSocket view).
     [[nodiscard]] std::any get_extra_info(std::string_view name, std::any default_value = {}) const {
         std::any v = extra_info(name);
-        return v.has_value() ? v : default_value;
+        return v.has_value() ? v : std::move(default_value);
     }
     /// The protocol the transport drives (it owns it).
     ///
@@ -121,8 +121,8 @@ public:
 protected:
     // The marks changed: pause or resume the protocol as the buffer now stands.
     virtual void write_buffer_limits_changed() = 0;
-    std::size_t high_water_ = 64 * 1024;
-    std::size_t low_water_ = 16 * 1024;
+    std::size_t high_water_ = std::size_t{64} * 1024;
+    std::size_t low_water_ = std::size_t{16} * 1024;
 };
 
 }  // namespace asyncio
