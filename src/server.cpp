@@ -43,9 +43,13 @@ public:
         watching_ = false;
         LoopAccess::unwatch_io(server_->get_loop(), sock.fileno());
     }
+    // Queues the accept step; the server (which owns this listener) is kept alive until it
+    // has run, so that dropping the last Server handle meanwhile leaves nothing dangling in
+    // the ready queue.
     void schedule() noexcept {
         if (queued_ || !loop_alive_) return;
         queued_ = true;
+        pin_ = server_->weak_from_this().lock();
         LoopAccess::ready(server_->get_loop()).push(this);
     }
 
@@ -66,11 +70,16 @@ private:
     }
     void run() override {
         queued_ = false;
+        std::shared_ptr<Server> pin = std::move(pin_);  // may be the last: released last
         if (readable && watching_) server_->accept_from(*this);
     }
-    void drop() noexcept override { queued_ = false; }
+    void drop() noexcept override {
+        queued_ = false;
+        std::shared_ptr<Server> pin = std::move(pin_);
+    }
 
     Server* server_;
+    std::shared_ptr<Server> pin_;  // while queued
     bool watching_ = false;
     bool queued_ = false;
     bool reserved_ = false;

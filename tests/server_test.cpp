@@ -333,3 +333,22 @@ ASYNCIO_TEST(Server, EmfileOnAcceptIsSurvived) {
     server->close_clients();
     co_await server->wait_closed();
 }
+
+// The last handle to a server dropped while its accept step is queued: the step keeps the
+// server alive until it has run (ASan would catch a dangling step), then all is released.
+ASYNCIO_TEST(Server, DroppingTheServerWithAnAcceptQueuedLeavesNothingDangling) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    const auto address = server->sockets().at(0)->getsockname();
+    std::weak_ptr<asyncio::Server> weak = server;
+    Socket raw(AF_INET, SOCK_STREAM);
+    // The connect completes in the iteration whose poll also reports the listener readable:
+    // the task resumes with the accept step queued behind it.
+    co_await loop.sock_connect(raw, address);
+    server.reset();
+    for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
+    raw.close();
+    for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
+    EXPECT_TRUE(weak.expired());  // the accepted connection ended, and with it the server
+    EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
+}
