@@ -248,15 +248,15 @@ ASYNCIO_TEST(Server, TenThousandConnectionsLeaveNoFdBehind) {
         ::close(control.fileno());  // else the parent's close() would not reach us
         int cfd = child_end.fileno();
         ::fcntl(cfd, F_SETFL, 0);
-        for (int i = 0; i < n; ++i) {
-            fds[i] = ::socket(AF_INET, SOCK_STREAM, 0);
-            if (fds[i] < 0 || ::connect(fds[i], reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) ::_exit(2);
+        for (int& fd : fds) {
+            fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) ::_exit(2);
         }
-        for (int i = 0; i < n; ++i) {
+        for (int fd : fds) {
             char hi[2];
             std::size_t got = 0;
             while (got < 2) {
-                ssize_t r = ::read(fds[i], hi + got, 2 - got);
+                ssize_t r = ::read(fd, hi + got, 2 - got);
                 if (r <= 0) ::_exit(3);
                 got += static_cast<std::size_t>(r);
             }

@@ -118,13 +118,13 @@ ASYNCIO_TEST(Transports, HundredMiBThroughTheEchoServerByteExact) {
         }
     };
     auto [transport, pump] = co_await loop.create_connection([] { return std::make_unique<Pump>(); }, "127.0.0.1", port_of(server));
-    const std::size_t total = std::size_t{100} << 20, chunk = 256 * 1024;
+    const std::size_t total = std::size_t{100} << 20, chunk = std::size_t{256} * 1024;
     pump->total = total;
     while (pump->sent < total) {
         if (pump->paused) co_await pump->can_write.wait();
         transport->write(pattern(chunk, pump->sent));
         pump->sent += chunk;
-        EXPECT_LE(transport->get_write_buffer_size(), 64 * 1024 + chunk);  // bounded by the mark
+        EXPECT_LE(transport->get_write_buffer_size(), std::size_t{64} * 1024 + chunk);  // bounded by the mark
         co_await asyncio::sleep(0);
     }
     co_await pump->enough.wait();
@@ -143,7 +143,7 @@ ASYNCIO_TEST(Transports, PauseWritingAtTheHighWaterMarkAndResumeWhenDrained) {
     auto [mine, peer] = asyncio::socketpair();
     auto [transport, proto] = co_await loop.connect_accepted_socket([] { return std::make_unique<Recorder>(); }, std::move(mine));
     EXPECT_EQ(transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>{16 * 1024, 64 * 1024}));
-    const std::string block(64 * 1024, 'x');
+    const std::string block(std::size_t{64} * 1024, 'x');
     std::size_t written = 0;
     while (proto->events.size() < 2 && written < (64u << 20)) {  // until "pause"
         transport->write(block);
@@ -382,7 +382,8 @@ TEST(Transports, ClosingTheLoopReleasesOpenTransports) {
         ~Tracked() override { --alive; }
     };
     auto loop = asyncio::testing::new_event_loop();
-    auto [mine, peer] = asyncio::socketpair();
+    auto sockets = asyncio::socketpair();  // (clang 14 cannot capture structured bindings)
+    Socket& mine = sockets.first;
     int fd = mine.fileno();
     loop->run_until_complete([&]() -> Coro<void> {
         auto pair = co_await loop->connect_accepted_socket([] { return Tracked(); }, std::move(mine));
