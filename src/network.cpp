@@ -172,4 +172,20 @@ Coro<std::shared_ptr<Server>> start_unix_server(EventLoop& loop, ProtocolFactory
     co_return server;
 }
 
+Coro<std::shared_ptr<Server>> start_unix_socket_server(EventLoop& loop, ProtocolFactory factory, Socket sock, UnixServerOptions options) {
+    if (sock.family() != AF_UNIX || sock.type() != SOCK_STREAM) throw ValueError("A UNIX Domain Stream Socket was expected");
+    std::shared_ptr<Server> server = ServerAccess::make(loop, std::move(factory), options.backlog);
+    if (options.cleanup_socket) {
+        std::string path = sock.getsockname().path();
+        struct stat st {};
+        if (!path.empty() && path.front() != '\0' && ::stat(path.c_str(), &st) == 0) ServerAccess::set_unix_path(*server, path, st.st_ino);
+    }
+    ServerAccess::add_socket(*server, std::move(sock));
+    if (options.start_serving) {
+        ServerAccess::start(*server);
+        co_await sleep(0);
+    }
+    co_return server;
+}
+
 }  // namespace asyncio::detail

@@ -352,3 +352,69 @@ ASYNCIO_TEST(Server, DroppingTheServerWithAnAcceptQueuedLeavesNothingDangling) {
     EXPECT_TRUE(weak.expired());  // the accepted connection ended, and with it the server
     EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
 }
+
+// test_unix_server_addr_cleanup is Server.AUnixServerRemovesItsSocketFile above; the other
+// corner cases of CPython's UnixServerCleanupTests (3.13):
+namespace {
+struct UnixDir {
+    std::string path = temp_socket_path();
+    ~UnixDir() {
+        ::unlink(path.c_str());
+        ::rmdir(path.substr(0, path.size() - 5).c_str());
+    }
+};
+}  // namespace
+
+// test_unix_server_sock_cleanup: a socket bound by the caller is cleaned up as well.
+ASYNCIO_TEST(Server, UnixServerSockCleanup) {
+    auto& loop = asyncio::get_running_loop();
+    UnixDir dir;
+    Socket sock(AF_UNIX, SOCK_STREAM);
+    sock.bind(asyncio::SocketAddress::unix_path(dir.path));
+    auto server = co_await loop.create_unix_server([] { return Quiet(); }, std::move(sock), {});
+    EXPECT_TRUE(exists(dir.path));
+    server->close();
+    EXPECT_FALSE(exists(dir.path));
+}
+
+// test_unix_server_cleanup_gone: someone else removed the file first; close() is fine.
+ASYNCIO_TEST(Server, UnixServerCleanupGone) {
+    auto& loop = asyncio::get_running_loop();
+    UnixDir dir;
+    auto server = co_await loop.create_unix_server([] { return Quiet(); }, dir.path);
+    ::unlink(dir.path.c_str());
+    server->close();
+    EXPECT_FALSE(exists(dir.path));
+}
+
+// test_unix_server_cleanup_replaced: another socket took the path: it is left alone.
+ASYNCIO_TEST(Server, UnixServerCleanupReplaced) {
+    auto& loop = asyncio::get_running_loop();
+    UnixDir dir;
+    auto server = co_await loop.create_unix_server([] { return Quiet(); }, dir.path);
+    ::unlink(dir.path.c_str());
+    Socket other(AF_UNIX, SOCK_STREAM);
+    other.bind(asyncio::SocketAddress::unix_path(dir.path));
+    server->close();
+    EXPECT_TRUE(exists(dir.path));
+}
+
+// test_unix_server_cleanup_prevented: cleanup_socket = false keeps the file.
+ASYNCIO_TEST(Server, UnixServerCleanupPrevented) {
+    auto& loop = asyncio::get_running_loop();
+    UnixDir dir;
+    auto server = co_await loop.create_unix_server([] { return Quiet(); }, dir.path, {.cleanup_socket = false});
+    server->close();
+    EXPECT_TRUE(exists(dir.path));
+}
+
+ASYNCIO_TEST(Server, AUnixServerNeedsAUnixStreamSocket) {
+    auto& loop = asyncio::get_running_loop();
+    bool refused = false;
+    try {
+        (void)co_await loop.create_unix_server([] { return Quiet(); }, Socket(AF_INET, SOCK_STREAM), {});
+    } catch (const asyncio::ValueError&) {
+        refused = true;
+    }
+    EXPECT_TRUE(refused);
+}

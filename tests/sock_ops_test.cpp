@@ -21,7 +21,7 @@ using asyncio::SocketAddress;
 namespace {
 
 // A listening TCP socket on 127.0.0.1 (or ::1), on a port the system chose.
-Socket listener(int family = AF_INET) {
+Socket listener_socket(int family = AF_INET) {
     Socket s(family, SOCK_STREAM);
     s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     s.bind(SocketAddress::inet(family == AF_INET ? "127.0.0.1" : "::1", 0));
@@ -140,7 +140,7 @@ TEST(OSError, TheSubclassForTheErrnoAndPythonsText) {
 // test_sock_client_ops: connect, sendall, recv and recv_into against a server of our own.
 ASYNCIO_TEST(SockOps, ClientOps) {
     auto& loop = asyncio::get_running_loop();
-    Socket server = listener();
+    Socket server = listener_socket();
     SocketAddress addr = server.getsockname();
     auto serve = [&]() -> Coro<void> {
         auto [conn, peer] = co_await loop.sock_accept(server);
@@ -194,7 +194,7 @@ ASYNCIO_TEST(SockOps, ConnectToAClosedPortIsRefused) {
     auto& loop = asyncio::get_running_loop();
     SocketAddress addr;
     {
-        Socket probe = listener();
+        Socket probe = listener_socket();
         addr = probe.getsockname();
     }  // closed: the port is free and refuses
     Socket client(AF_INET, SOCK_STREAM);
@@ -206,7 +206,7 @@ ASYNCIO_TEST(SockOps, ConnectToAClosedPortIsRefused) {
 // test_sock_accept
 ASYNCIO_TEST(SockOps, AcceptGivesANonBlockingConnectedSocket) {
     auto& loop = asyncio::get_running_loop();
-    Socket server = listener(AF_INET6);
+    Socket server = listener_socket(AF_INET6);
     Socket client(AF_INET6, SOCK_STREAM);
     auto accepting = asyncio::create_task(loop.sock_accept(server));
     co_await asyncio::sleep(0);
@@ -222,7 +222,7 @@ ASYNCIO_TEST(SockOps, AcceptGivesANonBlockingConnectedSocket) {
 // test_cancel_sock_accept: cancelling leaves no interest behind, and the socket is usable.
 ASYNCIO_TEST(SockOps, CancelledAcceptLeavesNoInterest) {
     auto& loop = asyncio::get_running_loop();
-    Socket server = listener();
+    Socket server = listener_socket();
     auto accepting = asyncio::create_task(loop.sock_accept(server));
     co_await asyncio::sleep(0);
     EXPECT_EQ(asyncio::testing::registered_fds(loop), 1u);
@@ -256,7 +256,7 @@ ASYNCIO_TEST(SockOps, CancelledRecvLeavesNoInterestAndLosesNoBytes) {
 // no interest whether or not the connection was still in progress).
 ASYNCIO_TEST(SockOps, CancelledConnectLeavesNoInterest) {
     auto& loop = asyncio::get_running_loop();
-    Socket server = listener();
+    Socket server = listener_socket();
     Socket client(AF_INET, SOCK_STREAM);
     auto connecting = asyncio::create_task(loop.sock_connect(client, server.getsockname()));
     connecting.cancel();
@@ -427,4 +427,109 @@ ASYNCIO_TEST(Resolve, GetnameinfoNumeric) {
     auto [host, port] = co_await loop.getnameinfo(SocketAddress::inet("127.0.0.1", 8080), NI_NUMERICHOST | NI_NUMERICSERV);
     EXPECT_EQ(host, "127.0.0.1");
     EXPECT_EQ(port, "8080");
+}
+
+// test_sock_client_racing (recv): a cancelled sock_recv leaves nothing that would take the
+// next reply from the sock_recv that follows.
+ASYNCIO_TEST(SockOps, ClientRacingRecv) {
+    auto& loop = asyncio::get_running_loop();
+    auto pair = asyncio::socketpair();
+    Socket& sock = pair.first;
+    Socket& httpd = pair.second;
+    auto first = asyncio::create_task(loop.sock_recv(sock, 1024));
+    co_await asyncio::sleep(0);
+    first.cancel();
+    auto server = asyncio::create_task([&]() -> Coro<void> {
+        std::string request = co_await loop.sock_recv(httpd, 1024);
+        EXPECT_EQ(request, "GET / HTTP/1.0\r\n\r\n");
+        co_await loop.sock_sendall(httpd, "HTTP/1.0 200 OK\r\n\r\n");
+    });
+    auto send = asyncio::create_task(loop.sock_sendall(sock, "GET / HTTP/1.0\r\n\r\n"));
+    std::string data = co_await loop.sock_recv(sock, 1024);
+    EXPECT_EQ(data.rfind("HTTP/1.0 200 OK", 0), 0u);
+    co_await send;
+    co_await server;
+    EXPECT_TRUE(first.cancelled());
+}
+
+// test_sock_client_racing (send): a sock_sendall cancelled while the kernel's buffer is full
+// sends nothing; the next one's bytes arrive alone.
+ASYNCIO_TEST(SockOps, ClientRacingSend) {
+    auto& loop = asyncio::get_running_loop();
+    Socket listener = listener_socket();
+    Socket sock(AF_INET, SOCK_STREAM);
+    sock.setsockopt(SOL_SOCKET, SO_SNDBUF, 1024);
+    co_await loop.sock_connect(sock, listener.getsockname());
+    auto [server, peer] = co_await loop.sock_accept(listener);
+    // Fill the buffer until even 4 bytes would block.
+    for (std::size_t size = 8192; size >= 4; size /= 2) {
+        const std::string spaces(size, ' ');
+        while (::send(sock.fileno(), spaces.data(), spaces.size(), MSG_NOSIGNAL) > 0) {
+        }
+    }
+    auto blocked = asyncio::create_task(loop.sock_sendall(sock, "hello"));
+    co_await asyncio::sleep(0);
+    blocked.cancel();
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(blocked.cancelled());
+    auto receive_all = asyncio::create_task([&]() -> Coro<std::string> {
+        std::string rv;
+        for (;;) {
+            std::string buf = co_await loop.sock_recv(server, 8192);
+            if (buf.empty()) co_return rv;
+            for (char c : buf)
+                if (c != ' ') rv += c;
+        }
+    });
+    co_await loop.sock_sendall(sock, "world");
+    sock.shutdown(SHUT_WR);
+    EXPECT_EQ(co_await receive_all, "world");
+}
+
+// test_sock_client_connect_racing: a connect cancelled before the listener listens; the
+// socket connects on a later try (Linux lets the second one through).
+ASYNCIO_TEST(SockOps, ClientConnectRacing) {
+    auto& loop = asyncio::get_running_loop();
+    Socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(SocketAddress::inet("127.0.0.1", 0));
+    const SocketAddress addr = listener.getsockname();
+    Socket sock(AF_INET, SOCK_STREAM);
+    auto task = asyncio::create_task(loop.sock_connect(sock, addr));
+    co_await asyncio::sleep(0);
+    task.cancel();
+    co_await asyncio::sleep(0);
+    listener.listen(1);
+    bool connected = false;
+    for (int i = 0; i < 128 && !connected; ++i) {
+        try {
+            co_await loop.sock_connect(sock, addr);
+            connected = true;
+        } catch (const asyncio::OSError&) {
+        }
+    }
+    EXPECT_TRUE(connected);
+    EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
+}
+
+// test_create_connection_sock: a transport over a socket connected by the caller.
+ASYNCIO_TEST(SockOps, CreateConnectionOverTheCallersSocket) {
+    auto& loop = asyncio::get_running_loop();
+    Socket listener = listener_socket();
+    Socket sock(AF_INET, SOCK_STREAM);
+    co_await loop.sock_connect(sock, listener.getsockname());
+    struct Greeted : asyncio::Protocol {
+        std::string got;
+        asyncio::Event done;
+        void data_received(std::string_view d) override {
+            got.append(d);
+            done.set();
+        }
+    };
+    auto [transport, protocol] = co_await loop.create_connection([] { return std::make_unique<Greeted>(); }, std::move(sock));
+    auto [server, peer] = co_await loop.sock_accept(listener);
+    co_await loop.sock_sendall(server, "welcome");
+    co_await protocol->done.wait();
+    EXPECT_EQ(protocol->got, "welcome");
+    EXPECT_EQ(std::any_cast<SocketAddress>(transport->get_extra_info("peername")), listener.getsockname());
+    transport->close();
 }

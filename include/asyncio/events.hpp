@@ -453,6 +453,13 @@ public:
     /// With options.
     template <class F>
     Coro<std::shared_ptr<Server>> create_unix_server(F&& protocol_factory, std::string path, const UnixServerOptions& options);
+    /// On a bound Unix stream socket of the caller's (its file is removed on close() as for
+    /// a path, with cleanup_socket).
+    ///
+    /// Python: `await loop.create_unix_server(protocol_factory, sock=sock)`
+    /// Throws: `ValueError` if `sock` is not an AF_UNIX SOCK_STREAM socket.
+    template <class F>
+    Coro<std::shared_ptr<Server>> create_unix_server(F&& protocol_factory, Socket sock, const UnixServerOptions& options);
 
     /// Resolves `host` and `port` as getaddrinfo(3) does: the addresses to connect to (or,
     /// with AI_PASSIVE, to bind), in the system's order. An empty `host` or `port` is

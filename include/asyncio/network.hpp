@@ -92,6 +92,7 @@ Coro<Socket> connect_unix(EventLoop& loop, std::string path);
 Coro<std::shared_ptr<Server>> start_tcp_server(EventLoop& loop, ProtocolFactory factory, std::vector<std::string> hosts, int port, ServerOptions options);
 Coro<std::shared_ptr<Server>> start_socket_server(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options);
 Coro<std::shared_ptr<Server>> start_unix_server(EventLoop& loop, ProtocolFactory factory, std::string path, UnixServerOptions options);
+Coro<std::shared_ptr<Server>> start_unix_socket_server(EventLoop& loop, ProtocolFactory factory, Socket sock, UnixServerOptions options);
 // A transport over `sock` driving `protocol` (connection_made already called).
 std::shared_ptr<Transport> make_stream_transport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol);
 
@@ -172,6 +173,11 @@ template <class F>
 // NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(F&& protocol_factory, std::string path, const UnixServerOptions& options) {
     return detail::start_unix_server(*this, detail::make_protocol_factory(std::forward<F>(protocol_factory)), std::move(path), options);
+}
+
+template <class F>
+Coro<std::shared_ptr<Server>> EventLoop::create_unix_server(F&& protocol_factory, Socket sock, const UnixServerOptions& options) {
+    return detail::start_unix_socket_server(*this, detail::make_protocol_factory(std::forward<F>(protocol_factory)), std::move(sock), options);
 }
 
 template <class F>
