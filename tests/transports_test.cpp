@@ -394,3 +394,133 @@ TEST(Transports, ClosingTheLoopReleasesOpenTransports) {
     EXPECT_EQ(alive, 0);
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
 }
+
+// SelectorSocketTransportTests.test_pause_reading_connection_made: paused from
+// connection_made, nothing is read until resumed.
+ASYNCIO_TEST(Transports, PauseReadingFromConnectionMade) {
+    auto& loop = asyncio::get_running_loop();
+    struct PausedAtOnce : Recorder {
+        void connection_made(Transport& t) override {
+            Recorder::connection_made(t);
+            t.pause_reading();
+        }
+    };
+    auto [mine, peer] = asyncio::socketpair();
+    co_await loop.sock_sendall(peer, "early");
+    auto [transport, proto] = co_await loop.connect_accepted_socket([] { return std::make_unique<PausedAtOnce>(); }, std::move(mine));
+    for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
+    EXPECT_EQ(proto->received, "");
+    EXPECT_FALSE(transport->is_reading());
+    transport->resume_reading();
+    for (int i = 0; i < 3; ++i) co_await asyncio::sleep(0);
+    EXPECT_EQ(proto->received, "early");
+    transport->close();
+}
+
+// test_data_received_error / test_read_eof_received_error: an exception from the protocol
+// is a fatal error: reported, and the connection is lost with it.
+ASYNCIO_TEST(Transports, AnExceptionFromTheProtocolIsFatal) {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::string> reports;
+    loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { reports.push_back(c.message); });
+    for (bool in_eof : {false, true}) {
+        struct Throwing : Recorder {
+            bool in_eof = false;
+            void data_received(std::string_view) override {
+                if (!in_eof) throw asyncio::ValueError("bad data");
+            }
+            bool eof_received() override {
+                if (in_eof) throw asyncio::ValueError("bad eof");
+                return false;
+            }
+        };
+        auto [mine, peer] = asyncio::socketpair();
+        auto [transport, proto] = co_await loop.connect_accepted_socket(
+            [in_eof] {
+                auto p = std::make_unique<Throwing>();
+                p->in_eof = in_eof;
+                return p;
+            },
+            std::move(mine));
+        co_await loop.sock_sendall(peer, "x");
+        if (in_eof) peer.shutdown(SHUT_WR);
+        co_await proto->lost.wait();
+        std::string what;
+        try {
+            if (proto->lost_with) std::rethrow_exception(proto->lost_with);
+        } catch (const asyncio::ValueError& e) {
+            what = e.what();
+        }
+        EXPECT_EQ(what, in_eof ? "bad eof" : "bad data");
+        EXPECT_TRUE(transport->is_closing());
+    }
+    EXPECT_EQ(reports, (std::vector<std::string>{"Fatal error: protocol.data_received() call failed.",
+                                                 "Fatal error: protocol.eof_received() call failed."}));
+}
+
+// test_write_no_data / the buffer of small writes: nothing for an empty write; a small write
+// is counted in the buffer until the end of the iteration, then sent, with the next.
+ASYNCIO_TEST(Transports, SmallWritesLeaveTogetherAtTheEndOfTheIteration) {
+    auto& loop = asyncio::get_running_loop();
+    auto [mine, peer] = asyncio::socketpair();
+    auto [transport, proto] = co_await loop.connect_accepted_socket([] { return std::make_unique<Recorder>(); }, std::move(mine));
+    transport->write("");
+    EXPECT_EQ(transport->get_write_buffer_size(), 0u);
+    transport->write("head,");
+    transport->write("body");
+    EXPECT_EQ(transport->get_write_buffer_size(), 9u);
+    co_await asyncio::sleep(0);
+    EXPECT_EQ(transport->get_write_buffer_size(), 0u);
+    EXPECT_EQ(co_await loop.sock_recv(peer, 100), "head,body");
+    transport->close();
+}
+
+// test_write_eof_buffer: write_eof with bytes buffered: they all arrive, then the end.
+ASYNCIO_TEST(Transports, WriteEofAfterABufferedWrite) {
+    auto& loop = asyncio::get_running_loop();
+    auto [mine, peer] = asyncio::socketpair();
+    auto [transport, proto] = co_await loop.connect_accepted_socket([] { return std::make_unique<Recorder>(); }, std::move(mine));
+    const std::string big = pattern(std::size_t{4} << 20);  // more than the kernel holds
+    transport->write(big);
+    EXPECT_GT(transport->get_write_buffer_size(), 0u);
+    transport->write_eof();
+    std::string got;
+    for (;;) {
+        std::string part = co_await loop.sock_recv(peer, 1 << 20);
+        if (part.empty()) break;
+        got += part;
+    }
+    EXPECT_TRUE(got == big);
+    EXPECT_FALSE(transport->is_closing());  // only the write side is closed
+    co_await loop.sock_sendall(peer, "still reading");
+    for (int i = 0; i < 3 && proto->received.empty(); ++i) co_await asyncio::sleep(0);
+    EXPECT_EQ(proto->received, "still reading");
+    transport->close();
+}
+
+// _read_ready__get_buffer: an empty buffer from get_buffer() is a fatal RuntimeError.
+ASYNCIO_TEST(Transports, AnEmptyBufferFromGetBufferIsFatal) {
+    auto& loop = asyncio::get_running_loop();
+    loop.set_exception_handler([](asyncio::EventLoop&, const asyncio::ExceptionContext&) {});
+    struct Empty : asyncio::BufferedProtocol {
+        std::exception_ptr lost;
+        asyncio::Event done;
+        std::span<std::byte> get_buffer(std::size_t) override { return {}; }
+        void buffer_updated(std::size_t) override {}
+        void connection_lost(std::exception_ptr exc) override {
+            lost = exc;
+            done.set();
+        }
+    };
+    auto [mine, peer] = asyncio::socketpair();
+    auto [transport, proto] = co_await loop.connect_accepted_socket([] { return std::make_unique<Empty>(); }, std::move(mine));
+    co_await loop.sock_sendall(peer, "x");
+    co_await proto->done.wait();
+    std::string what;
+    try {
+        std::rethrow_exception(proto->lost);
+    } catch (const asyncio::RuntimeError& e) {
+        what = e.what();
+    }
+    EXPECT_EQ(what, "get_buffer() returned an empty buffer");
+}
