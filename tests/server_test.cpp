@@ -418,3 +418,41 @@ ASYNCIO_TEST(Server, AUnixServerNeedsAUnixStreamSocket) {
     }
     EXPECT_TRUE(refused);
 }
+
+// A create_server that fails on its second address leaves nothing open: the first socket
+// bound is closed with the unfinished server.
+ASYNCIO_TEST(Server, AFailedBindClosesWhatWasBound) {
+    auto& loop = asyncio::get_running_loop();
+    auto taken = co_await loop.create_server([] { return Quiet(); }, "::1", 0);
+    const int port = port_of(taken);
+    const std::size_t fds = open_fds();
+    std::vector<std::string> hosts;
+    hosts.emplace_back("127.0.0.1");
+    hosts.emplace_back("::1");  // in use on this port
+    bool failed = false;
+    try {
+        (void)co_await loop.create_server([] { return Quiet(); }, hosts, port, {.reuse_address = false});
+    } catch (const asyncio::OSError& e) {
+        failed = e.errno_value() == EADDRINUSE;
+    }
+    EXPECT_TRUE(failed);
+    EXPECT_EQ(open_fds(), fds);
+    taken->close();
+}
+
+// Cancelling create_connection while it connects closes its socket.
+ASYNCIO_TEST(Server, CancellingCreateConnectionLeavesNoFd) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    const int port = port_of(server);
+    const std::size_t fds = open_fds();
+    auto connecting = asyncio::create_task(loop.create_connection([] { return std::make_unique<Client>(); }, "127.0.0.1", port));
+    co_await asyncio::sleep(0);  // it has made its socket and waits for the connect
+    EXPECT_GT(open_fds(), fds);
+    connecting.cancel();
+    for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0);  // (an accepted side sees the end)
+    EXPECT_TRUE(connecting.cancelled());
+    EXPECT_EQ(open_fds(), fds);
+    EXPECT_EQ(asyncio::testing::registered_fds(loop), 1u);  // the listener only
+    server->close();
+}
