@@ -74,6 +74,7 @@ Coro<Socket> connect_tcp(EventLoop& loop, std::string host, int port, Connection
             errors.push_back(std::current_exception());
         }
     }
+    if (options.all_errors) throw ExceptionGroup("create_connection failed", std::move(errors));
     // CPython: one error, or all alike, is raised as it is; else they are listed.
     if (errors.size() == 1) std::rethrow_exception(errors.front());
     std::vector<std::string> texts;

@@ -456,3 +456,23 @@ ASYNCIO_TEST(Server, CancellingCreateConnectionLeavesNoFd) {
     EXPECT_EQ(asyncio::testing::registered_fds(loop), 1u);  // the listener only
     server->close();
 }
+
+// create_connection(all_errors=True) (3.12): every address's error, in an ExceptionGroup.
+ASYNCIO_TEST(Server, AllErrorsGivesTheExceptionGroup) {
+    auto& loop = asyncio::get_running_loop();
+    auto server = co_await loop.create_server([] { return Quiet(); }, "127.0.0.1", 0);
+    const int port = port_of(server);
+    server->close();
+    co_await server->wait_closed();
+    std::size_t n = 0;
+    std::string what;
+    try {
+        (void)co_await loop.create_connection([] { return std::make_unique<Client>(); }, "127.0.0.1", port, {.all_errors = true});
+    } catch (const asyncio::ExceptionGroup& eg) {
+        n = eg.exceptions().size();
+        what = eg.what();
+        EXPECT_TRUE(asyncio::ExceptionGroup::is_a<asyncio::ConnectionRefusedError>(eg.exceptions().at(0)));
+    }
+    EXPECT_EQ(n, 1u);
+    EXPECT_EQ(what, "create_connection failed (1 sub-exception)");
+}

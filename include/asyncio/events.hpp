@@ -400,7 +400,7 @@ public:
     ///   proto=0, flags=0, local_addr=None)`
     /// Throws: the connect error (ConnectionRefusedError ...) if one address was tried or all
     ///   failed alike, else `OSError("Multiple exceptions: ...")`; `GaiError`.
-    /// Differs from CPython: no ssl, happy_eyeballs_delay, interleave or all_errors yet;
+    /// Differs from CPython: no ssl, happy_eyeballs_delay or interleave yet;
     ///   TCP_NODELAY is set, as CPython does.
     template <class F>
     auto create_connection(F&& protocol_factory, std::string host, int port);

@@ -26,13 +26,16 @@ namespace asyncio {
 
 /// The keyword arguments of `loop.create_connection` that apply here.
 ///
-/// Python: `family=0, proto=0, flags=0, local_addr=None`
+/// Python: `family=0, proto=0, flags=0, local_addr=None, all_errors=False`
 struct ConnectionOptions {
     int family = AF_UNSPEC;  ///< AF_INET or AF_INET6 to resolve to that family only
     int proto = 0;           ///< the protocol for getaddrinfo
     int flags = 0;           ///< AI_* flags for getaddrinfo
     /// Bind the socket to this (host, port) before connecting.
     std::optional<std::pair<std::string, int>> local_addr = std::nullopt;
+    /// When every address fails: an ExceptionGroup("create_connection failed") of all the
+    /// errors instead of one OSError (3.12).
+    bool all_errors = false;
 };
 
 /// The keyword arguments of `loop.create_server`.
