@@ -391,6 +391,36 @@ detail::IoWatcher* detail::LoopAccess::watcher_of(const EventLoop& l, int fd) no
     return l.io_->fds[static_cast<std::size_t>(fd)].watcher;
 }
 
+void detail::LoopAccess::bury(EventLoop& l, std::shared_ptr<void> p) noexcept {
+    auto& g = l.io_->graveyard;
+    if (g.size() < g.capacity()) {
+        g.push_back(std::move(p));
+    } else {
+        new std::shared_ptr<void>(std::move(p));  // NOLINT: no room: leaked rather than freed mid-walk
+    }
+}
+
+void detail::LoopAccess::add_close_hook(EventLoop& l, LoopCloseHook* h) noexcept {
+    auto& io = *l.io_;
+    h->hook_prev = nullptr;
+    h->hook_next = io.close_hooks;
+    if (io.close_hooks) io.close_hooks->hook_prev = h;
+    io.close_hooks = h;
+    h->hooked = true;
+}
+
+void detail::LoopAccess::remove_close_hook(EventLoop& l, LoopCloseHook* h) noexcept {
+    if (!h->hooked) return;
+    auto& io = *l.io_;
+    if (h->hook_prev)
+        h->hook_prev->hook_next = h->hook_next;
+    else
+        io.close_hooks = h->hook_next;
+    if (h->hook_next) h->hook_next->hook_prev = h->hook_prev;
+    h->hook_prev = h->hook_next = nullptr;
+    h->hooked = false;
+}
+
 // Every pending task's frame is destroyed; done tasks and futures stay (handles hold them).
 // A frame's destructors may create, finish or free other tasks and futures, so each pass
 // holds a reference to the node it stands on and to the next, and passes repeat until one
@@ -442,8 +472,20 @@ void EventLoop::close() {
     }
     io.flush_tail = nullptr;
     // Transports and servers let go of their sockets and of the loop (unwatching is a no-op
-    // now); a transport no one else holds is destroyed, its protocol with it.
+    // now). What they release goes to the graveyard, dropped once all were told: a transport
+    // no one else holds is then destroyed, its protocol (and maybe its server) with it.
+    try {
+        io.graveyard.reserve(2 * watchers.size());
+    } catch (...) {  // out of memory: bury() leaks what does not fit
+    }
     for (detail::IoWatcher* w : watchers) w->io_loop_closed();
+    while (detail::LoopCloseHook* h = io.close_hooks) {
+        io.close_hooks = h->hook_next;
+        h->hook_prev = h->hook_next = nullptr;
+        h->hooked = false;
+        h->loop_closed();
+    }
+
     // CPython's close(): the default executor is shut down without waiting; its threads end
     // on their own when their work is done.
     if (default_executor_) std::exchange(default_executor_, nullptr)->shutdown(false, false);
@@ -455,6 +497,10 @@ void EventLoop::close() {
         h = next;
     }
     closed_ = true;
+    // Last, on a closed loop: what the watchers let go of (a destructor that reaches the
+    // loop now finds it closed).
+    std::vector<std::shared_ptr<void>> dead = std::move(io.graveyard);
+    dead.clear();
 }
 
 void EventLoop::default_exception_handler(const ExceptionContext& context) { detail::print_exception_context(context); }

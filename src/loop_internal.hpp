@@ -41,7 +41,9 @@ struct LoopIo {
     // Transports with small writes to send at the end of this iteration (IoFlusher).
     IoFlusher* flush_head = nullptr;
     IoFlusher* flush_tail = nullptr;
-    unsigned spin_skip = 0;  // run_once: chances to spin for a thread's answer left to skip
+    LoopCloseHook* close_hooks = nullptr;          // LoopAccess::add_close_hook
+    std::vector<std::shared_ptr<void>> graveyard;  // close(): dropped after every watcher was told
+    unsigned spin_skip = 0;                        // run_once: chances to spin for a thread's answer left to skip
     // add_signal_handler: the callback of each signal handled, and the disposition it had
     // before (src/unix_events.cpp).
     struct SignalEntry {

@@ -51,7 +51,9 @@ Coro<Socket> connect_tcp(EventLoop& loop, std::string host, int port, Connection
         try {
             Socket sock(ai.family, ai.type, ai.proto);
             if (options.local_addr) {
+                // CPython: the last bind error if every local address of the family failed.
                 bool bound = false;
+                std::exception_ptr bind_error;
                 for (const AddrInfo& la : local) {
                     if (la.family != ai.family) continue;
                     try {
@@ -62,10 +64,11 @@ Coro<Socket> connect_tcp(EventLoop& loop, std::string host, int port, Connection
                         try {
                             throw_bind_error(e, la.address);
                         } catch (...) {
-                            errors.push_back(std::current_exception());
+                            bind_error = std::current_exception();
                         }
                     }
                 }
+                if (bind_error && !bound) std::rethrow_exception(bind_error);
                 if (!bound) throw OSError("no matching local address with family=" + std::to_string(ai.family) + " found");
             }
             co_await loop.sock_connect(sock, ai.address);
@@ -137,6 +140,7 @@ Coro<std::shared_ptr<Server>> start_tcp_server(EventLoop& loop, ProtocolFactory 
 
 Coro<std::shared_ptr<Server>> start_socket_server(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options) {
     if (sock.type() != SOCK_STREAM) throw ValueError("A Stream Socket was expected");
+    sock.setblocking(false);  // as CPython's create_server
     std::shared_ptr<Server> server = ServerAccess::make(loop, std::move(factory), options.backlog);
     ServerAccess::add_socket(*server, std::move(sock));
     if (options.start_serving) {
@@ -163,7 +167,7 @@ Coro<std::shared_ptr<Server>> start_unix_server(EventLoop& loop, ProtocolFactory
     std::shared_ptr<Server> server = ServerAccess::make(loop, std::move(factory), options.backlog);
     if (!abstract && options.cleanup_socket) {
         struct stat st {};
-        if (::stat(path.c_str(), &st) == 0) ServerAccess::set_unix_path(*server, path, st.st_ino);
+        if (::stat(path.c_str(), &st) == 0) ServerAccess::set_unix_path(*server, path, st.st_dev, st.st_ino);
     }
     ServerAccess::add_socket(*server, std::move(sock));
     if (options.start_serving) {
@@ -175,11 +179,12 @@ Coro<std::shared_ptr<Server>> start_unix_server(EventLoop& loop, ProtocolFactory
 
 Coro<std::shared_ptr<Server>> start_unix_socket_server(EventLoop& loop, ProtocolFactory factory, Socket sock, UnixServerOptions options) {
     if (sock.family() != AF_UNIX || sock.type() != SOCK_STREAM) throw ValueError("A UNIX Domain Stream Socket was expected");
+    sock.setblocking(false);
     std::shared_ptr<Server> server = ServerAccess::make(loop, std::move(factory), options.backlog);
     if (options.cleanup_socket) {
         std::string path = sock.getsockname().path();
         struct stat st {};
-        if (!path.empty() && path.front() != '\0' && ::stat(path.c_str(), &st) == 0) ServerAccess::set_unix_path(*server, path, st.st_ino);
+        if (!path.empty() && path.front() != '\0' && ::stat(path.c_str(), &st) == 0) ServerAccess::set_unix_path(*server, path, st.st_dev, st.st_ino);
     }
     ServerAccess::add_socket(*server, std::move(sock));
     if (options.start_serving) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -17,18 +18,21 @@ namespace asyncio {
 namespace detail {
 
 // One listening socket of a server.
-class ServerListener final : public IoWatcher, public Runnable {
+// Told of loop.close() as a watcher (while it accepts) and as a close hook (always), so that
+// a server closed or never started before the loop ends lets go of it too.
+class ServerListener final : public IoWatcher, public Runnable, public LoopCloseHook {
 public:
     ServerListener(Server& server, Socket listening) : sock(std::move(listening)), server_(&server) {
         LoopAccess::ready(server.get_loop()).reserve();
-        reserved_ = true;
+        LoopAccess::add_close_hook(server.get_loop(), this);
     }
     ServerListener(const ServerListener&) = delete;
     ServerListener& operator=(const ServerListener&) = delete;
     ~ServerListener() {
-        retry.cancel();
         if (loop_alive_) {
+            retry.cancel();
             stop_watching();
+            LoopAccess::remove_close_hook(server_->get_loop(), this);
             LoopAccess::ready(server_->get_loop()).unreserve();
         }
     }
@@ -63,10 +67,12 @@ private:
         readable = true;
         schedule();
     }
-    void io_loop_closed() noexcept override {
-        loop_alive_ = false;
+    void io_loop_closed() noexcept override { watching_ = false; }
+    void loop_closed() noexcept override {
+        loop_alive_ = false;  // the retry timer's handle died with the loop's timers
         watching_ = false;
         queued_ = false;
+        sock.close();
     }
     void run() override {
         queued_ = false;
@@ -82,7 +88,6 @@ private:
     std::shared_ptr<Server> pin_;  // while queued
     bool watching_ = false;
     bool queued_ = false;
-    bool reserved_ = false;
     bool loop_alive_ = true;
 };
 
@@ -96,13 +101,9 @@ constexpr double accept_retry_delay = 1.0;  // CPython's constants.ACCEPT_RETRY_
 
 Server::Server(EventLoop& loop, ProtocolFactory factory, int backlog) : loop_(&loop), factory_(std::move(factory)), backlog_(backlog) {}
 
-Server::~Server() {
-    listeners_.clear();  // closes the sockets
-    if (!unix_path_.empty()) {
-        struct stat st {};
-        if (::stat(unix_path_.c_str(), &st) == 0 && st.st_ino == unix_inode_) ::unlink(unix_path_.c_str());
-    }
-}
+// The listening sockets close with their listeners; a Unix socket's file is removed by
+// close() only, as CPython does.
+Server::~Server() = default;
 
 std::vector<const Socket*> Server::sockets() const {
     std::vector<const Socket*> out;
@@ -123,7 +124,7 @@ void Server::start_listening() {
 
 void Server::accept_from(detail::ServerListener& l) noexcept {
     // Up to `backlog` connections per readiness report, as CPython's _accept_connection.
-    for (int i = 0; i < backlog_ && serving_ && l.sock; ++i) {
+    for (int i = 0; i < std::max(backlog_, 1) && serving_ && l.sock; ++i) {
         int fd = ::accept4(l.sock.fileno(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             int err = errno;
@@ -163,7 +164,7 @@ void Server::accept_from(detail::ServerListener& l) noexcept {
             loop_->call_exception_handler({"Error on transport creation for incoming connection", std::current_exception(), {}});
         }
     }
-    if (l.readable) l.schedule();  // more may wait: next iteration, after the others
+    if (l.readable && serving_) l.schedule();  // more may wait: next iteration, after the others
 }
 
 void Server::attach(detail::SocketTransport* t) noexcept {
@@ -191,6 +192,10 @@ void Server::detach(detail::SocketTransport* t) noexcept {
 void Server::wake_up_if_done() {
     if (!closed_ || active_ != 0 || woken_) return;
     woken_ = true;
+    if (detail::LoopAccess::closing(*loop_)) {  // loop.close(): whoever waited is gone
+        waiters_.clear();
+        return;
+    }
     std::vector<Future<void>> waiters = std::move(waiters_);
     waiters_.clear();
     for (Future<void>& w : waiters)
@@ -209,7 +214,7 @@ void Server::close() {
     if (!unix_path_.empty()) {
         // 3.13's cleanup_socket: only if the file is still the socket this server made.
         struct stat st {};
-        if (::stat(unix_path_.c_str(), &st) == 0 && st.st_ino == unix_inode_) ::unlink(unix_path_.c_str());
+        if (::stat(unix_path_.c_str(), &st) == 0 && st.st_dev == unix_device_ && st.st_ino == unix_inode_) ::unlink(unix_path_.c_str());
         unix_path_.clear();
     }
     if (serving_forever_ && !serving_forever_->done()) serving_forever_->cancel();

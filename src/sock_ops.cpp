@@ -160,6 +160,7 @@ bool SockConnect::attempt() noexcept {
         if (::connect(fd_, to_.data(), to_.size()) == 0) return true;
         if (errno == EINPROGRESS || errno == EINTR) return false;
         error_ = errno;
+        immediate_ = true;  // CPython raises connect()'s own error then, without "Connect call failed"
         return true;
     }
     // Writable: the connection is made or failed; SO_ERROR says which.
@@ -171,14 +172,17 @@ bool SockConnect::attempt() noexcept {
     return true;
 }
 
-void SockConnect::raise_error() { throw_os_error(error_, "Connect call failed " + to_.str()); }
+void SockConnect::raise_error() {
+    if (immediate_) throw_os_error(error_);
+    throw_os_error(error_, "Connect call failed " + to_.str());
+}
 
 bool SockAccept::attempt() noexcept {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        if (would_block(errno) || errno == ECONNABORTED) return false;
+        if (would_block(errno)) return false;  // (ECONNABORTED is raised, as CPython does)
         error_ = errno;
         return true;
     }

@@ -47,6 +47,8 @@ std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Socket
     // already (a task in create_connection, the server's accept step), so at once.
     try {
         t->protocol_->connection_made(*t);
+    } catch (const KeyboardInterrupt&) {
+        throw;
     } catch (...) {
         t->report("Exception in protocol.connection_made()", std::current_exception());
     }
@@ -108,16 +110,18 @@ void SocketTransport::run() {
         return;
     }
     if (writable_ && get_write_buffer_size() != 0 && !flush_queued) {
-        if (flush()) after_drained();
-        maybe_resume();
+        bool drained = flush();
+        maybe_resume();  // before connection_lost, as CPython's _write_ready
+        if (drained) after_drained();
     }
     if (readable_ && !paused_ && !closing_ && !read_eof_) read_once();
 }
 
 void SocketTransport::io_flush() noexcept {
     if (lost_due_ || lost_ || !writable_ || get_write_buffer_size() == 0) return;
-    if (flush()) after_drained();
-    maybe_resume();
+    bool drained = flush();
+    maybe_resume();  // before connection_lost, as CPython's _write_ready
+    if (drained) after_drained();
 }
 
 // ---------------------------------------------------------------------------- reading
@@ -132,6 +136,8 @@ void SocketTransport::read_once() {
         std::span<std::byte> b;
         try {
             b = buffered_->get_buffer(0);
+        } catch (const KeyboardInterrupt&) {
+            throw;
         } catch (...) {
             fatal(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
             return;
@@ -172,6 +178,8 @@ void SocketTransport::read_once() {
             stream_->data_received(std::string_view(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n)));
         else
             buffered_->buffer_updated(static_cast<std::size_t>(n));
+    } catch (const KeyboardInterrupt&) {
+        throw;  // out of the loop, as CPython lets it through
     } catch (...) {
         fatal(std::current_exception(), stream_ ? "Fatal error: protocol.data_received() call failed." : "Fatal error: protocol.buffer_updated() call failed.");
     }
@@ -182,6 +190,8 @@ void SocketTransport::read_eof() {
     bool keep_open = false;
     try {
         keep_open = stream_ ? stream_->eof_received() : buffered_->eof_received();
+    } catch (const KeyboardInterrupt&) {
+        throw;
     } catch (...) {
         fatal(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
         return;
@@ -203,13 +213,15 @@ void SocketTransport::resume_reading() {
 // ---------------------------------------------------------------------------- writing
 
 void SocketTransport::check_writable() const {
-    if (!loop_) throw RuntimeError("Event loop is closed");
     if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
     if (user_closed_) throw RuntimeError("Cannot call write() after close()");
-    if (closing_) {
+    // Closing after the peer's end of stream with bytes still buffered: more may be added,
+    // as CPython does, until the connection is lost.
+    if (lost_ || lost_due_ || (closing_ && get_write_buffer_size() == 0)) {
         if (lost_error_) std::rethrow_exception(lost_error_);
         throw ConnectionResetError("Connection lost");
     }
+    if (!loop_) throw RuntimeError("Event loop is closed");
 }
 
 void SocketTransport::write(std::string_view data) {
@@ -224,15 +236,29 @@ void SocketTransport::write(std::string_view data) {
                 fatal(os_error(errno), "Fatal write error on socket transport");
                 return;
             }
-            if (errno != EINTR) writable_ = false;
+            if (errno != EINTR) writable_ = false;  // (EINTR: the flush tries again)
             n = 0;
+        } else if (static_cast<std::size_t>(n) < data.size()) {
+            writable_ = false;  // the kernel took less than all: its buffer is full
         }
         data.remove_prefix(static_cast<std::size_t>(n));
         if (data.empty()) return;
-        writable_ = false;  // the kernel took less than all: its buffer is full
+        if (n > 0) {
+            // Part of it is gone: if the rest finds no room, the stream is broken, and the
+            // connection is lost with std::bad_alloc rather than missing bytes in the middle.
+            try {
+                wbuf_.append(data);
+            } catch (...) {
+                fatal(std::current_exception(), "Fatal write error on socket transport");
+                return;
+            }
+            data = {};  // buffered; writable_ is false: the writable edge sends the rest
+        }
     }
-    if (wpos_ != 0 && wpos_ == wbuf_.size()) wbuf_.clear(), wpos_ = 0;
-    wbuf_.append(data);
+    if (!data.empty()) {
+        if (wpos_ != 0 && wpos_ == wbuf_.size()) wbuf_.clear(), wpos_ = 0;
+        wbuf_.append(data);
+    }
     if (writable_) LoopAccess::queue_flush(*loop_, this);
     if (get_write_buffer_size() > high_water_) {
         // Over the mark: see what the kernel takes before pausing the protocol.
@@ -298,7 +324,7 @@ void SocketTransport::maybe_pause() {
 }
 
 void SocketTransport::maybe_resume() {
-    if (!protocol_paused_ || get_write_buffer_size() > low_water_ || lost_ || lost_due_) return;
+    if (!protocol_paused_ || get_write_buffer_size() > low_water_ || lost_ || lost_due_ || !loop_) return;
     protocol_paused_ = false;
     try {
         protocol_->resume_writing();
@@ -385,6 +411,9 @@ void SocketTransport::call_connection_lost() noexcept {
     if (loop_) {
         LoopAccess::cancel_flush(*loop_, this);
         LoopAccess::unwatch_io(*loop_, sock_.fileno());
+        // Done with the loop: a handle kept past the loop's end must not reach it.
+        LoopAccess::ready(*loop_).unreserve();
+        loop_ = nullptr;
     }
     sock_.close();
     if (server_) {
@@ -395,6 +424,7 @@ void SocketTransport::call_connection_lost() noexcept {
 }
 
 void SocketTransport::io_loop_closed() noexcept {
+    EventLoop& loop = *loop_;
     loop_ = nullptr;  // its reservation in the ready queue died with it
     closing_ = true;
     lost_ = true;
@@ -403,9 +433,11 @@ void SocketTransport::io_loop_closed() noexcept {
     sock_.close();
     if (server_) {
         ServerAccess::detach(*server_, this);
-        server_.reset();
+        LoopAccess::bury(loop, std::move(server_));
     }
-    std::shared_ptr<SocketTransport> last = std::move(self_);
+    // Destroyed once every watcher has been told, never during it (close() may still hold
+    // a pointer to a listener our release would free).
+    LoopAccess::bury(loop, std::move(self_));
 }
 
 }  // namespace asyncio::detail

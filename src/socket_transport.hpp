@@ -28,8 +28,9 @@ struct ServerAccess {
     static void detach(Server& s, SocketTransport* t) noexcept { s.detach(t); }
     // Adds a bound socket (listen() comes with start_serving).
     static void add_socket(Server& s, Socket sock);
-    static void set_unix_path(Server& s, std::string path, ino_t inode) {
+    static void set_unix_path(Server& s, std::string path, dev_t device, ino_t inode) {
         s.unix_path_ = std::move(path);
+        s.unix_device_ = device;
         s.unix_inode_ = inode;
     }
     static void start(Server& s) { s.start_listening(); }

@@ -46,9 +46,10 @@ class ThreadPoolExecutor;
 namespace detail {
 class FutureCore;
 class TaskCore;
-struct IoWatcher;    // detail/io_watcher.hpp
-struct IoFlusher;    // detail/io_watcher.hpp
-struct ExtrasTable;  // src/futures.cpp: what few futures carry (FutureExtras), per loop
+struct IoWatcher;      // detail/io_watcher.hpp
+struct IoFlusher;      // detail/io_watcher.hpp
+struct LoopCloseHook;  // detail/io_watcher.hpp
+struct ExtrasTable;    // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
 struct FdEntry;  // src/loop_internal.hpp
 struct LoopIo;   // reactor, fd table and the thread-safe queue: src/base_events.cpp
@@ -697,6 +698,13 @@ struct LoopAccess {
     static void queue_flush(EventLoop& l, IoFlusher* f) noexcept;
     // Takes `f` off the flush queue, if it is on it.
     static void cancel_flush(EventLoop& l, IoFlusher* f) noexcept;
+    // During close(): keeps `p` until every watcher and close hook has been told, then
+    // drops it (a watcher must not destroy others while close() walks them).
+    static void bury(EventLoop& l, std::shared_ptr<void> p) noexcept;
+    // Objects told of close() whether or not they watch an fd (a server's listening
+    // sockets): linked in at creation, out at destruction.
+    static void add_close_hook(EventLoop& l, LoopCloseHook* h) noexcept;
+    static void remove_close_hook(EventLoop& l, LoopCloseHook* h) noexcept;
     // What other threads post to (call_soon_threadsafe, RemoteOp); lives as long as the loop
     // or longer.
     static Mailbox* mailbox(const EventLoop& l) noexcept;

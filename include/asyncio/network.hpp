@@ -111,6 +111,7 @@ Coro<std::pair<std::shared_ptr<Transport>, P*>> finish_connection(EventLoop& loo
 template <class P>
 Coro<std::pair<std::shared_ptr<Transport>, P*>> adopt_connection(EventLoop& loop, Socket sock, ProtocolFactory factory) {
     if (sock.type() != SOCK_STREAM) throw ValueError("A Stream Socket was expected");
+    sock.setblocking(false);  // as CPython's _create_connection_transport
     std::unique_ptr<BaseProtocol> protocol = factory();
     auto* p = static_cast<P*>(protocol.get());
     std::shared_ptr<Transport> t = make_stream_transport(loop, std::move(sock), std::move(protocol));

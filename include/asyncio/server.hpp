@@ -108,6 +108,7 @@ private:
     bool woken_ = false;                          // CPython's `_waiters is None`
     std::optional<Future<void>> serving_forever_;
     std::string unix_path_;  // a Unix server's socket file, removed by close()
+    dev_t unix_device_ = 0;  // and its identity, which close() checks before removing it
     ino_t unix_inode_ = 0;
 };
 

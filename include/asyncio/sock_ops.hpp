@@ -161,6 +161,7 @@ private:
     [[noreturn]] void raise_error() override;
     SocketAddress to_;
     bool started_ = false;
+    bool immediate_ = false;  // connect() itself failed
 };
 
 // loop.sock_accept: the next connection, non-blocking, and its peer's address.

@@ -31,6 +31,19 @@ protected:
     ~IoWatcher() = default;
 };
 
+// An object told when its loop closes, whether or not it watches an fd then (a server's
+// listening socket that was closed or never started): it must let go of the loop. Linked in
+// with LoopAccess::add_close_hook, out with remove_close_hook (or by close() itself).
+struct LoopCloseHook {
+    virtual void loop_closed() noexcept = 0;
+    LoopCloseHook* hook_prev = nullptr;
+    LoopCloseHook* hook_next = nullptr;
+    bool hooked = false;
+
+protected:
+    ~LoopCloseHook() = default;
+};
+
 // What has bytes to send at the end of the loop iteration (a transport's small writes,
 // coalesced into one system call): queued with LoopAccess::queue_flush, at most once at a
 // time, and told once with io_flush() after the iteration's ready callbacks have run (or at
