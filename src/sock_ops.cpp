@@ -62,82 +62,72 @@ void SockOp::check_result() {
 
 void SockOp::raise_error() { throw_os_error(error_); }
 
-bool SockRecv::attempt() noexcept {
-    if (data_.size() != n_) {
-        try {
-            data_.resize(n_);
-        } catch (...) {
-            error_ = ENOMEM;
-            return true;
-        }
-    }
-    ssize_t got = ::recv(fd_, data_.data(), n_, 0);
-    if (got < 0) {
-        if (would_block(errno)) return false;
-        error_ = errno;
-        data_.clear();
+bool SockOp::settle(ssize_t result) noexcept {
+    if (result >= 0) return true;
+    if (would_block(errno)) return false;
+    error_ = errno;
+    return true;
+}
+
+namespace {
+
+// The string a receive fills, sized once for every try (ENOMEM if it cannot be).
+bool sized(std::string& data, std::size_t n, int& error) noexcept {
+    if (data.size() == n) return true;
+    try {
+        data.resize(n);
         return true;
+    } catch (...) {
+        error = ENOMEM;
+        return false;
     }
-    data_.resize(static_cast<std::size_t>(got));
+}
+
+// recvfrom(2) with the sender's address.
+ssize_t receive_from(int fd, void* buf, std::size_t n, SocketAddress& from) noexcept {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ssize_t got = ::recvfrom(fd, buf, n, 0, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (got >= 0) from = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    return got;
+}
+
+}  // namespace
+
+bool SockRecv::attempt() noexcept {
+    if (!sized(data_, n_, error_)) return true;
+    ssize_t got = ::recv(fd_, data_.data(), n_, 0);
+    if (!settle(got)) return false;
+    data_.resize(got < 0 ? 0 : static_cast<std::size_t>(got));
     return true;
 }
 
 bool SockRecvInto::attempt() noexcept {
     ssize_t got = ::recv(fd_, buf_.data(), buf_.size(), 0);
-    if (got < 0) {
-        if (would_block(errno)) return false;
-        error_ = errno;
-        return true;
-    }
-    got_ = static_cast<std::size_t>(got);
+    if (!settle(got)) return false;
+    if (got >= 0) got_ = static_cast<std::size_t>(got);
     return true;
 }
 
 bool SockRecvFrom::attempt() noexcept {
-    if (data_.size() != n_) {
-        try {
-            data_.resize(n_);
-        } catch (...) {
-            error_ = ENOMEM;
-            return true;
-        }
-    }
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ssize_t got = ::recvfrom(fd_, data_.data(), n_, 0, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (got < 0) {
-        if (would_block(errno)) return false;
-        error_ = errno;
-        data_.clear();
-        return true;
-    }
-    data_.resize(static_cast<std::size_t>(got));
-    from_ = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    if (!sized(data_, n_, error_)) return true;
+    ssize_t got = receive_from(fd_, data_.data(), n_, from_);
+    if (!settle(got)) return false;
+    data_.resize(got < 0 ? 0 : static_cast<std::size_t>(got));
     return true;
 }
 
 bool SockRecvFromInto::attempt() noexcept {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ssize_t got = ::recvfrom(fd_, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (got < 0) {
-        if (would_block(errno)) return false;
-        error_ = errno;
-        return true;
-    }
-    got_ = static_cast<std::size_t>(got);
-    from_ = SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len);
+    ssize_t got = receive_from(fd_, buf_.data(), buf_.size(), from_);
+    if (!settle(got)) return false;
+    if (got >= 0) got_ = static_cast<std::size_t>(got);
     return true;
 }
 
 bool SockSendAll::attempt() noexcept {
     while (sent_ < data_.size()) {
         ssize_t n = ::send(fd_, data_.data() + sent_, data_.size() - sent_, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (would_block(errno)) return false;
-            error_ = errno;
-            return true;
-        }
+        if (n < 0) return settle(n);
         sent_ += static_cast<std::size_t>(n);
     }
     return true;
@@ -145,12 +135,8 @@ bool SockSendAll::attempt() noexcept {
 
 bool SockSendTo::attempt() noexcept {
     ssize_t n = ::sendto(fd_, data_.data(), data_.size(), MSG_NOSIGNAL, to_.data(), to_.size());
-    if (n < 0) {
-        if (would_block(errno)) return false;
-        error_ = errno;
-        return true;
-    }
-    sent_ = static_cast<std::size_t>(n);
+    if (!settle(n)) return false;
+    if (n >= 0) sent_ = static_cast<std::size_t>(n);
     return true;
 }
 

@@ -11,6 +11,8 @@
 #include <asyncio/events.hpp>
 #include <asyncio/socket.hpp>
 
+#include <sys/types.h>
+
 #include <coroutine>
 #include <cstddef>
 #include <span>
@@ -41,6 +43,9 @@ protected:
     // One try of the system call: true when finished (error_ set if it failed), false if the
     // fd is not ready (EAGAIN, EINTR).
     virtual bool attempt() noexcept = 0;
+    // One system call's result: true when finished (error_ set from errno if it failed),
+    // false if the fd is not ready (EAGAIN, EINTR).
+    bool settle(ssize_t result) noexcept;
     // await_resume's first half: CancelledError if cancelled, the call's OSError if it failed.
     void check_result();
     // The OSError for error_ (subclasses with their own message override it).
