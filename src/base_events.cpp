@@ -249,7 +249,10 @@ void EventLoop::run_flushes() noexcept {
     detail::LoopIo& io = *io_;
     while (detail::IoFlusher* f = io.flush_head) {
         io.flush_head = f->flush_next;
-        if (!io.flush_head) io.flush_tail = nullptr;
+        if (io.flush_head)
+            io.flush_head->flush_prev = nullptr;
+        else
+            io.flush_tail = nullptr;
         f->flush_next = nullptr;
         f->flush_queued = false;
         f->io_flush();
@@ -261,6 +264,7 @@ void detail::LoopAccess::queue_flush(EventLoop& l, IoFlusher* f) noexcept {
     auto& io = *l.io_;
     f->flush_queued = true;
     f->flush_next = nullptr;
+    f->flush_prev = io.flush_tail;
     if (io.flush_tail)
         io.flush_tail->flush_next = f;
     else
@@ -271,14 +275,9 @@ void detail::LoopAccess::queue_flush(EventLoop& l, IoFlusher* f) noexcept {
 void detail::LoopAccess::cancel_flush(EventLoop& l, IoFlusher* f) noexcept {
     if (!f->flush_queued || l.closed_) return;
     auto& io = *l.io_;
-    IoFlusher* prev = nullptr;
-    for (IoFlusher* p = io.flush_head; p; prev = p, p = p->flush_next) {
-        if (p != f) continue;
-        (prev ? prev->flush_next : io.flush_head) = f->flush_next;
-        if (io.flush_tail == f) io.flush_tail = prev;
-        break;
-    }
-    f->flush_next = nullptr;
+    (f->flush_prev ? f->flush_prev->flush_next : io.flush_head) = f->flush_next;
+    (f->flush_next ? f->flush_next->flush_prev : io.flush_tail) = f->flush_prev;
+    f->flush_prev = f->flush_next = nullptr;
     f->flush_queued = false;
 }
 
@@ -467,7 +466,7 @@ void EventLoop::close() {
     io.registered = 0;
     while (detail::IoFlusher* f = io.flush_head) {
         io.flush_head = f->flush_next;
-        f->flush_next = nullptr;
+        f->flush_prev = f->flush_next = nullptr;
         f->flush_queued = false;
     }
     io.flush_tail = nullptr;

@@ -524,3 +524,31 @@ ASYNCIO_TEST(Transports, AnEmptyBufferFromGetBufferIsFatal) {
     }
     EXPECT_EQ(what, "get_buffer() returned an empty buffer");
 }
+
+// The flush queue: a transport taken off it from the middle (a write over the high-water
+// mark sends at once) leaves the others queued, and every byte arrives.
+ASYNCIO_TEST(Transports, ThreeQueuedTransportsAndOneLeavesTheQueueEarly) {
+    auto& loop = asyncio::get_running_loop();
+    std::vector<std::pair<Socket, Socket>> pairs;
+    std::vector<std::shared_ptr<Transport>> transports;
+    for (int i = 0; i < 3; ++i) {
+        pairs.push_back(asyncio::socketpair());
+        auto [t, p] = co_await loop.connect_accepted_socket([] { return std::make_unique<Recorder>(); }, std::move(pairs.back().first));
+        transports.push_back(t);
+    }
+    for (auto& t : transports) t->write("small;");
+    const std::string big(std::size_t{100} * 1024, 'b');  // over the mark: flushed at once
+    transports[1]->write(big);
+    co_await asyncio::sleep(0);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const std::string want = i == 1 ? "small;" + big : "small;";
+        std::string got;
+        while (got.size() < want.size()) {
+            std::string part = co_await loop.sock_recv(pairs[i].second, 1 << 20);
+            if (part.empty()) break;
+            got += part;
+        }
+        EXPECT_TRUE(got == want) << i;
+    }
+    for (auto& t : transports) t->close();
+}

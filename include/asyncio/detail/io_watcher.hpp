@@ -51,6 +51,7 @@ protected:
 // run user code there (resume_writing ...), as a ready callback would; it must not throw.
 struct IoFlusher {
     virtual void io_flush() noexcept = 0;
+    IoFlusher* flush_prev = nullptr;  // the queue is doubly linked: cancel_flush is O(1)
     IoFlusher* flush_next = nullptr;
     bool flush_queued = false;
 
