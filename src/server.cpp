@@ -150,6 +150,13 @@ void Server::accept_from(detail::ServerListener& l) noexcept {
                         }
                     });
                 } catch (...) {
+                    // No memory for the back-off timer: watch again at once rather than stop
+                    // serving for good.
+                    try {
+                        l.start_watching();
+                    } catch (...) {
+                        loop_->call_exception_handler({"Error restarting the server's accept", std::current_exception(), {}});
+                    }
                 }
                 return;
             }
