@@ -1,6 +1,7 @@
-// src/network.cpp: the socket halves of create_connection, create_unix_connection,
-// create_server and create_unix_server (asyncio/network.hpp), as CPython's base_events.py
-// and unix_events.py do them: resolve, try each address in order, bind every address.
+// src/network.cpp: the socket halves of create_unix_connection, create_server and
+// create_unix_server (asyncio/network.hpp), as CPython's base_events.py and unix_events.py
+// do them: resolve, bind every address (create_connection's are in src/connect.cpp).
+#include "network_internal.hpp"
 #include "socket_transport.hpp"
 
 #include <asyncio/network.hpp>
@@ -26,72 +27,14 @@ std::string lower(std::string s) {
     return s;
 }
 
-// CPython's bind error: "error while attempting to bind on address ('127.0.0.1', 80):
-// permission denied", of the errno's OSError subclass.
-[[noreturn]] void throw_bind_error(const OSError& e, const SocketAddress& address) {
+}  // namespace
+
+void throw_bind_error(const OSError& e, const SocketAddress& address) {
     throw_os_error(e.errno_value(), "error while attempting to bind on address " + address.str() + ": " + lower(e.strerror()));
 }
 
-}  // namespace
-
 std::shared_ptr<Transport> make_stream_transport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol) {
     return SocketTransport::create(loop, std::move(sock), std::move(protocol));
-}
-
-Coro<Socket> connect_tcp(EventLoop& loop, std::string host, int port, ConnectionOptions options) {
-    std::vector<AddrInfo> infos = co_await loop.getaddrinfo(host, port, options.family, SOCK_STREAM, options.proto, options.flags);
-    if (infos.empty()) throw OSError("getaddrinfo() returned empty list");
-    std::vector<AddrInfo> local;
-    if (options.local_addr) {
-        local = co_await loop.getaddrinfo(options.local_addr->first, options.local_addr->second, options.family, SOCK_STREAM, options.proto, options.flags);
-        if (local.empty()) throw OSError("getaddrinfo() returned empty list");
-    }
-    std::vector<std::exception_ptr> errors;
-    for (const AddrInfo& ai : infos) {
-        try {
-            Socket sock(ai.family, ai.type, ai.proto);
-            if (options.local_addr) {
-                // CPython: the last bind error if every local address of the family failed.
-                bool bound = false;
-                std::exception_ptr bind_error;
-                for (const AddrInfo& la : local) {
-                    if (la.family != ai.family) continue;
-                    try {
-                        sock.bind(la.address);
-                        bound = true;
-                        break;
-                    } catch (const OSError& e) {
-                        try {
-                            throw_bind_error(e, la.address);
-                        } catch (...) {
-                            bind_error = std::current_exception();
-                        }
-                    }
-                }
-                if (bind_error && !bound) std::rethrow_exception(bind_error);
-                if (!bound) throw OSError("no matching local address with family=" + std::to_string(ai.family) + " found");
-            }
-            co_await loop.sock_connect(sock, ai.address);
-            co_return sock;
-        } catch (const OSError&) {
-            errors.push_back(std::current_exception());
-        }
-    }
-    if (options.all_errors) throw ExceptionGroup("create_connection failed", std::move(errors));
-    // CPython: one error, or all alike, is raised as it is; else they are listed.
-    if (errors.size() == 1) std::rethrow_exception(errors.front());
-    std::vector<std::string> texts;
-    for (const auto& e : errors) {
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            texts.emplace_back(x.what());
-        }
-    }
-    if (std::all_of(texts.begin(), texts.end(), [&](const std::string& t) { return t == texts.front(); })) std::rethrow_exception(errors.front());
-    std::string joined;
-    for (const std::string& t : texts) joined += (joined.empty() ? "" : ", ") + t;
-    throw OSError("Multiple exceptions: " + joined);
 }
 
 Coro<Socket> connect_unix(EventLoop& loop, std::string path) {

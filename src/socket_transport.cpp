@@ -46,6 +46,7 @@ std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Socket
     // CPython calls connection_made with call_soon; here the caller is a step of the loop
     // already (a task in create_connection, the server's accept step), so at once.
     try {
+        ProtocolCall call(*t);
         t->protocol_->connection_made(*t);
     } catch (const KeyboardInterrupt&) {
         throw;
@@ -135,6 +136,7 @@ void SocketTransport::read_once() {
     } else {
         std::span<std::byte> b;
         try {
+            ProtocolCall call(*this);
             b = buffered_->get_buffer(0);
         } catch (const KeyboardInterrupt&) {
             throw;
@@ -174,6 +176,7 @@ void SocketTransport::read_once() {
     else
         schedule();
     try {
+        ProtocolCall call(*this);
         if (stream_)
             stream_->data_received(std::string_view(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n)));
         else
@@ -189,6 +192,7 @@ void SocketTransport::read_eof() {
     read_eof_ = true;
     bool keep_open = false;
     try {
+        ProtocolCall call(*this);
         keep_open = stream_ ? stream_->eof_received() : buffered_->eof_received();
     } catch (const KeyboardInterrupt&) {
         throw;
@@ -197,6 +201,17 @@ void SocketTransport::read_eof() {
         return;
     }
     if (!keep_open) close_internal();  // else: half-closed, still writable
+}
+
+void SocketTransport::set_protocol(std::unique_ptr<BaseProtocol> protocol) {
+    if (!protocol) throw ValueError("set_protocol() needs a protocol");
+    auto* stream = dynamic_cast<Protocol*>(protocol.get());
+    auto* buffered = stream ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
+    if (!stream && !buffered) throw ValueError("a stream transport needs a Protocol or a BufferedProtocol");
+    if (protocol_calls_ > 0) retired_.push_back(std::move(protocol_));  // may throw: nothing changed yet
+    protocol_ = std::move(protocol);                                    // an old one not retired is destroyed here
+    stream_ = stream;
+    buffered_ = buffered;
 }
 
 void SocketTransport::pause_reading() {
@@ -317,6 +332,7 @@ void SocketTransport::maybe_pause() {
     if (protocol_paused_ || get_write_buffer_size() <= high_water_) return;
     protocol_paused_ = true;
     try {
+        ProtocolCall call(*this);
         protocol_->pause_writing();
     } catch (...) {
         report("protocol.pause_writing() failed", std::current_exception());
@@ -327,6 +343,7 @@ void SocketTransport::maybe_resume() {
     if (!protocol_paused_ || get_write_buffer_size() > low_water_ || lost_ || lost_due_ || !loop_) return;
     protocol_paused_ = false;
     try {
+        ProtocolCall call(*this);
         protocol_->resume_writing();
     } catch (...) {
         report("protocol.resume_writing() failed", std::current_exception());
@@ -404,6 +421,7 @@ void SocketTransport::call_connection_lost() noexcept {
     lost_due_ = false;
     lost_ = true;
     try {
+        ProtocolCall call(*this);
         protocol_->connection_lost(lost_error_);
     } catch (...) {
         report("Exception in protocol.connection_lost()", std::current_exception());

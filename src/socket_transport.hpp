@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <asyncio/server.hpp>
 
@@ -52,6 +53,7 @@ public:
     SocketTransport* server_next = nullptr;
     [[nodiscard]] bool is_closing() const noexcept override { return closing_; }
     [[nodiscard]] BaseProtocol* get_protocol() const noexcept override { return protocol_.get(); }
+    void set_protocol(std::unique_ptr<BaseProtocol> protocol) override;
     void write(std::string_view data) override;
     void write_eof() override;
     [[nodiscard]] bool can_write_eof() const noexcept override { return true; }
@@ -91,9 +93,26 @@ private:
 
     EventLoop* loop_;  // null once the loop is closed
     Socket sock_;
+    // Around each call into the protocol: a protocol replaced by set_protocol() during the
+    // call is destroyed when the outermost call returns, not under its own feet.
+    class ProtocolCall {
+    public:
+        explicit ProtocolCall(SocketTransport& t) noexcept : t_(t) { ++t_.protocol_calls_; }
+        ~ProtocolCall() {
+            if (--t_.protocol_calls_ == 0) t_.retired_.clear();
+        }
+        ProtocolCall(const ProtocolCall&) = delete;
+        ProtocolCall& operator=(const ProtocolCall&) = delete;
+
+    private:
+        SocketTransport& t_;
+    };
+
     std::unique_ptr<BaseProtocol> protocol_;
-    Protocol* stream_ = nullptr;            // protocol_ as a Protocol, or
-    BufferedProtocol* buffered_ = nullptr;  // as a BufferedProtocol
+    Protocol* stream_ = nullptr;                          // protocol_ as a Protocol, or
+    BufferedProtocol* buffered_ = nullptr;                // as a BufferedProtocol
+    std::vector<std::unique_ptr<BaseProtocol>> retired_;  // replaced during a protocol call
+    int protocol_calls_ = 0;                              // protocol calls under way
     std::shared_ptr<Server> server_;
     std::shared_ptr<SocketTransport> self_;  // while the loop has the fd
     SocketAddress peername_;

@@ -307,6 +307,84 @@ ASYNCIO_TEST(Transports, ABufferedProtocolGetsBytesInItsOwnBuffer) {
     EXPECT_EQ(proto->sizes, (std::vector<std::size_t>{4, 4, 2}));
 }
 
+// test_proto_type_switch: set_protocol from a Protocol to a BufferedProtocol; the next bytes
+// go into the new one's buffer. Here the old protocol switches itself in data_received and
+// goes on using its members: it is destroyed only once that call has returned.
+ASYNCIO_TEST(Transports, SetProtocolSwitchesTheReceiverAndKeepsTheOldOneUntilItsCallReturns) {
+    auto& loop = asyncio::get_running_loop();
+    struct Into : asyncio::BufferedProtocol {
+        std::string storage = std::string(64, '\0');
+        std::string* got;
+        asyncio::Event* done;
+        Into(std::string* g, asyncio::Event* d) : got(g), done(d) {}
+        std::span<std::byte> get_buffer(std::size_t) override { return std::as_writable_bytes(std::span(storage)); }
+        void buffer_updated(std::size_t n) override { got->append(storage, 0, n); }
+        bool eof_received() override {
+            done->set();
+            return false;
+        }
+    };
+    std::string after_switch;
+    asyncio::Event done;
+    std::vector<std::string> log;
+    struct Greeter : asyncio::Protocol {
+        Transport* transport = nullptr;
+        std::vector<std::string>* log;
+        std::string* after;
+        asyncio::Event* done;
+        std::string first;
+        Greeter(std::vector<std::string>* l, std::string* a, asyncio::Event* d) : log(l), after(a), done(d) {}
+        ~Greeter() override { log->push_back("old destroyed"); }
+        void connection_made(Transport& t) override { transport = &t; }
+        void data_received(std::string_view data) override {
+            transport->set_protocol(Into(after, done));
+            first = std::string(data);  // `this` is still alive: ASan would say otherwise
+            log->push_back("switched after " + first);
+        }
+    };
+    auto [mine, peer] = asyncio::socketpair();
+    auto [transport, proto] = co_await loop.connect_accepted_socket([&] { return std::make_unique<Greeter>(&log, &after_switch, &done); }, std::move(mine));
+    co_await loop.sock_sendall(peer, "HELLO");
+    co_await asyncio::testing::run_until_idle();
+    EXPECT_EQ(log, (std::vector<std::string>{"switched after HELLO", "old destroyed"}));
+    EXPECT_NE(dynamic_cast<Into*>(transport->get_protocol()), nullptr);
+    co_await loop.sock_sendall(peer, "upgraded bytes");
+    peer.shutdown(SHUT_WR);
+    co_await done.wait();
+    EXPECT_EQ(after_switch, "upgraded bytes");
+}
+
+// set_protocol from a task destroys the old protocol at once; a protocol the transport
+// cannot drive is refused with nothing changed.
+ASYNCIO_TEST(Transports, SetProtocolFromATaskAndItsErrors) {
+    auto& loop = asyncio::get_running_loop();
+    int destroyed = 0;
+    struct Counted : asyncio::Protocol {
+        int* destroyed;
+        explicit Counted(int* d) : destroyed(d) {}
+        Counted(Counted&& o) noexcept : destroyed(std::exchange(o.destroyed, nullptr)) {}
+        ~Counted() override {
+            if (destroyed) ++*destroyed;
+        }
+    };
+    struct NeitherKind : asyncio::BaseProtocol {};
+    auto [mine, peer] = asyncio::socketpair();
+    auto [transport, proto] = co_await loop.connect_accepted_socket([&] { return Counted(&destroyed); }, std::move(mine));
+    EXPECT_THROW(transport->set_protocol(std::unique_ptr<asyncio::BaseProtocol>()), asyncio::ValueError);
+    EXPECT_THROW(transport->set_protocol(NeitherKind()), asyncio::ValueError);
+    EXPECT_EQ(transport->get_protocol(), proto);
+    EXPECT_EQ(destroyed, 0);
+    auto next = std::make_unique<Recorder>();
+    Recorder* recorder = next.get();
+    transport->set_protocol(std::move(next));
+    EXPECT_EQ(destroyed, 1);
+    EXPECT_EQ(transport->get_protocol(), recorder);
+    recorder->transport = transport.get();
+    peer.close();
+    co_await recorder->lost.wait();
+    EXPECT_EQ(recorder->events, (std::vector<std::string>{"eof", "lost"}));  // no "made": CPython does not call it either
+}
+
 // test_pause_resume_reading: no data_received while paused; what came meanwhile arrives
 // on resume.
 ASYNCIO_TEST(Transports, PauseReadingHoldsTheBytesUntilResumed) {

@@ -398,11 +398,11 @@ public:
     /// as it). Defined in network.hpp, as the calls below.
     ///
     /// Python: `await loop.create_connection(protocol_factory, host, port, *, family=0,
-    ///   proto=0, flags=0, local_addr=None)`
+    ///   proto=0, flags=0, local_addr=None, happy_eyeballs_delay=None, interleave=None,
+    ///   all_errors=False)`
     /// Throws: the connect error (ConnectionRefusedError ...) if one address was tried or all
     ///   failed alike, else `OSError("Multiple exceptions: ...")`; `GaiError`.
-    /// Differs from CPython: no ssl, happy_eyeballs_delay or interleave yet;
-    ///   TCP_NODELAY is set, as CPython does.
+    /// Differs from CPython: no ssl; TCP_NODELAY is set, as CPython does.
     template <class F>
     auto create_connection(F&& protocol_factory, std::string host, int port);
     /// With options (`{.local_addr = {{"127.0.0.1", 0}}}`).

@@ -26,13 +26,23 @@ namespace asyncio {
 
 /// The keyword arguments of `loop.create_connection` that apply here.
 ///
-/// Python: `family=0, proto=0, flags=0, local_addr=None, all_errors=False`
+/// Python: `family=0, proto=0, flags=0, local_addr=None, happy_eyeballs_delay=None,
+///   interleave=None, all_errors=False`
 struct ConnectionOptions {
     int family = AF_UNSPEC;  ///< AF_INET or AF_INET6 to resolve to that family only
     int proto = 0;           ///< the protocol for getaddrinfo
     int flags = 0;           ///< AI_* flags for getaddrinfo
     /// Bind the socket to this (host, port) before connecting.
     std::optional<std::pair<std::string, int>> local_addr = std::nullopt;
+    /// Happy Eyeballs (RFC 8305): start the next address's attempt when the previous one
+    /// fails or after this delay, whichever is first, with several attempts in flight; the
+    /// first to connect wins and the others are cancelled. Unset: one address at a time.
+    /// RFC 8305 recommends 0.25 s.
+    std::optional<Delay> happy_eyeballs_delay = std::nullopt;
+    /// Reorder the resolved addresses, alternating their families, with this many of the
+    /// first family first; 0 keeps getaddrinfo's order. Unset: 1 with happy_eyeballs_delay,
+    /// else 0.
+    std::optional<int> interleave = std::nullopt;
     /// When every address fails: an ExceptionGroup("create_connection failed") of all the
     /// errors instead of one OSError (3.12).
     bool all_errors = false;
@@ -89,8 +99,14 @@ ProtocolFactory make_protocol_factory(F&& f) {
     };
 }
 
-// The socket halves (src/network.cpp).
+// The socket halves (src/connect.cpp, src/network.cpp).
 Coro<Socket> connect_tcp(EventLoop& loop, std::string host, int port, ConnectionOptions options);
+// connect_tcp after the resolution: `infos` tried as `options` say, bound to one of `local`
+// when options.local_addr is set.
+Coro<Socket> connect_addrinfos(EventLoop& loop, std::vector<AddrInfo> infos, std::vector<AddrInfo> local, ConnectionOptions options);
+// CPython's _interleave_addrinfos: the addresses grouped by family in order of first
+// appearance, `first_family_count` of the first family first, then one of each in turn.
+std::vector<AddrInfo> interleave_addrinfos(std::vector<AddrInfo> infos, int first_family_count);
 Coro<Socket> connect_unix(EventLoop& loop, std::string path);
 Coro<std::shared_ptr<Server>> start_tcp_server(EventLoop& loop, ProtocolFactory factory, std::vector<std::string> hosts, int port, ServerOptions options);
 Coro<std::shared_ptr<Server>> start_socket_server(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace asyncio {
@@ -50,6 +51,22 @@ public:
     ///
     /// Python: `transport.get_protocol()`
     [[nodiscard]] virtual BaseProtocol* get_protocol() const noexcept = 0;
+    /// Hands the connection to `protocol`: the next callbacks go to it (a server switching
+    /// from HTTP to WebSocket, say). connection_made is not called on it, as CPython's.
+    ///
+    /// Python: `transport.set_protocol(protocol)`
+    /// Throws: `ValueError` for no protocol, or one of a kind the transport cannot drive (a
+    ///   stream transport takes a Protocol or a BufferedProtocol).
+    /// Differs from CPython: the transport owns its protocol, so the old one is destroyed,
+    ///   once no callback of this transport is running (at once when called from a task;
+    ///   after the callback returns when a protocol switches itself in data_received).
+    virtual void set_protocol(std::unique_ptr<BaseProtocol> protocol) = 0;
+    /// `set_protocol` with a protocol by value.
+    template <class P>
+        requires std::is_base_of_v<BaseProtocol, std::remove_cvref_t<P>>
+    void set_protocol(P&& protocol) {
+        set_protocol(std::unique_ptr<BaseProtocol>(std::make_unique<std::remove_cvref_t<P>>(std::forward<P>(protocol))));
+    }
 
 protected:
     // One fact by name; empty if unknown.
