@@ -55,7 +55,8 @@ struct Unanswering {
     Socket filler{AF_INET, SOCK_STREAM};
     Unanswering() {
         filler.setblocking(true);
-        ::connect(filler.fileno(), reinterpret_cast<const sockaddr*>(sock.getsockname().data()), sock.getsockname().size());
+        const SocketAddress to = sock.getsockname();
+        EXPECT_EQ(::connect(filler.fileno(), to.data(), to.size()), 0);  // the one the queue holds
     }
     [[nodiscard]] SocketAddress address() const { return sock.getsockname(); }
 };
