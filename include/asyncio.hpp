@@ -15,6 +15,7 @@
 #include <asyncio/server.hpp>
 #include <asyncio/sock_ops.hpp>
 #include <asyncio/socket.hpp>
+#include <asyncio/streams.hpp>
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
 #include <asyncio/threads.hpp>

@@ -200,6 +200,49 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// The end of a stream came before what was asked for.
+///
+/// Python: `EOFError`
+class EOFError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A stream ended before the read was complete: `partial()` holds the bytes read (and taken
+/// out of the stream's buffer), `expected()` the count asked for (none for a separator).
+///
+/// Python: `asyncio.IncompleteReadError(partial, expected)`: "N bytes read on a total of M
+///   expected bytes" ("undefined" for no count).
+class IncompleteReadError : public EOFError {
+public:
+    IncompleteReadError(std::string partial, std::optional<std::size_t> expected)
+        : EOFError(std::to_string(partial.size()) + " bytes read on a total of " + (expected ? std::to_string(*expected) : std::string("undefined")) + " expected bytes"),
+          partial_(std::move(partial)),
+          expected_(expected) {}
+    /// Python: `e.partial`
+    [[nodiscard]] const std::string& partial() const noexcept { return partial_; }
+    /// Python: `e.expected` (None: `std::nullopt`)
+    [[nodiscard]] std::optional<std::size_t> expected() const noexcept { return expected_; }
+
+private:
+    std::string partial_;
+    std::optional<std::size_t> expected_;
+};
+
+/// A stream's limit was reached while looking for a separator; the bytes stay in the
+/// buffer, `consumed()` of them to be consumed before the separator could be looked for again.
+///
+/// Python: `asyncio.LimitOverrunError(message, consumed)`
+class LimitOverrunError : public std::runtime_error {
+public:
+    LimitOverrunError(const std::string& message, std::size_t consumed) : std::runtime_error(message), consumed_(consumed) {}
+    /// Python: `e.consumed`
+    [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }
+
+private:
+    std::size_t consumed_;
+};
+
 /// Several errors raised together, as a TaskGroup does when children fail.
 ///
 /// Python: `ExceptionGroup(message, exceptions)` (builtin since 3.11)
