@@ -131,18 +131,39 @@ void StreamReaderProtocol::resume_writing() {
     s_->drain_waiters.grant_all();
 }
 
-// ----------------------------------------------------------------- open_connection
+// ------------------------------------------------------- open_connection, start_server
+
+namespace detail {
+
+ProtocolFactory stream_protocol_factory(ClientConnected client_connected, std::ptrdiff_t limit) {
+    return [cb = std::move(client_connected), limit]() -> std::unique_ptr<BaseProtocol> { return std::make_unique<StreamReaderProtocol>(limit, cb); };
+}
+
+Coro<std::shared_ptr<Server>> start_stream_server(ProtocolFactory factory, std::string host, int port, ServerOptions options, std::ptrdiff_t limit) {
+    if (limit <= 0) throw ValueError("Limit cannot be <= 0");
+    co_return co_await get_running_loop().create_server(std::move(factory), std::move(host), port, options);
+}
+
+Coro<std::shared_ptr<Server>> start_unix_stream_server(ProtocolFactory factory, std::string path, UnixServerOptions options, std::ptrdiff_t limit) {
+    if (limit <= 0) throw ValueError("Limit cannot be <= 0");
+    co_return co_await get_running_loop().create_unix_server(std::move(factory), std::move(path), options);
+}
+
+}  // namespace detail
 
 Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options, std::ptrdiff_t limit) {
     StreamReader reader(limit);
-    auto made = co_await get_running_loop().create_connection([&reader] { return std::make_unique<StreamReaderProtocol>(reader); }, std::move(host), port, options);
+    // Named, not a temporary in the co_await (g++ 12, see start_server).
+    const ProtocolFactory factory = [&reader]() -> std::unique_ptr<BaseProtocol> { return std::make_unique<StreamReaderProtocol>(reader); };
+    auto made = co_await get_running_loop().create_connection(factory, std::move(host), port, options);
     StreamWriter writer(std::move(made.first), reader.s_);
     co_return std::pair<StreamReader, StreamWriter>(std::move(reader), std::move(writer));
 }
 
 Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, std::ptrdiff_t limit) {
     StreamReader reader(limit);
-    auto made = co_await get_running_loop().create_unix_connection([&reader] { return std::make_unique<StreamReaderProtocol>(reader); }, std::move(path));
+    const ProtocolFactory factory = [&reader]() -> std::unique_ptr<BaseProtocol> { return std::make_unique<StreamReaderProtocol>(reader); };
+    auto made = co_await get_running_loop().create_unix_connection(factory, std::move(path));
     StreamWriter writer(std::move(made.first), reader.s_);
     co_return std::pair<StreamReader, StreamWriter>(std::move(reader), std::move(writer));
 }

@@ -346,6 +346,11 @@ ClientConnected make_client_connected(F&& f) {
     }
 }
 
+// A server's protocol factory: a StreamReaderProtocol with a new reader per connection.
+ProtocolFactory stream_protocol_factory(ClientConnected client_connected, std::ptrdiff_t limit);
+Coro<std::shared_ptr<Server>> start_stream_server(ProtocolFactory factory, std::string host, int port, ServerOptions options, std::ptrdiff_t limit);
+Coro<std::shared_ptr<Server>> start_unix_stream_server(ProtocolFactory factory, std::string path, UnixServerOptions options, std::ptrdiff_t limit);
+
 }  // namespace detail
 
 /// Connects to `host`:`port` and returns a (reader, writer) pair.
@@ -370,9 +375,10 @@ Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string pat
 /// Differs from CPython: the create_server keywords are the ServerOptions, `limit` after them.
 template <class F>
 Coro<std::shared_ptr<Server>> start_server(F client_connected, std::string host, int port, ServerOptions options = {}, std::ptrdiff_t limit = stream_default_limit) {
-    if (limit <= 0) throw ValueError("Limit cannot be <= 0");
-    auto cb = detail::make_client_connected(std::move(client_connected));
-    co_return co_await get_running_loop().create_server([cb, limit] { return std::make_unique<StreamReaderProtocol>(limit, cb); }, std::move(host), port, options);
+    // The factory is made here, outside any coroutine (g++ 12 mishandles a capturing lambda
+    // made inside a co_await expression, docs/differences.md).
+    return detail::start_stream_server(detail::stream_protocol_factory(detail::make_client_connected(std::move(client_connected)), limit), std::move(host), port,
+                                       options, limit);
 }
 
 /// Starts a server on the Unix socket at `path`, as start_server.
@@ -380,9 +386,8 @@ Coro<std::shared_ptr<Server>> start_server(F client_connected, std::string host,
 /// Python: `await asyncio.start_unix_server(client_connected_cb, path, *, limit=2**16, **kwds)`
 template <class F>
 Coro<std::shared_ptr<Server>> start_unix_server(F client_connected, std::string path, UnixServerOptions options = {}, std::ptrdiff_t limit = stream_default_limit) {
-    if (limit <= 0) throw ValueError("Limit cannot be <= 0");
-    auto cb = detail::make_client_connected(std::move(client_connected));
-    co_return co_await get_running_loop().create_unix_server([cb, limit] { return std::make_unique<StreamReaderProtocol>(limit, cb); }, std::move(path), options);
+    return detail::start_unix_stream_server(detail::stream_protocol_factory(detail::make_client_connected(std::move(client_connected)), limit), std::move(path), options,
+                                            limit);
 }
 
 }  // namespace asyncio
