@@ -126,15 +126,15 @@ class Runtime:
         src = BENCH / w.dir / self.source
         if not src.exists():
             return None
-        if self.key in ("asyncio", "asio", "c_epoll"):
+        if self.key in ("asyncio", "asio", "c_epoll", "asyncio_streams"):
             exe = CMAKE_BIN / w.dir / self.key
         elif self.key == "tokio":
             exe = TOKIO_BIN / w.dir
         elif self.key == "go":
             exe = GO_BIN / w.dir
-        elif self.key == "cpython":
+        elif self.key in ("cpython", "cpython_streams"):
             return [python, str(src), *args]
-        elif self.key == "uvloop":
+        elif self.key in ("uvloop", "uvloop_streams"):
             return ["/usr/bin/python3", str(src), "--uvloop", *args]
         elif self.key == "node":
             return ["node", str(src), *args]
@@ -152,6 +152,10 @@ RUNTIMES = [
     Runtime("go", "Go", "go.go", env={"GOMAXPROCS": "1"}),
     Runtime("node", "Node.js", "node.js"),
     Runtime("c_epoll", "C epoll", "c_epoll.c"),  # W5 only: a plain-C epoll server, the practical limit
+    # W5 only: the same servers written with streams (start_server, StreamReader.read, write, drain).
+    Runtime("asyncio_streams", "asyncio streams (ours)", "asyncio_streams.cpp"),
+    Runtime("cpython_streams", "CPython streams", "cpython_streams.py"),
+    Runtime("uvloop_streams", "uvloop streams", "cpython_streams.py"),
 ]
 
 # Why a workload cannot run at all, whatever the runtime (W5: no load generator, no taskset).
@@ -183,7 +187,7 @@ def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> No
     dirs = list(dict.fromkeys(w.dir for w in workloads))  # each directory once (W5's two sizes share one)
     echo = [w for w in workloads if w.kind == "echo"]
 
-    cmake_keys = sorted(keys & {"asyncio", "asio", "c_epoll"})
+    cmake_keys = sorted(keys & {"asyncio", "asio", "c_epoll", "asyncio_streams"})
     if cmake_keys or echo:
         try:
             sh(["cmake", "--preset", "bench"])
@@ -668,6 +672,9 @@ def versions(python: str) -> dict[str, str]:
     gcc = capture(["gcc", "--version"]).splitlines()
     v["c_epoll"] = (f"{gcc[0] if gcc else 'gcc'}, `-O2`: edge-triggered epoll, one thread (W5 only; "
                     "the load generator is built the same way)")
+    v["asyncio_streams"] = "this library again, the W5 server written with streams (W5 only)"
+    v["cpython_streams"] = "CPython again, the W5 server written with streams (W5 only)"
+    v["uvloop_streams"] = "uvloop again, the W5 server written with streams (W5 only)"
     return v
 
 
@@ -876,6 +883,9 @@ COLOURS = {   # ours saturated; the peers in muted tones, one hue per runtime
     "go": "#9fd8d6",
     "node": "#c9b3d9",
     "c_epoll": "#bdbdbd",
+    "asyncio_streams": "#e8868f",
+    "cpython_streams": "#d0dcec",
+    "uvloop_streams": "#b3cfe3",
 }
 
 

@@ -96,6 +96,19 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] asyncio::ConnectionOptions copts;
     [[maybe_unused]] asyncio::ServerOptions sopts;
     [[maybe_unused]] asyncio::UnixServerOptions uopts;
+    [[maybe_unused]] asyncio::ConnectionOptions happy{.happy_eyeballs_delay = 0.25, .interleave = 1};
+    [[maybe_unused]] void (asyncio::BaseTransport::*setp)(std::unique_ptr<asyncio::BaseProtocol>) = &asyncio::BaseTransport::set_protocol;
+    // streams
+    [[maybe_unused]] auto oc = [] { return asyncio::open_connection("127.0.0.1", 1); };
+    [[maybe_unused]] auto ouc = [] { return asyncio::open_unix_connection("/x"); };
+    [[maybe_unused]] auto ss = [] { return asyncio::start_server([](asyncio::StreamReader, asyncio::StreamWriter) {}, "127.0.0.1", 0); };
+    [[maybe_unused]] auto sus = [] { return asyncio::start_unix_server([](asyncio::StreamReader, asyncio::StreamWriter) -> asyncio::Coro<void> { co_return; }, "/x"); };
+    asyncio::StreamReader sreader(asyncio::stream_default_limit);
+    static_assert(std::is_base_of_v<asyncio::BufferedProtocol, asyncio::StreamReaderProtocol>);
+    [[maybe_unused]] asyncio::StreamWriter* swriter = nullptr;
+    static_assert(std::is_base_of_v<asyncio::EOFError, asyncio::IncompleteReadError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::LimitOverrunError>);
+    EXPECT_EQ(sreader.limit(), 65536u);
     // locks and queues
     [[maybe_unused]] asyncio::Lock lock;
     [[maybe_unused]] asyncio::LockGuard guard;
