@@ -33,7 +33,7 @@ namespace asyncio {
 /// a reader buffers before it stops reading from the socket (64 KiB).
 ///
 /// Python: `asyncio.streams._DEFAULT_LIMIT`
-inline constexpr std::ptrdiff_t stream_default_limit = 64 * 1024;
+inline constexpr std::ptrdiff_t stream_default_limit = std::ptrdiff_t{64} * 1024;
 
 class StreamReader;
 class StreamWriter;
@@ -95,13 +95,13 @@ private:
     int refs_ = 0;
 };
 
-Coro<std::string> stream_read(Ref<StreamState> s, std::ptrdiff_t n);
-Coro<std::string> stream_readuntil(Ref<StreamState> s, std::vector<std::string> separators);
-Coro<std::string> stream_readline(Ref<StreamState> s);
-Coro<std::optional<std::string>> stream_next_line(Ref<StreamState> s);
-Coro<std::string> stream_readexactly(Ref<StreamState> s, std::ptrdiff_t n);
-Coro<void> stream_drain(Ref<StreamState> s, std::shared_ptr<Transport> t);
-Coro<void> stream_wait_closed(Ref<StreamState> s);
+Coro<std::string> stream_read(Ref<StreamState> ref, std::ptrdiff_t n);
+Coro<std::string> stream_readuntil(Ref<StreamState> ref, std::vector<std::string> separators);
+Coro<std::string> stream_readline(Ref<StreamState> ref);
+Coro<std::optional<std::string>> stream_next_line(Ref<StreamState> ref);
+Coro<std::string> stream_readexactly(Ref<StreamState> ref, std::ptrdiff_t n);
+Coro<void> stream_drain(Ref<StreamState> ref, std::shared_ptr<Transport> t);
+Coro<void> stream_wait_closed(Ref<StreamState> ref);
 
 // The connection callback of a stream server, type-erased: a task when it is a coroutine
 // function (nullopt: it was a plain function and has returned).
@@ -325,7 +325,7 @@ namespace detail {
 template <class Fn>
 Coro<void> keep_closure(std::shared_ptr<Fn> fn, Coro<void> body) {
     (void)fn;  // held for as long as the body runs
-    co_await std::move(body);
+    co_await std::move(body);  // NOLINT(bugprone-use-after-move): clang-tidy 14 misreads the co_await
 }
 
 template <class F>
@@ -374,6 +374,7 @@ Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string pat
 /// Python: `await asyncio.start_server(client_connected_cb, host, port, *, limit=2**16, **kwds)`
 /// Differs from CPython: the create_server keywords are the ServerOptions, `limit` after them.
 template <class F>
+// NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 Coro<std::shared_ptr<Server>> start_server(F client_connected, std::string host, int port, ServerOptions options = {}, std::ptrdiff_t limit = stream_default_limit) {
     // The factory is made here, outside any coroutine (g++ 12 mishandles a capturing lambda
     // made inside a co_await expression, docs/differences.md).
@@ -385,6 +386,7 @@ Coro<std::shared_ptr<Server>> start_server(F client_connected, std::string host,
 ///
 /// Python: `await asyncio.start_unix_server(client_connected_cb, path, *, limit=2**16, **kwds)`
 template <class F>
+// NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 Coro<std::shared_ptr<Server>> start_unix_server(F client_connected, std::string path, UnixServerOptions options = {}, std::ptrdiff_t limit = stream_default_limit) {
     return detail::start_unix_stream_server(detail::stream_protocol_factory(detail::make_client_connected(std::move(client_connected)), limit), std::move(path), options,
                                             limit);
