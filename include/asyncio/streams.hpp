@@ -324,7 +324,7 @@ namespace detail {
 
 template <class Fn>
 Coro<void> keep_closure(std::shared_ptr<Fn> fn, Coro<void> body) {
-    (void)fn;  // held for as long as the body runs
+    (void)fn;                  // held for as long as the body runs
     co_await std::move(body);  // NOLINT(bugprone-use-after-move): clang-tidy 14 misreads the co_await
 }
 
