@@ -3,6 +3,7 @@
 // behaviours (wait_closed in both orders, close_clients, abort_clients, unix server
 // cleanup), serve_forever, many connections, EMFILE on accept, bind errors.
 #include "support/async_test.hpp"
+#include "support/greeted_clients.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -38,14 +39,7 @@ struct Client : asyncio::Protocol {
 
 int port_of(const std::shared_ptr<asyncio::Server>& server) { return server->sockets().at(0)->getsockname().port(); }
 
-std::size_t open_fds() {
-    std::size_t n = 0;
-    if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (::readdir(d)) ++n;
-        ::closedir(d);
-    }
-    return n;
-}
+using asyncio_test::open_fds;
 
 std::string temp_socket_path() {
     char tmpl[] = "/tmp/asyncio-srv-XXXXXX";
@@ -235,38 +229,7 @@ ASYNCIO_TEST(Server, TenThousandConnectionsLeaveNoFdBehind) {
     auto server = co_await loop.create_server([] { return Hello(); }, "127.0.0.1", 0, {.backlog = 1000});
     const auto port = static_cast<std::uint16_t>(port_of(server));
     auto [control, child_end] = asyncio::socketpair();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        // The child: only system calls. n blocking connections, each greeted, then it waits
-        // for the parent's word and exits, which closes them all.
-        ::setrlimit(RLIMIT_NOFILE, &raised);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(port);
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        static int fds[n];          // no allocation in the child of a threaded process
-        ::close(control.fileno());  // else the parent's close() would not reach us
-        int cfd = child_end.fileno();
-        ::fcntl(cfd, F_SETFL, 0);
-        for (int& fd : fds) {
-            fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) ::_exit(2);
-        }
-        for (int fd : fds) {
-            char hi[2];
-            std::size_t got = 0;
-            while (got < 2) {
-                ssize_t r = ::read(fd, hi + got, 2 - got);
-                if (r <= 0) ::_exit(3);
-                got += static_cast<std::size_t>(r);
-            }
-            if (hi[0] != 'h' || hi[1] != 'i') ::_exit(4);
-        }
-        if (::write(cfd, "k", 1) != 1) ::_exit(5);
-        char c;
-        (void)::read(cfd, &c, 1);
-        ::_exit(0);
-    }
+    const pid_t pid = asyncio_test::fork_greeted_clients(port, n, raised, control.fileno(), child_end.fileno());
     child_end.close();
     std::string word = co_await loop.sock_recv(control, 1);  // every client was greeted
     EXPECT_EQ(word, "k");

@@ -3,6 +3,10 @@
 // flow control, wait_closed, the client callback's errors. CPython's test_streams.py cases
 // that need a connection, one per behaviour, the CPython name in the comment.
 #include "support/async_test.hpp"
+#include "support/greeted_clients.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -286,6 +290,107 @@ ASYNCIO_TEST(Streams, AnUnreadReaderPausesTheTransport) {
     EXPECT_TRUE(received == sent);
     held_writer->close();
     conn.second.close();
+    server->close();
+    co_await server->wait_closed();
+}
+
+// 10,000 concurrent stream connections in one server, each with its own task: served,
+// closed, and after wait_closed no fd, no registration and no task is left.
+ASYNCIO_TEST(Streams, TenThousandStreamConnectionsLeaveNothingBehind) {
+    auto& loop = asyncio::get_running_loop();
+    constexpr int n = asyncio_test::max_greeted_clients;
+    rlimit old{};
+    ::getrlimit(RLIMIT_NOFILE, &old);
+    if (old.rlim_max < n + 200) {
+        ADD_FAILURE() << "RLIMIT_NOFILE's hard limit " << old.rlim_max << " is below the fds this test needs";
+        co_return;
+    }
+    rlimit raised = old;
+    raised.rlim_cur = old.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &raised);
+    const std::size_t fds_before = asyncio_test::open_fds();
+    int finished = 0;
+    auto server = co_await asyncio::start_server(
+        [&finished](StreamReader r, StreamWriter w) -> Coro<void> {
+            w.write("hi");
+            co_await w.drain();
+            EXPECT_EQ(co_await r.read(), "");  // the client exits
+            w.close();
+            co_await w.wait_closed();
+            ++finished;
+        },
+        "127.0.0.1", 0, {.backlog = 1000});
+    const auto port = static_cast<std::uint16_t>(port_of(server));
+    auto pair = asyncio::socketpair();
+    asyncio::Socket& control = pair.first;
+    const pid_t pid = asyncio_test::fork_greeted_clients(port, n, raised, control.fileno(), pair.second.fileno());
+    pair.second.close();
+    EXPECT_EQ(co_await loop.sock_recv(control, 1), "k");  // every client was greeted
+    EXPECT_EQ(server->active_connections(), static_cast<std::size_t>(n));
+    EXPECT_EQ(asyncio::all_tasks().size(), static_cast<std::size_t>(n) + 1);
+    control.close();  // the child exits: every connection ends
+    server->close();
+    co_await server->wait_closed();
+    co_await asyncio::testing::run_until_idle();
+    int status = -1;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_EQ(finished, n);
+    EXPECT_EQ(asyncio::all_tasks().size(), 1u);  // this test's own
+    server.reset();
+    EXPECT_EQ(asyncio_test::open_fds(), fds_before);
+    EXPECT_EQ(asyncio::testing::registered_fds(loop), 0u);
+    ::setrlimit(RLIMIT_NOFILE, &old);
+}
+
+// A 1 GiB line against readline: each readline raises ValueError once the limit is passed
+// (dropping what it buffered, as CPython), the reader never holds more than 2 x limit + 1
+// bytes, at most one short tail of the long line comes out as a line of its own (what was
+// left of it after the last drop, as in CPython), then the next line whole.
+ASYNCIO_TEST(Streams, AGibibyteLineAgainstReadline) {
+    constexpr std::size_t total = std::size_t{1} << 30;
+    constexpr auto limit = static_cast<std::size_t>(asyncio::stream_default_limit);
+    std::size_t most_buffered = 0;
+    std::size_t value_errors = 0;
+    std::vector<std::size_t> tails;  // lengths of the lines before the next one
+    bool tails_are_the_long_line = true;
+    bool got_next_line = false;
+    auto server = co_await asyncio::start_server(
+        [&](StreamReader r, StreamWriter w) -> Coro<void> {
+            for (;;) {
+                try {
+                    std::string line = co_await r.readline();
+                    if (line == "the next line\n") {
+                        got_next_line = true;
+                        break;
+                    }
+                    if (line.empty()) break;
+                    tails.push_back(line.size());
+                    tails_are_the_long_line = tails_are_the_long_line && line.back() == '\n' && line.find_first_not_of('x') == line.size() - 1;
+                } catch (const asyncio::ValueError&) {
+                    ++value_errors;
+                }
+                most_buffered = std::max(most_buffered, r.buffered());
+            }
+            w.close();
+        },
+        "127.0.0.1", 0);
+    auto conn = co_await asyncio::open_connection("127.0.0.1", port_of(server));
+    const std::string chunk(std::size_t{1} << 20, 'x');
+    for (std::size_t sent = 0; sent < total; sent += chunk.size()) {
+        conn.second.write(chunk);
+        co_await conn.second.drain();
+    }
+    conn.second.write("\nthe next line\n");
+    EXPECT_EQ(co_await conn.first.read(), "");  // the server closed after the short line
+    EXPECT_TRUE(got_next_line);
+    EXPECT_LE(tails.size(), 1u);
+    if (!tails.empty()) {
+        EXPECT_LE(tails.front(), limit + 1);
+    }
+    EXPECT_TRUE(tails_are_the_long_line);
+    EXPECT_GT(value_errors, total / (2 * limit + 1));
+    EXPECT_LE(most_buffered, 2 * limit + 1);
     server->close();
     co_await server->wait_closed();
 }
