@@ -130,7 +130,15 @@ Coro<std::string> stream_readuntil(Ref<StreamState> ref, std::vector<std::string
     std::size_t offset = 0;
     std::size_t match_start = 0;
     std::size_t match_end = 0;
+    std::uint64_t scanned_at = s.buffer.consumes();
     for (;;) {
+        // Another read may have taken bytes while this one waited (a read that need not wait
+        // is allowed beside a waiting one): the offset is stale then; scan again from the
+        // start. CPython keeps it and can miss a separator (docs/differences.md).
+        if (s.buffer.consumes() != scanned_at) {
+            offset = 0;
+            scanned_at = s.buffer.consumes();
+        }
         const std::string_view buf = s.buffer.view();
         if (buf.size() >= offset && buf.size() - offset >= min_seplen) {
             bool found = false;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -21,6 +22,9 @@ public:
     [[nodiscard]] bool empty() const noexcept { return tail_ == head_; }
     [[nodiscard]] std::string_view view() const noexcept { return {data_.get() + head_, size()}; }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    // Counts the consumes and clears: a reader that scanned the buffer and waits knows from
+    // it whether the bytes it scanned are still where it left them.
+    [[nodiscard]] std::uint64_t consumes() const noexcept { return consumes_; }
 
     void append(std::string_view bytes) {
         if (bytes.empty()) return;
@@ -41,10 +45,14 @@ public:
         return out;
     }
     void consume(std::size_t n) noexcept {
+        ++consumes_;
         head_ += n;
         if (head_ == tail_) head_ = tail_ = 0;
     }
-    void clear() noexcept { head_ = tail_ = 0; }
+    void clear() noexcept {
+        ++consumes_;
+        head_ = tail_ = 0;
+    }
 
 private:
     void make_room(std::size_t n) {
@@ -69,6 +77,7 @@ private:
     std::size_t capacity_ = 0;
     std::size_t head_ = 0;
     std::size_t tail_ = 0;
+    std::uint64_t consumes_ = 0;
 };
 
 }  // namespace asyncio::detail
