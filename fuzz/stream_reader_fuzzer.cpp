@@ -26,14 +26,26 @@ namespace {
 
 // What one read ended with.
 struct Outcome {
-    enum Kind { value, value_error, incomplete, limit_overrun, runtime_error, set_error } kind = value;
+    enum Kind {
+        value,
+        value_error,
+        incomplete,
+        limit_overrun,
+        runtime_error,
+        set_error
+    } kind = value;
     std::string data;  // the value, or IncompleteReadError's partial
     friend bool operator==(const Outcome&, const Outcome&) = default;
 };
 
 // A read as the input names it.
 struct Op {
-    enum Kind { read, readline, readuntil, readexactly } kind = read;
+    enum Kind {
+        read,
+        readline,
+        readuntil,
+        readexactly
+    } kind = read;
     long n = 0;
     std::vector<std::string> seps;
 };
