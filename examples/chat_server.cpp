@@ -132,7 +132,8 @@ asyncio::Coro<void> self_test() {
 asyncio::Coro<void> serve(int port) {
     Room room;
     auto server = co_await start(room, port);
-    std::cout << "chat on 127.0.0.1:" << server->sockets().at(0)->getsockname().port() << " (SIGTERM or Ctrl-C stops)\n" << std::flush;
+    std::cout << "chat on 127.0.0.1:" << server->sockets().at(0)->getsockname().port() << " (SIGTERM or Ctrl-C stops)\n"
+              << std::flush;
     co_await serve_until_signal(room, server);
 }
 

@@ -109,7 +109,8 @@ asyncio::Coro<void> self_test() {
 
 asyncio::Coro<void> serve(std::string root, int port) {
     auto server = co_await start(root, port);
-    std::cout << "Serving " << root << " on http://127.0.0.1:" << server->sockets().at(0)->getsockname().port() << "/ (Ctrl-C stops)\n" << std::flush;
+    std::cout << "Serving " << root << " on http://127.0.0.1:" << server->sockets().at(0)->getsockname().port() << "/ (Ctrl-C stops)\n"
+              << std::flush;
     co_await server->serve_forever();
 }
 

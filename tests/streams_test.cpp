@@ -299,15 +299,13 @@ ASYNCIO_TEST(Streams, AnUnreadReaderPausesTheTransport) {
 ASYNCIO_TEST(Streams, TenThousandStreamConnectionsLeaveNothingBehind) {
     auto& loop = asyncio::get_running_loop();
     constexpr int n = asyncio_test::max_greeted_clients;
-    rlimit old{};
-    ::getrlimit(RLIMIT_NOFILE, &old);
-    if (old.rlim_max < n + 200) {
-        ADD_FAILURE() << "RLIMIT_NOFILE's hard limit " << old.rlim_max << " is below the fds this test needs";
+    const auto limits = asyncio_test::raise_fd_limit(n + 200);
+    if (!limits) {
+        ADD_FAILURE() << "RLIMIT_NOFILE's hard limit is below the fds this test needs";
         co_return;
     }
-    rlimit raised = old;
-    raised.rlim_cur = old.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &raised);
+    const rlimit old = limits->first;
+    const rlimit raised = limits->second;
     const std::size_t fds_before = asyncio_test::open_fds();
     int finished = 0;
     auto server = co_await asyncio::start_server(

@@ -12,6 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 namespace asyncio_test {
 
@@ -25,6 +27,18 @@ inline std::size_t open_fds() {
         ::closedir(d);
     }
     return n;
+}
+
+// Raises this process's soft RLIMIT_NOFILE to its hard limit, if that allows `needed` fds:
+// the limits before and after, to put back and to hand to the child; nullopt if too low.
+inline std::optional<std::pair<rlimit, rlimit>> raise_fd_limit(rlim_t needed) {
+    rlimit old{};
+    ::getrlimit(RLIMIT_NOFILE, &old);
+    if (old.rlim_max < needed) return std::nullopt;
+    rlimit raised = old;
+    raised.rlim_cur = old.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &raised);
+    return std::pair<rlimit, rlimit>(old, raised);
 }
 
 // Forks a child that makes `n` (<= max_greeted_clients) blocking connections to
