@@ -215,6 +215,7 @@ public:
 ///   expected bytes" ("undefined" for no count).
 class IncompleteReadError : public EOFError {
 public:
+    /// The error for `partial` bytes read of `expected` (nullopt: up to a separator).
     IncompleteReadError(std::string partial, std::optional<std::size_t> expected)
         : EOFError(std::to_string(partial.size()) + " bytes read on a total of " + (expected ? std::to_string(*expected) : std::string("undefined")) + " expected bytes"),
           partial_(std::move(partial)),
@@ -235,6 +236,7 @@ private:
 /// Python: `asyncio.LimitOverrunError(message, consumed)`
 class LimitOverrunError : public std::runtime_error {
 public:
+    /// The error `message`, with `consumed` bytes to consume before reading again.
     LimitOverrunError(const std::string& message, std::size_t consumed) : std::runtime_error(message), consumed_(consumed) {}
     /// Python: `e.consumed`
     [[nodiscard]] std::size_t consumed() const noexcept { return consumed_; }

@@ -125,7 +125,9 @@ public:
     /// Python: `asyncio.StreamReader(limit=_DEFAULT_LIMIT)`
     /// Throws: `ValueError("Limit cannot be <= 0")`.
     explicit StreamReader(std::ptrdiff_t limit = stream_default_limit);
+    /// Takes over the handle (a read in progress keeps the shared state alive).
     StreamReader(StreamReader&&) noexcept = default;
+    /// Takes over the handle.
     StreamReader& operator=(StreamReader&&) noexcept = default;
     StreamReader(const StreamReader&) = delete;
     StreamReader& operator=(const StreamReader&) = delete;
@@ -157,7 +159,7 @@ public:
     }
     /// Up to the first of several separators: the shortest result wins (3.13).
     ///
-    /// Python: `await reader.readuntil((b'\r\n', b'\n'))`
+    /// Python: `await reader.readuntil((b'\\r\\n', b'\\n'))`
     /// Throws: as readuntil(separator); `ValueError` for no separator or an empty one.
     [[nodiscard]] Coro<std::string> readuntil(std::vector<std::string> separators) const { return detail::stream_readuntil(s_, std::move(separators)); }
     /// `readuntil(a, b, ...)`: the separators as arguments (no braced list in the co_await,
@@ -235,7 +237,9 @@ private:
 ///   closes it (CPython's __del__ does, with a ResourceWarning).
 class StreamWriter {
 public:
+    /// Takes over the handle.
     StreamWriter(StreamWriter&&) noexcept = default;
+    /// Closes this writer's transport if it is open, then takes over `other`'s.
     StreamWriter& operator=(StreamWriter&& other) noexcept;
     StreamWriter(const StreamWriter&) = delete;
     StreamWriter& operator=(const StreamWriter&) = delete;
