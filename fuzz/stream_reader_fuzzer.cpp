@@ -59,7 +59,7 @@ struct Model {
     bool failed = false;  // set_exception was called
     std::string acc;      // read(-1): what it has taken so far
 
-    std::optional<Outcome> step(const Op& op, bool first) {
+    std::optional<Outcome> step(const Op& op) {
         switch (op.kind) {
             case Op::read:
                 if (failed) return Outcome{Outcome::set_error, {}};
@@ -102,7 +102,6 @@ struct Model {
                 return o;
             }
         }
-        (void)first;
         return std::nullopt;
     }
 
@@ -148,14 +147,12 @@ struct Model {
 
 // The real reader's outcome of a finished task.
 template <class T>
-Outcome outcome_of(T& task, const asyncio::StreamReader& reader, bool op_is_readuntil) {
+Outcome outcome_of(T& task) {
     try {
         return Outcome{Outcome::value, task.result()};
     } catch (const asyncio::IncompleteReadError& e) {
         return Outcome{Outcome::incomplete, e.partial()};
     } catch (const asyncio::LimitOverrunError& e) {
-        (void)reader;
-        (void)op_is_readuntil;
         return Outcome{Outcome::limit_overrun, std::string(e.consumed(), '.')};
     } catch (const asyncio::ValueError& e) {
         if (std::string(e.what()) == "set") return Outcome{Outcome::set_error, {}};
@@ -191,10 +188,10 @@ asyncio::Coro<void> drive(Input in) {
     // After each event: a waiting read that finished must have finished as the model says.
     auto check_pending = [&]() {
         if (!pending) return;
-        std::optional<Outcome> expected = model.step(pending_op, false);
+        std::optional<Outcome> expected = model.step(pending_op);
         if (pending->done() != expected.has_value()) finding(pending->done() ? "a read finished that should still wait" : "a read still waits that should have finished");
         if (!expected) return;
-        if (outcome_of(*pending, reader, pending_op.kind == Op::readuntil) != *expected) finding("a waiting read ended differently");
+        if (outcome_of(*pending) != *expected) finding("a waiting read ended differently");
         pending.reset();
         model.acc.clear();
     };
@@ -262,12 +259,12 @@ asyncio::Coro<void> drive(Input in) {
                     // (read(-1) takes what is there before it finds it must wait, as CPython's.)
                     Model probe = model;
                     probe.acc.clear();  // the waiting read's, not this one's
-                    std::optional<Outcome> expected = probe.step(op, true);
+                    std::optional<Outcome> expected = probe.step(op);
                     if (!expected) expected = Outcome{Outcome::runtime_error, {}};
                     probe.acc = model.acc;
                     model = probe;
                     if (!task.done()) finding("a second read waits");
-                    if (outcome_of(task, reader, op.kind == Op::readuntil) != *expected) finding("a second read ended differently");
+                    if (outcome_of(task) != *expected) finding("a second read ended differently");
                     break;
                 }
                 pending_op = op;
