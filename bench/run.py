@@ -57,6 +57,9 @@ RUN_TIMEOUT_S = 900
 LOADGEN = CMAKE_BIN / "w5_echo" / "loadgen"   # W5's load generator (bench/w5_echo/loadgen.c)
 SERVER_CPU, LOADGEN_CPU = "0", "1"            # W5: `taskset -c` of the server and of the load generator
 READY_TIMEOUT_S = 30                          # W5: how long a server may take to print READY
+IDLEGEN = CMAKE_BIN / "w7_idle" / "idlegen"   # W7's client side (bench/w7_idle/idlegen.c)
+HOLD_TIMEOUT_S = 300                          # W7: how long opening every connection may take
+SETTLE_S = 0.5                                # W7: the pause between the last connection and the RSS reading
 
 
 # ------------------------------------------------------------------------------ workloads
@@ -71,7 +74,8 @@ class Workload:
     ops: int           # operations at full size: W4's peak RSS is divided by this
     sleeps_1s: bool = False  # W4: the internal figure is the overhead beyond 1 s
     kind: str = "loop"       # "echo": W5, a server driven by the load generator; args are then
-                             # connections, message size, warm-up s, measured s
+                             # connections, message size, warm-up s, measured s. "idle": W7, a W5 server
+                             # holding idle connections; args are connections, message size
     directory: str = ""      # the programs' directory under bench/, if not `name`
 
     @property
@@ -82,6 +86,8 @@ class Workload:
         a = self.quick_args if quick else self.args
         if self.kind == "echo":
             return f"{self.title} {int(a[0])} connections, {a[2]} s warm-up + {a[3]} s measured"
+        if self.kind == "idle":
+            return f"{self.title} {int(a[0]):,} connections, one {int(a[1])} B echo each"
         return f"{self.title} " + " × ".join(f"{int(x):,}" for x in a)
 
 
@@ -96,12 +102,16 @@ WORKLOADS = [
              0, kind="echo", directory="w5_echo"),
     Workload("w6_offload", "W6 to_thread round trip", "round trip", ["100000"], ["10000"], 100_000),
     Workload("w6_threadsafe", "W6 call_soon_threadsafe, 4 threads", "callback", ["250000"], ["25000"], 1_000_000),
+    Workload("w7_idle", "W7 idle connections", "connection", ["10000", "64"], ["1000", "64"], 10_000,
+             kind="idle", directory="w5_echo"),
 ]
 
 
 def quick_ops(w: Workload) -> int:
     if w.kind == "echo":
         return 0
+    if w.kind == "idle":
+        return int(w.quick_args[0])
     n = 1
     for a in w.quick_args:
         n *= int(a)
@@ -186,15 +196,17 @@ def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> No
     failed: dict[str, str] = {}
     dirs = list(dict.fromkeys(w.dir for w in workloads))  # each directory once (W5's two sizes share one)
     echo = [w for w in workloads if w.kind == "echo"]
+    idle = [w for w in workloads if w.kind == "idle"]
+    served = echo + idle  # the workloads of the W5 servers, pinned with taskset
 
     cmake_keys = sorted(keys & {"asyncio", "asio", "c_epoll", "asyncio_streams"})
-    if cmake_keys or echo:
+    if cmake_keys or served:
         try:
             sh(["cmake", "--preset", "bench"])
         except (OSError, subprocess.CalledProcessError) as e:
             for k in cmake_keys:
                 failed[k] = f"cmake --preset bench failed ({e})"
-            for w in echo:
+            for w in served:
                 WORKLOAD_NOTES[w.name] = f"cmake --preset bench failed ({e}): no load generator"
         else:
             if echo:
@@ -203,6 +215,12 @@ def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> No
                 except (OSError, subprocess.CalledProcessError) as e:
                     for w in echo:
                         WORKLOAD_NOTES[w.name] = f"CMake build of the load generator failed ({e})"
+            if idle:
+                try:
+                    sh(["cmake", "--build", "--preset", "bench", "--target", "bench_w7_idle_idlegen"])
+                except (OSError, subprocess.CalledProcessError) as e:
+                    for w in idle:
+                        WORKLOAD_NOTES[w.name] = f"CMake build of the idle client failed ({e})"
             by_key = {r.key: r for r in runtimes}
             for k in cmake_keys:  # one runtime at a time, so that a failure on one side spares the others
                 targets = [f"bench_{d}_{k}" for d in dirs if (BENCH / d / by_key[k].source).exists()]
@@ -246,8 +264,8 @@ def build(runtimes: list[Runtime], workloads: list[Workload], python: str) -> No
     if "node" in keys and shutil.which("node") is None:
         failed["node"] = "node not found"
 
-    if echo and shutil.which("taskset") is None:
-        for w in echo:
+    if served and shutil.which("taskset") is None:
+        for w in served:
             WORKLOAD_NOTES.setdefault(w.name, "taskset not found (util-linux)")
     if echo and (os.cpu_count() or 1) < 2:
         for w in echo:
@@ -287,6 +305,12 @@ class Sample:
     syscalls_per_op: float | None = None
     syscalls: str = ""                    # the main ones per request, e.g. "recvfrom 1.00, sendto 1.00"
     kind: str = ""                        # "syscalls" for such a run
+    # W7: the server's VmRSS before the connections and with all of them held, and the difference per
+    # connection (bytes); how long opening them all took (ms, each one echoed once)
+    rss_before_kib: int | None = None
+    rss_held_kib: int | None = None
+    rss_per_conn_b: float | None = None
+    open_ms: float | None = None
 
 
 def run_loop_workload(w: Workload, r: Runtime, args: list[str], python: str) -> Sample:
@@ -344,12 +368,86 @@ def as_float(x: str | None) -> float | None:
     return None if v is None or v != v else v  # nan: not measured
 
 
-def vm_hwm_kib(pid: int) -> int | None:
+def vm_hwm_kib(pid: int, field: str = "VmHWM") -> int | None:
+    """A memory figure of /proc/PID/status, KiB: VmHWM (peak RSS) by default, or VmRSS (now)."""
     try:
-        m = re.search(r"^VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+        m = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
     except OSError:
         return None
     return int(m.group(1)) if m else None
+
+
+def server_rss_kib(proc: subprocess.Popen) -> int | None:
+    """The resident memory of a server started by start_server now, KiB (taskset execs the server: proc.pid is the
+    server's own)."""
+    return vm_hwm_kib(proc.pid, "VmRSS")
+
+
+def read_line(stream, deadline: float) -> str:
+    """One line from a pipe before `deadline` (time.monotonic()), or "" if none came."""
+    buf = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], 0.1)
+        if not ready:
+            continue
+        chunk = os.read(stream.fileno(), 1)
+        if not chunk:
+            break
+        buf += chunk
+        if chunk == b"\n":
+            break
+    return buf.decode(errors="replace")
+
+
+def run_idle_workload(w: Workload, r: Runtime, args: list[str], python: str) -> Sample:
+    """One W7 run: a new W5 server on CPU 0; its VmRSS is read, then bench/w7_idle/idlegen (CPU 1) opens `args[0]`
+    connections one after the other, each echoing one message of `args[1]` bytes and then idling; with all of them
+    held (and SETTLE_S later) the server's VmRSS is read again, the connections are closed and the server killed.
+    The figure is the growth per connection, in bytes."""
+    if r.note:
+        return Sample(error=r.note)
+    if w.name in WORKLOAD_NOTES:
+        return Sample(error=WORKLOAD_NOTES[w.name])
+    if not IDLEGEN.exists():
+        return Sample(error=f"no idle client ({IDLEGEN.relative_to(ROOT)}; build target bench_w7_idle_idlegen)")
+    cmd = r.command(w, ["0"], python)
+    if cmd is None:
+        return missing_sample(w, r)
+    conns, size = args
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as gen_err:
+        proc, port, problem = start_server(cmd, r.env, err)
+        gen = None
+        try:
+            if problem:
+                return Sample(error=f"{problem}: {tail_of(err)}")
+            time.sleep(SETTLE_S)
+            before = server_rss_kib(proc)
+            gen = subprocess.Popen(["taskset", "-c", LOADGEN_CPU, str(IDLEGEN), "127.0.0.1", str(port), conns, size,
+                                    r.key], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=gen_err, cwd=ROOT)
+            held = read_line(gen.stdout, time.monotonic() + HOLD_TIMEOUT_S)
+            m = re.match(r"HELD n=(\d+) ms=([0-9.]+)", held)
+            if not m:
+                why = "no HELD line" if gen.poll() is None else f"exit {gen.wait()}"
+                return Sample(error=f"idle client: {why}: {tail_of(gen_err)}"
+                                    + ("" if proc.poll() is None else f" (server: {tail_of(err)})"))
+            time.sleep(SETTLE_S)
+            after = server_rss_kib(proc)
+            gen.stdin.close()
+            rest = gen.stdout.read().decode(errors="replace")
+            rc = gen.wait(timeout=60)
+        finally:
+            if gen and gen.poll() is None:
+                gen.kill()
+                gen.wait()
+            stop_server(proc)
+        if rc != 0:
+            return Sample(error=f"idle client exit {rc}: {tail_of(gen_err)}")
+    result = parse_result(rest)
+    if result is None or before is None or after is None:
+        return Sample(error="no RESULT line from the idle client, or no VmRSS")
+    n = int(result["n"])
+    return Sample(rss_before_kib=before, rss_held_kib=after, rss_kib=after, n=n,
+                  rss_per_conn_b=(after - before) * 1024 / n, open_ms=float(m.group(2)))
 
 
 def start_server(cmd: list[str], env: dict, stderr) -> tuple[subprocess.Popen, int | None, str]:
@@ -534,7 +632,8 @@ def finish_syscall_count(c: SyscallCounter) -> dict[str, int]:
 
 # The figures whose medians the table shows (Sample's numeric fields).
 MEDIAN_ATTRS = ("ns_per_op", "overhead_ms", "wall_s", "wall_ms", "rss_kib", "rps", "mb_s", "p50_us", "p99_us",
-                "p999_us", "server_cpu_pct", "server_sys_pct", "tick_ns_per_op", "loadgen_cpu_pct", "syscalls_per_op")
+                "p999_us", "server_cpu_pct", "server_sys_pct", "tick_ns_per_op", "loadgen_cpu_pct", "syscalls_per_op",
+                "rss_before_kib", "rss_held_kib", "rss_per_conn_b", "open_ms")
 
 
 def median(values):
@@ -591,6 +690,18 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
             rows.append(Row(f"{w.title}: server syscalls per {w.unit}", {k: get(k, "syscalls_per_op") for k in keys}))
         rows.append(Row(f"{w.title}: server peak RSS, MiB",
                         {k: (get(k, "rss_kib") / 1024 if get(k, "rss_kib") is not None else None) for k in keys}))
+        return rows
+    if w.kind == "idle":
+        n = ops
+        rows.append(Row(f"**{w.title}: server RSS per {w.unit}, bytes**", {k: get(k, "rss_per_conn_b") for k in keys}))
+        rows.append(Row(f"{w.title}: server RSS with {n:,} held, MiB",
+                        {k: (get(k, "rss_held_kib") / 1024 if get(k, "rss_held_kib") is not None else None)
+                         for k in keys}))
+        rows.append(Row(f"{w.title}: server RSS before, MiB",
+                        {k: (get(k, "rss_before_kib") / 1024 if get(k, "rss_before_kib") is not None else None)
+                         for k in keys}, ratio=False))
+        rows.append(Row(f"{w.title}: connect + first echo, µs each (one at a time)",
+                        {k: (get(k, "open_ms") * 1e3 / n if get(k, "open_ms") is not None else None) for k in keys}))
         return rows
     if w.sleeps_1s:
         rows.append(Row(f"**{w.title}: overhead (wall − 1 s), ms**", {k: get(k, "overhead_ms") for k in keys}))
@@ -797,6 +908,16 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples
                     "has seen a connection come and go (footnote 6)."),
             "",
         ]
+    if any(w.kind == "idle" for w in workloads):
+        text += [
+            "W7 holds idle connections in each W5 server (the same programs): `bench/w7_idle/idlegen.c` (CPU 1) opens "
+            "them one after the other, each sends one message, checks its echo and then stays open and silent, so "
+            "that every connection has been read from and answered once, as a keep-alive connection of a real "
+            "server has. Its first row is the growth of the server's VmRSS (`/proc/PID/status`, read 0.5 s after "
+            "READY and 0.5 s after the last connection) divided by the connections: what each held connection "
+            "costs in resident memory, the kernel's socket buffers not included (they are not the process's).",
+            "",
+        ]
     if errors:
         text += ["Runs that failed:", ""]
         for (wn, rk), err in sorted(errors.items()):
@@ -854,7 +975,7 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples
         "## Every run",
         "",
         "The internal figure of each run, in the order they ran (ns per operation; W5: the server's CPU ns per "
-        "request):",
+        "request; W7: the server's RSS growth per connection, bytes):",
         "",
         "| workload | " + " | ".join(r.label for r in runtimes) + " |",
         "|---|" + "---:|" * len(runtimes),
@@ -863,8 +984,9 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples
         cells = []
         for r in runtimes:
             runs = [s for s in samples.get((w.name, r.key), []) if s.kind != "syscalls"]
-            cells.append(", ".join(fmt_num(s.ns_per_op) if s.ns_per_op is not None else (s.missing or "failed")
-                                   for s in runs) or "–")
+            attr = "rss_per_conn_b" if w.kind == "idle" else "ns_per_op"
+            cells.append(", ".join(fmt_num(getattr(s, attr)) if getattr(s, attr) is not None
+                                   else (s.missing or "failed") for s in runs) or "–")
         text.append(f"| {w.title} | " + " | ".join(cells) + " |")
     text.append("")
     path = out_dir / "benchmarks.md"
@@ -1090,7 +1212,9 @@ def run_all(workloads: list[Workload], runtimes: list[Runtime], args) -> dict[tu
         plan += [(None, w, r) for w in workloads if w.kind == "echo" for r in runtimes]
     for done, (rep, w, r) in enumerate(plan, 1):
         wargs = w.quick_args if args.quick else w.args
-        if w.kind == "echo":
+        if w.kind == "idle":
+            s = run_idle_workload(w, r, wargs, args.python)
+        elif w.kind == "echo":
             if rep is None:  # a syscall-counting run: a short window, its CPU figures are not kept
                 wargs = wargs[:2] + ["0.2", "0.5" if args.quick else "1"]
             s = run_echo_workload(w, r, wargs, args.python, count_syscalls=rep is None, fresh=args.fresh_servers)
@@ -1105,6 +1229,9 @@ def run_all(workloads: list[Workload], runtimes: list[Runtime], args) -> dict[tu
             status = s.missing
         elif s.kind == "syscalls":
             status = f"{s.syscalls_per_op:.2f} syscalls/{w.unit} ({s.syscalls})"
+        elif w.kind == "idle":
+            status = (f"server RSS {s.rss_per_conn_b:,.0f} B/{w.unit} ({s.rss_before_kib / 1024:,.1f} -> "
+                      f"{s.rss_held_kib / 1024:,.1f} MiB), opened in {s.open_ms:,.0f} ms")
         elif w.kind == "echo":
             status = (f"server CPU {s.ns_per_op / 1e3:,.2f} µs/{w.unit} ({s.server_cpu_pct:.0f}% busy), "
                       f"{s.rps:,.0f} req/s, {s.mb_s:,.1f} MB/s, p50 {s.p50_us:,.0f} µs, p99 {s.p99_us:,.0f} µs, "
