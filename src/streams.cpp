@@ -3,10 +3,19 @@
 // src/stream_reader.cpp.
 #include <asyncio/streams.hpp>
 
+#include "network_internal.hpp"
+
 #include <algorithm>
 #include <string>
 
 namespace asyncio {
+
+namespace {
+
+// A reader's buffer with at least this much room at the back is received into directly.
+constexpr std::size_t direct_receive = std::size_t{64} * 1024;
+
+}  // namespace
 
 namespace detail {
 
@@ -95,12 +104,25 @@ std::span<std::byte> StreamReaderProtocol::get_buffer(std::size_t) {
     const std::size_t size = s_->buffer.size();
     const std::size_t mark = 2 * s_->limit + 1;
     const std::size_t want = size < mark ? mark - size : 1;
-    std::span<std::byte> room = s_->buffer.prepare(want);
-    return room.first(std::min(room.size(), want));
+    // Straight into the reader's buffer when it already has room for a large read (a bulk
+    // transfer grew it); else into the thread's read buffer, and buffer_updated copies the
+    // bytes in: the reader's buffer then grows only as far as the bytes need, so a
+    // connection that sees short messages keeps a small one (docs/design/streams.md).
+    const std::span<std::byte> spare = s_->buffer.spare();
+    if (spare.size() >= std::min(want, direct_receive)) {
+        in_shared_ = false;
+        return spare.first(std::min(spare.size(), want));
+    }
+    in_shared_ = true;
+    const std::span<std::byte> shared = detail::thread_read_buffer();
+    return shared.first(std::min(shared.size(), want));
 }
 
 void StreamReaderProtocol::buffer_updated(std::size_t nbytes) {
-    s_->buffer.commit(nbytes);
+    if (in_shared_)
+        s_->buffer.append(std::string_view(reinterpret_cast<const char*>(detail::thread_read_buffer().data()), nbytes));
+    else
+        s_->buffer.commit(nbytes);
     s_->data_fed();
 }
 

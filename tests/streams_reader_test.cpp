@@ -3,6 +3,8 @@
 // cancellation. One case per CPython test, its name in the comment.
 #include "support/async_test.hpp"
 
+#include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -515,4 +517,44 @@ ASYNCIO_TEST(StreamReader, AReadWhileReadlineWaitsDoesNotHideTheNextNewline) {
     co_await asyncio::testing::run_until_idle();
     EXPECT_TRUE(t.done());
     EXPECT_EQ(co_await t, "\n");
+}
+
+// What StreamReaderProtocol offers the transport to receive into. A short message goes
+// through the thread's read buffer and is copied into a reader's buffer that stays small;
+// once the reader's own buffer has room for a large read (a bulk transfer grew it), the
+// bytes go straight into it; never more than 2 × limit + 1 bytes are buffered.
+TEST(StreamReaderProtocol, ReceivesShortMessagesIntoASmallBufferAndLargeOnesDirectly) {
+    const std::ptrdiff_t limit = 100'000;
+    StreamReader r(limit);
+    asyncio::StreamReaderProtocol p(r);
+    const auto mark = static_cast<std::size_t>(2 * limit + 1);
+
+    std::span<std::byte> first = p.get_buffer(0);
+    EXPECT_EQ(first.size(), mark);  // the shared buffer (256 KiB), capped at the mark
+    std::memcpy(first.data(), "hello", 5);
+    p.buffer_updated(5);
+    EXPECT_EQ(r.buffered(), 5u);
+    std::span<std::byte> second = p.get_buffer(0);
+    EXPECT_EQ(second.data(), first.data());  // the reader's room is small: the shared one again
+    EXPECT_EQ(second.size(), mark - 5);
+
+    // A bulk read: 150,000 bytes in; the reader's buffer grows past 64 KiB of spare room.
+    std::memset(second.data(), 'x', 150'000);
+    p.buffer_updated(150'000);
+    EXPECT_EQ(r.buffered(), 150'005u);
+    std::span<std::byte> third = p.get_buffer(0);
+    EXPECT_NE(third.data(), first.data());    // now straight into the reader's buffer
+    EXPECT_EQ(third.size(), mark - 150'005);  // still capped at the mark
+    std::memset(third.data(), 'y', third.size());
+    p.buffer_updated(third.size());
+    EXPECT_EQ(r.buffered(), mark);
+    EXPECT_EQ(p.get_buffer(0).size(), 1u);  // at the mark: one byte, as before the change
+
+    // Byte-exact, in order.
+    asyncio::run([](StreamReader& reader, std::size_t total) -> Coro<void> {
+        std::string all = co_await reader.readexactly(static_cast<std::ptrdiff_t>(total));
+        EXPECT_EQ(all.substr(0, 5), "hello");
+        EXPECT_EQ(all.find_first_not_of('x', 5), 150'005u);
+        EXPECT_EQ(all.find_first_not_of('y', 150'005), std::string::npos);
+    }(r, mark));
 }

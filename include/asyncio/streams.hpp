@@ -299,8 +299,9 @@ private:
 /// `drain()`. With a callback (a server's), each connection calls it with a new pair.
 ///
 /// Python: `asyncio.StreamReaderProtocol(stream_reader, client_connected_cb=None)`
-/// Differs from CPython: a BufferedProtocol (it receives straight into the reader's buffer,
-///   without a copy, and never more than 2 × limit + 1 bytes at once), not a Protocol.
+/// Differs from CPython: a BufferedProtocol, not a Protocol: a reader never buffers more
+///   than 2 × limit + 1 bytes (CPython's can hold 2 × limit plus one 256 KiB read), and a
+///   large transfer is received straight into the reader's buffer, without a copy.
 class StreamReaderProtocol final : public BufferedProtocol {
 public:
     /// The protocol of `reader` (open_connection's).
@@ -322,6 +323,7 @@ private:
     detail::Ref<detail::StreamState> s_;
     detail::ClientConnected client_connected_;
     std::optional<Task<void>> task_;  // the callback's task, if it is a coroutine function
+    bool in_shared_ = false;          // the last get_buffer() gave the thread's read buffer
 };
 
 namespace detail {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ public:
         return {reinterpret_cast<std::byte*>(data_.get() + tail_), capacity_ - tail_};
     }
     void commit(std::size_t n) noexcept { tail_ += n; }
+    // The room already there at the back (nothing moved or allocated), to be filled and
+    // then commit()ed.
+    [[nodiscard]] std::span<std::byte> spare() noexcept { return {reinterpret_cast<std::byte*>(data_.get() + tail_), capacity_ - tail_}; }
 
     // Takes the first `n` bytes (n <= size()) out as a string.
     std::string take(std::size_t n) {
@@ -54,6 +58,8 @@ public:
         head_ = tail_ = 0;
     }
 
+    static constexpr std::size_t min_capacity = 256;
+
 private:
     void make_room(std::size_t n) {
         const std::size_t live = size();
@@ -62,9 +68,11 @@ private:
             // already consumed: amortized O(1) per byte.
             std::memmove(data_.get(), data_.get() + head_, live);
         } else {
-            std::size_t grown = std::max<std::size_t>(capacity_ * 2, 4096);
+            // Small at first (a connection that only ever sees short messages keeps a small
+            // buffer), doubling after: amortized O(1) per byte appended.
+            std::size_t grown = std::max<std::size_t>(capacity_ * 2, min_capacity);
             while (grown < live + n) grown *= 2;
-            auto fresh = std::make_unique_for_overwrite<char[]>(grown);
+            Storage fresh(static_cast<char*>(::operator new(grown, std::align_val_t{alignment})));
             if (live) std::memcpy(fresh.get(), data_.get() + head_, live);
             data_ = std::move(fresh);
             capacity_ = grown;
@@ -73,7 +81,15 @@ private:
         tail_ = live;
     }
 
-    std::unique_ptr<char[]> data_;
+    // 64-byte aligned: a socket read straight into an empty buffer lands aligned, which
+    // the kernel's copy needs to run at full speed (src/socket_transport.cpp).
+    static constexpr std::size_t alignment = 64;
+    struct Free {
+        void operator()(char* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+    };
+    using Storage = std::unique_ptr<char, Free>;
+
+    Storage data_;
     std::size_t capacity_ = 0;
     std::size_t head_ = 0;
     std::size_t tail_ = 0;
