@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/run.py: builds and runs the benchmark of docs/design/benchmarks-method.md, and prints its one table.
 
-    python3 bench/run.py                 # build all, run W1-W6 x every runtime, 3 times
+    python3 bench/run.py                 # build all, run W1-W7 x every runtime, 3 times
     python3 bench/run.py --quick         # smoke run: N divided by 10 (W5: 0.2 s + 0.5 s), one repetition
     python3 bench/run.py --only w1,w3 --runs 5 --runtimes asyncio,tokio
     python3 bench/run.py --only w5 --syscalls    # W5, plus one run per server counting its syscalls
