@@ -40,10 +40,10 @@ std::span<std::byte> thread_read_buffer() {
     // 16 KiB echo took 14.0 µs of server CPU from malloc's 16-byte alignment, 9.0 µs
     // aligned (docs/design/transports.md).
     struct Free {
-        void operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{4096}); }
+        void operator()(std::byte* p) const noexcept { ::operator delete (p, std::align_val_t{4096}); }
     };
     thread_local std::unique_ptr<std::byte, Free> buf;
-    if (!buf) buf.reset(static_cast<std::byte*>(::operator new(read_size, std::align_val_t{4096})));
+    if (!buf) buf.reset(static_cast<std::byte*>(::operator new (read_size, std::align_val_t{4096})));
     return {buf.get(), read_size};
 }
 

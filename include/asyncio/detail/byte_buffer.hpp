@@ -72,7 +72,7 @@ private:
             // buffer), doubling after: amortized O(1) per byte appended.
             std::size_t grown = std::max<std::size_t>(capacity_ * 2, min_capacity);
             while (grown < live + n) grown *= 2;
-            Storage fresh(static_cast<char*>(::operator new(grown, std::align_val_t{alignment})));
+            Storage fresh(static_cast<char*>(::operator new (grown, std::align_val_t{alignment})));
             if (live) std::memcpy(fresh.get(), data_.get() + head_, live);
             data_ = std::move(fresh);
             capacity_ = grown;
@@ -85,7 +85,7 @@ private:
     // the kernel's copy needs to run at full speed (src/socket_transport.cpp).
     static constexpr std::size_t alignment = 64;
     struct Free {
-        void operator()(char* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+        void operator()(char* p) const noexcept { ::operator delete (p, std::align_val_t{alignment}); }
     };
     using Storage = std::unique_ptr<char, Free>;
 
