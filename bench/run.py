@@ -168,6 +168,10 @@ RUNTIMES = [
     Runtime("uvloop_streams", "uvloop streams", "cpython_streams.py"),
 ]
 
+# The commit the programs were built from, taken before the run (the run itself writes docs/ and
+# would make the tree look dirty).
+COMMIT = ""
+
 # Why a workload cannot run at all, whatever the runtime (W5: no load generator, no taskset).
 WORKLOAD_NOTES: dict[str, str] = {}
 
@@ -748,7 +752,7 @@ def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict
 def versions(python: str) -> dict[str, str]:
     v = {}
     project = re.search(r"project\(asyncio VERSION ([0-9.]+)", (ROOT / "CMakeLists.txt").read_text())
-    commit = capture(["git", "describe", "--always", "--dirty"])
+    commit = COMMIT or capture(["git", "describe", "--always", "--dirty"])
     gxx = capture(["g++", "--version"]).splitlines()
     v["asyncio"] = (f"{project.group(1) if project else '?'} (git {commit or '?'}), "
                     f"{gxx[0] if gxx else 'g++'}, `bench` preset = release `-O2 -DNDEBUG`")
@@ -1160,6 +1164,8 @@ def main() -> int:
     else:
         if not Path(TIME).exists():
             sys.exit(f"{TIME} not found: run bench/install.sh (Debian package `time`)")
+        global COMMIT
+        COMMIT = capture(["git", "describe", "--always", "--dirty"])
         if not args.no_build:
             build(runtimes, workloads, args.python)
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
