@@ -403,20 +403,27 @@ def read_line(stream, deadline: float) -> str:
     return buf.decode(errors="replace")
 
 
+def server_command(w: Workload, r: Runtime, python: str, client: Path, what: str, target: str) -> list[str] | Sample:
+    """The command of r's W5 server (port 0), or the Sample that says why it cannot run: its build failed, the
+    workload cannot run here, `client` (the load generator or the idle client) is not built, or no program."""
+    if r.note:
+        return Sample(error=r.note)
+    if w.name in WORKLOAD_NOTES:
+        return Sample(error=WORKLOAD_NOTES[w.name])
+    if not client.exists():
+        return Sample(error=f"no {what} ({client.relative_to(ROOT)}; build target {target})")
+    cmd = r.command(w, ["0"], python)
+    return missing_sample(w, r) if cmd is None else cmd
+
+
 def run_idle_workload(w: Workload, r: Runtime, args: list[str], python: str) -> Sample:
     """One W7 run: a new W5 server on CPU 0; its VmRSS is read, then bench/w7_idle/idlegen (CPU 1) opens `args[0]`
     connections one after the other, each echoing one message of `args[1]` bytes and then idling; with all of them
     held (and SETTLE_S later) the server's VmRSS is read again, the connections are closed and the server killed.
     The figure is the growth per connection, in bytes."""
-    if r.note:
-        return Sample(error=r.note)
-    if w.name in WORKLOAD_NOTES:
-        return Sample(error=WORKLOAD_NOTES[w.name])
-    if not IDLEGEN.exists():
-        return Sample(error=f"no idle client ({IDLEGEN.relative_to(ROOT)}; build target bench_w7_idle_idlegen)")
-    cmd = r.command(w, ["0"], python)
-    if cmd is None:
-        return missing_sample(w, r)
+    cmd = server_command(w, r, python, IDLEGEN, "idle client", "bench_w7_idle_idlegen")
+    if isinstance(cmd, Sample):
+        return cmd
     conns, size = args
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as gen_err:
         proc, port, problem = start_server(cmd, r.env, err)
@@ -504,15 +511,9 @@ def run_echo_workload(w: Workload, r: Runtime, args: list[str], python: str, cou
     (the server has seen a connection come and go, as a running server has) unless `fresh`. With count_syscalls,
     the server's system calls over the whole load are counted (perf stat, else strace -c): a separate run, whose
     CPU figures are not kept."""
-    if r.note:
-        return Sample(error=r.note)
-    if w.name in WORKLOAD_NOTES:
-        return Sample(error=WORKLOAD_NOTES[w.name])
-    if not LOADGEN.exists():
-        return Sample(error=f"no load generator ({LOADGEN.relative_to(ROOT)}; build target bench_w5_echo_loadgen)")
-    cmd = r.command(w, ["0"], python)
-    if cmd is None:
-        return missing_sample(w, r)
+    cmd = server_command(w, r, python, LOADGEN, "load generator", "bench_w5_echo_loadgen")
+    if isinstance(cmd, Sample):
+        return cmd
     conns, size, warmup, measure = args
     counter: SyscallCounter | None = None
     counted: dict[str, int] | None = None
