@@ -40,6 +40,7 @@ struct Client : asyncio::Protocol {
 int port_of(const std::shared_ptr<asyncio::Server>& server) { return server->sockets().at(0)->getsockname().port(); }
 
 using asyncio_test::open_fds;
+using asyncio_test::open_fd_list;
 
 std::string temp_socket_path() {
     char tmpl[] = "/tmp/asyncio-srv-XXXXXX";
@@ -398,17 +399,22 @@ ASYNCIO_TEST(Server, AFailedBindClosesWhatWasBound) {
     auto taken = co_await loop.create_server([] { return Quiet(); }, "::1", 0);
     const int port = port_of(taken);
     const std::size_t fds = open_fds();
+    const std::string before = open_fd_list();
     std::vector<std::string> hosts;
     hosts.emplace_back("127.0.0.1");
     hosts.emplace_back("::1");  // in use on this port
-    bool failed = false;
+    int error = 0;
+    std::string message = "(no error)";
     try {
         (void)co_await loop.create_server([] { return Quiet(); }, hosts, port, {.reuse_address = false});
     } catch (const asyncio::OSError& e) {
-        failed = e.errno_value() == EADDRINUSE;
+        error = e.errno_value();
+        message = e.what();
     }
-    EXPECT_TRUE(failed);
-    EXPECT_EQ(open_fds(), fds);
+    EXPECT_EQ(error, EADDRINUSE) << message;
+    EXPECT_EQ(open_fds(), fds) << "before:\n"
+                               << before << "after:\n"
+                               << open_fd_list();
     taken->close();
 }
 

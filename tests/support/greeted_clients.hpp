@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace asyncio_test {
@@ -27,6 +28,22 @@ inline std::size_t open_fds() {
         ::closedir(d);
     }
     return n;
+}
+
+// What this process's fds are ("3 -> socket:[123]", one per line), for a failure's message.
+inline std::string open_fd_list() {
+    std::string out;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (const dirent* e = ::readdir(d)) {
+            if (e->d_name[0] == '.') continue;
+            char target[256] = {};
+            const std::string link = std::string("/proc/self/fd/") + e->d_name;
+            const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+            out += std::string(e->d_name) + " -> " + (n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string("?")) + "\n";
+        }
+        ::closedir(d);
+    }
+    return out;
 }
 
 // Raises this process's soft RLIMIT_NOFILE to its hard limit, if that allows `needed` fds:
