@@ -9,6 +9,7 @@
 #include <asyncio/futures.hpp>
 #include <asyncio/locks.hpp>
 #include <asyncio/network.hpp>
+#include <asyncio/pipes.hpp>
 #include <asyncio/protocols.hpp>
 #include <asyncio/queues.hpp>
 #include <asyncio/runners.hpp>

@@ -2,7 +2,7 @@
 // create_unix_server (asyncio/network.hpp), as CPython's base_events.py and unix_events.py
 // do them: resolve, bind every address (create_connection's are in src/connect.cpp).
 #include "network_internal.hpp"
-#include "socket_transport.hpp"
+#include "stream_transport.hpp"
 
 #include <asyncio/network.hpp>
 #include <asyncio/sock_ops.hpp>
@@ -34,7 +34,7 @@ void throw_bind_error(const OSError& e, const SocketAddress& address) {
 }
 
 std::shared_ptr<Transport> make_stream_transport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol) {
-    return SocketTransport::create(loop, std::move(sock), std::move(protocol));
+    return StreamTransport::create(loop, std::move(sock), std::move(protocol));
 }
 
 Coro<Socket> connect_unix(EventLoop& loop, std::string path) {

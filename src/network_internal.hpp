@@ -1,5 +1,5 @@
 // src/network_internal.hpp: what the networking sources share (network.cpp, connect.cpp,
-// socket_transport.cpp, streams.cpp).
+// stream_transport.cpp, streams.cpp).
 #pragma once
 
 #include <asyncio/exceptions.hpp>

@@ -1,7 +1,7 @@
 // src/server.cpp: Server (asyncio/server.hpp), CPython's base_events.Server: listening
 // sockets registered once, edge-triggered; up to `backlog` accepts per readiness event;
 // EMFILE and its kin back off for a second, as CPython does, and resume.
-#include "socket_transport.hpp"
+#include "stream_transport.hpp"
 
 #include <asyncio/server.hpp>
 #include <asyncio/tasks.hpp>
@@ -166,7 +166,7 @@ void Server::accept_from(detail::ServerListener& l) noexcept {
         Socket conn = detail::SocketAccess::adopt(fd, l.sock.family(), l.sock.type(), l.sock.proto(), false);
         try {
             std::unique_ptr<BaseProtocol> protocol = factory_();
-            detail::SocketTransport::create(*loop_, std::move(conn), std::move(protocol), shared_from_this());
+            detail::StreamTransport::create(*loop_, std::move(conn), std::move(protocol), shared_from_this());
         } catch (...) {
             loop_->call_exception_handler({"Error on transport creation for incoming connection", std::current_exception(), {}});
         }
@@ -174,7 +174,7 @@ void Server::accept_from(detail::ServerListener& l) noexcept {
     if (l.readable && serving_) l.schedule();  // more may wait: next iteration, after the others
 }
 
-void Server::attach(detail::SocketTransport* t) noexcept {
+void Server::attach(detail::StreamTransport* t) noexcept {
     ++active_;
     t->server_prev = nullptr;
     t->server_next = clients_;
@@ -182,7 +182,7 @@ void Server::attach(detail::SocketTransport* t) noexcept {
     clients_ = t;
 }
 
-void Server::detach(detail::SocketTransport* t) noexcept {
+void Server::detach(detail::StreamTransport* t) noexcept {
     if (t->server_prev)
         t->server_prev->server_next = t->server_next;
     else if (clients_ == t)
@@ -229,16 +229,16 @@ void Server::close() {
 }
 
 void Server::close_clients() {
-    for (detail::SocketTransport* t = clients_; t;) {
-        detail::SocketTransport* next = t->server_next;
+    for (detail::StreamTransport* t = clients_; t;) {
+        detail::StreamTransport* next = t->server_next;
         t->close();
         t = next;
     }
 }
 
 void Server::abort_clients() {
-    for (detail::SocketTransport* t = clients_; t;) {
-        detail::SocketTransport* next = t->server_next;
+    for (detail::StreamTransport* t = clients_; t;) {
+        detail::StreamTransport* next = t->server_next;
         t->abort();
         t = next;
     }

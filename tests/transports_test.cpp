@@ -1,7 +1,7 @@
 // The stream socket transport and the protocols (asyncio/transports.hpp,
 // asyncio/protocols.hpp) through create_connection and create_server, on 127.0.0.1 and
 // socketpairs of the tests' own making: the transport parts of CPython's
-// test_selector_events.py (SelectorSocketTransportTests) as behaviour, one case each.
+// test_selector_events.py (SelectorStreamTransportTests) as behaviour, one case each.
 #include "support/async_test.hpp"
 
 #include <fcntl.h>
@@ -473,7 +473,7 @@ TEST(Transports, ClosingTheLoopReleasesOpenTransports) {
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
 }
 
-// SelectorSocketTransportTests.test_pause_reading_connection_made: paused from
+// SelectorStreamTransportTests.test_pause_reading_connection_made: paused from
 // connection_made, nothing is read until resumed.
 ASYNCIO_TEST(Transports, PauseReadingFromConnectionMade) {
     auto& loop = asyncio::get_running_loop();

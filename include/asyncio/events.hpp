@@ -28,14 +28,16 @@ namespace asyncio {
 
 class EventLoop;
 class Handle;
-class Socket;              // socket.hpp
-class SocketAddress;       // socket.hpp
-struct AddrInfo;           // socket.hpp
-class Server;              // server.hpp
-class Transport;           // transports.hpp
-struct ConnectionOptions;  // network.hpp
-struct ServerOptions;      // network.hpp
-struct UnixServerOptions;  // network.hpp
+class Socket;               // socket.hpp
+class SocketAddress;        // socket.hpp
+struct AddrInfo;            // socket.hpp
+class Server;               // server.hpp
+class Transport;            // transports.hpp
+struct ConnectionOptions;   // network.hpp
+struct ServerOptions;       // network.hpp
+struct UnixServerOptions;   // network.hpp
+struct SubprocessOptions;   // subprocess.hpp
+class SubprocessTransport;  // subprocess.hpp
 class TimerHandle;
 namespace concurrent {
 class Executor;
@@ -461,6 +463,49 @@ public:
     /// Throws: `ValueError` if `sock` is not an AF_UNIX SOCK_STREAM socket.
     template <class F>
     Coro<std::shared_ptr<Server>> create_unix_server(F&& protocol_factory, Socket sock, const UnixServerOptions& options);
+
+    /// Drives the read end of a pipe (or a socket, tty, FIFO) with a protocol from
+    /// `protocol_factory` (a Protocol or BufferedProtocol): what arrives goes to
+    /// data_received, the writer's close to eof_received, then connection_lost. The
+    /// transport owns `fd` from now on (closes it when done, also when this fails) and
+    /// makes it non-blocking. Defined in pipes.hpp.
+    ///
+    /// Python: `await loop.connect_read_pipe(protocol_factory, pipe)`
+    /// Throws: `ValueError("Pipe transport is for pipes/sockets only.")` for a regular file.
+    /// Differs from CPython: takes an fd (CPython a file object); the transport is a
+    ///   Transport whose write() raises RuntimeError (CPython's ReadTransport has none).
+    template <class F>
+    auto connect_read_pipe(F&& protocol_factory, int fd);
+    /// Drives the write end of a pipe with a protocol: write() and flow control as a
+    /// socket's; the reader's close is connection_lost (with BrokenPipeError if bytes were
+    /// still unsent). The transport owns `fd`. Defined in pipes.hpp.
+    ///
+    /// Python: `await loop.connect_write_pipe(protocol_factory, pipe)`
+    /// Differs from CPython: takes an fd; writing never raises SIGPIPE, whatever the
+    ///   process's disposition of it (CPython ignores SIGPIPE at startup).
+    template <class F>
+    auto connect_write_pipe(F&& protocol_factory, int fd);
+    /// Runs `args` (the program first, looked up in PATH if it has no '/') as a child
+    /// process driven by a SubprocessProtocol from `protocol_factory`; stdin, stdout and
+    /// stderr are pipes unless `options` say otherwise. Defined in subprocess.hpp.
+    ///
+    /// Python: `await loop.subprocess_exec(protocol_factory, *args, stdin=PIPE, stdout=PIPE,
+    ///   stderr=PIPE, **kwargs)`
+    /// Throws: the spawn's OSError (FileNotFoundError, PermissionError ...); `ValueError`
+    ///   for no arguments.
+    template <class F>
+    auto subprocess_exec(F&& protocol_factory, std::vector<std::string> args);
+    /// With options (`{.std_err = subprocess::STDOUT, .cwd = "/tmp"}`).
+    template <class F>
+    auto subprocess_exec(F&& protocol_factory, std::vector<std::string> args, const SubprocessOptions& options);
+    /// `cmd` run by `/bin/sh -c`, as subprocess_exec.
+    ///
+    /// Python: `await loop.subprocess_shell(protocol_factory, cmd, **kwargs)`
+    template <class F>
+    auto subprocess_shell(F&& protocol_factory, std::string cmd);
+    /// With options.
+    template <class F>
+    auto subprocess_shell(F&& protocol_factory, std::string cmd, const SubprocessOptions& options);
 
     /// Resolves `host` and `port` as getaddrinfo(3) does: the addresses to connect to (or,
     /// with AI_PASSIVE, to bind), in the system's order. An empty `host` or `port` is

@@ -22,7 +22,7 @@ namespace asyncio {
 class EventLoop;
 namespace detail {
 class ServerListener;
-class SocketTransport;
+class StreamTransport;
 struct ServerAccess;
 }  // namespace detail
 
@@ -92,8 +92,8 @@ private:
 
     void start_listening();
     void accept_from(detail::ServerListener& l) noexcept;
-    void attach(detail::SocketTransport* t) noexcept;
-    void detach(detail::SocketTransport* t) noexcept;
+    void attach(detail::StreamTransport* t) noexcept;
+    void detach(detail::StreamTransport* t) noexcept;
     void wake_up_if_done();
 
     EventLoop* loop_;
@@ -103,7 +103,7 @@ private:
     bool closed_ = false;
     bool serving_ = false;
     std::size_t active_ = 0;
-    detail::SocketTransport* clients_ = nullptr;  // intrusive list (server_next)
+    detail::StreamTransport* clients_ = nullptr;  // intrusive list (server_next)
     std::vector<Future<void>> waiters_;           // wait_closed()
     bool woken_ = false;                          // CPython's `_waiters is None`
     std::optional<Future<void>> serving_forever_;

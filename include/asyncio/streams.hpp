@@ -41,6 +41,8 @@ class StreamReaderProtocol;
 
 namespace detail {
 
+struct StreamAccess;  // below: how the pipes and the subprocesses make readers and writers
+
 // What a StreamReader, its StreamWriter and the StreamReaderProtocol between them and the
 // transport share: the reader's buffer and its waiting task (CPython's StreamReader), the
 // writers' flow control (FlowControlMixin), and the close (StreamReaderProtocol._closed).
@@ -225,6 +227,7 @@ private:
     friend class StreamWriter;
     friend Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string, int, ConnectionOptions, std::ptrdiff_t);
     friend Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string, std::ptrdiff_t);
+    friend struct detail::StreamAccess;
     explicit StreamReader(detail::Ref<detail::StreamState> s) noexcept : s_(std::move(s)) {}
     detail::Ref<detail::StreamState> s_;
 };
@@ -288,6 +291,7 @@ private:
     friend class StreamReaderProtocol;
     friend Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string, int, ConnectionOptions, std::ptrdiff_t);
     friend Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string, std::ptrdiff_t);
+    friend struct detail::StreamAccess;
     StreamWriter(std::shared_ptr<Transport> transport, detail::Ref<detail::StreamState> s) noexcept : transport_(std::move(transport)), s_(std::move(s)) {}
 
     std::shared_ptr<Transport> transport_;
@@ -327,6 +331,13 @@ private:
 };
 
 namespace detail {
+
+// How the pipes and the subprocesses make readers and writers around a state of their own.
+struct StreamAccess {
+    static const Ref<StreamState>& state(const StreamReader& r) noexcept { return r.s_; }
+    static StreamReader reader(Ref<StreamState> s) noexcept { return StreamReader(std::move(s)); }
+    static StreamWriter writer(std::shared_ptr<Transport> t, Ref<StreamState> s) noexcept { return {std::move(t), std::move(s)}; }
+};
 
 template <class Fn>
 Coro<void> keep_closure(std::shared_ptr<Fn> fn, Coro<void> body) {

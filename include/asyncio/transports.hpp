@@ -1,6 +1,6 @@
 // asyncio/transports.hpp: BaseTransport and Transport, the stream transport a protocol
 // writes to and the loop reads for (Lib/asyncio/transports.py; the socket implementation,
-// CPython's _SelectorSocketTransport, is src/socket_transport.cpp). Buffering and flow
+// CPython's _SelectorSocketTransport and the pipe transports, is src/stream_transport.cpp). Buffering and flow
 // control: docs/design/transports.md.
 #pragma once
 

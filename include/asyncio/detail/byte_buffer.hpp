@@ -82,7 +82,7 @@ private:
     }
 
     // 64-byte aligned: a socket read straight into an empty buffer lands aligned, which
-    // the kernel's copy needs to run at full speed (src/socket_transport.cpp).
+    // the kernel's copy needs to run at full speed (src/stream_transport.cpp).
     static constexpr std::size_t alignment = 64;
     struct Free {
         void operator()(char* p) const noexcept { ::operator delete (p, std::align_val_t{alignment}); }

@@ -1,6 +1,7 @@
-// src/socket_transport.hpp: the stream socket transport (CPython's _SelectorSocketTransport),
-// shared by create_connection, the servers and connect_accepted_socket. Never installed.
-// How it reads, writes and counts: docs/design/transports.md.
+// src/stream_transport.hpp: the stream transport over a socket or a pipe (CPython's
+// _SelectorSocketTransport, _UnixReadPipeTransport and _UnixWritePipeTransport), shared by
+// create_connection, the servers, connect_accepted_socket, the pipes and the subprocesses.
+// Never installed. How it reads, writes and counts: docs/design/transports.md.
 #pragma once
 
 #include <asyncio/detail/io_watcher.hpp>
@@ -10,7 +11,10 @@
 #include <asyncio/socket.hpp>
 #include <asyncio/transports.hpp>
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
@@ -25,8 +29,8 @@ struct ServerAccess {
     static std::shared_ptr<Server> make(EventLoop& loop, ProtocolFactory factory, int backlog) {
         return std::shared_ptr<Server>(new Server(loop, std::move(factory), backlog));
     }
-    static void attach(Server& s, SocketTransport* t) noexcept { s.attach(t); }
-    static void detach(Server& s, SocketTransport* t) noexcept { s.detach(t); }
+    static void attach(Server& s, StreamTransport* t) noexcept { s.attach(t); }
+    static void detach(Server& s, StreamTransport* t) noexcept { s.detach(t); }
     // Adds a bound socket (listen() comes with start_serving).
     static void add_socket(Server& s, Socket sock);
     static void set_unix_path(Server& s, std::string path, dev_t device, ino_t inode) {
@@ -37,30 +41,43 @@ struct ServerAccess {
     static void start(Server& s) { s.start_listening(); }
 };
 
-class SocketTransport final : public Transport, IoWatcher, IoFlusher, Runnable {
+// What the fd of a StreamTransport is: a connected stream socket (both directions), or one
+// end of a pipe (or a tty, or a socket used as one).
+enum class StreamKind : std::uint8_t {
+    socket,
+    read_pipe,
+    write_pipe
+};
+
+class StreamTransport final : public Transport, IoWatcher, IoFlusher, Runnable {
 public:
     // Takes `sock` (connected, non-blocking) and `protocol`; registers the fd with the loop
     // and calls protocol->connection_made() before returning. `server`: the server that
     // accepted it, told when the connection is gone.
-    static std::shared_ptr<SocketTransport> create(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<Server> server = {});
+    static std::shared_ptr<StreamTransport> create(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<Server> server = {});
+    // A pipe transport over `fd` (owned from now on: closed with the transport, also when
+    // this throws), made non-blocking; protocol->connection_made() called before returning.
+    // Throws ValueError if `fd` is not a pipe, socket or character device (CPython's
+    // message), OSError if the loop cannot watch it.
+    static std::shared_ptr<StreamTransport> create_pipe(EventLoop& loop, int fd, StreamKind kind, std::unique_ptr<BaseProtocol> protocol);
 
-    SocketTransport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<Server> server);
-    ~SocketTransport() override;
+    StreamTransport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<Server> server, StreamKind kind = StreamKind::socket);
+    ~StreamTransport() override;
 
     void close() override;
     // The server's list of its connections (Server::close_clients).
-    SocketTransport* server_prev = nullptr;
-    SocketTransport* server_next = nullptr;
+    StreamTransport* server_prev = nullptr;
+    StreamTransport* server_next = nullptr;
     [[nodiscard]] bool is_closing() const noexcept override { return closing_; }
     [[nodiscard]] BaseProtocol* get_protocol() const noexcept override { return protocol_.get(); }
     void set_protocol(std::unique_ptr<BaseProtocol> protocol) override;
     void write(std::string_view data) override;
     void write_eof() override;
-    [[nodiscard]] bool can_write_eof() const noexcept override { return true; }
+    [[nodiscard]] bool can_write_eof() const noexcept override { return kind_ != StreamKind::read_pipe; }
     void abort() override;
     void pause_reading() override;
     void resume_reading() override;
-    [[nodiscard]] bool is_reading() const noexcept override { return !paused_ && !closing_; }
+    [[nodiscard]] bool is_reading() const noexcept override { return kind_ != StreamKind::write_pipe && !paused_ && !closing_; }
     [[nodiscard]] std::size_t get_write_buffer_size() const noexcept override { return wbuf_.size() - wpos_; }
 
 private:
@@ -74,7 +91,13 @@ private:
     void drop() noexcept override { step_queued_ = false; }
 
     void schedule() noexcept;
+    void start(std::shared_ptr<StreamTransport> self);
     void read_once();
+    // A write pipe's reader went away: lost, with BrokenPipeError if bytes were still due.
+    void pipe_reader_gone() noexcept;
+    // One send of `len` bytes: send(MSG_NOSIGNAL) on a socket, write() with SIGPIPE held
+    // off on a pipe (docs/design/transports.md).
+    ssize_t send_some(const char* data, std::size_t len) const noexcept;
     void read_eof();
     void close_internal();
     // Sends what is buffered; false if the kernel took less than all (wait for writable).
@@ -92,12 +115,13 @@ private:
     void report(const char* message, std::exception_ptr exc) noexcept;
 
     EventLoop* loop_;  // null once the loop is closed
-    Socket sock_;
+    Socket sock_;      // the fd (a pipe's too: Socket only owns it then)
+    StreamKind kind_;
     // Around each call into the protocol: a protocol replaced by set_protocol() during the
     // call is destroyed when the outermost call returns, not under its own feet.
     class ProtocolCall {
     public:
-        explicit ProtocolCall(SocketTransport& t) noexcept : t_(t) { ++t_.protocol_calls_; }
+        explicit ProtocolCall(StreamTransport& t) noexcept : t_(t) { ++t_.protocol_calls_; }
         ~ProtocolCall() {
             if (--t_.protocol_calls_ == 0) t_.retired_.clear();
         }
@@ -105,7 +129,7 @@ private:
         ProtocolCall& operator=(const ProtocolCall&) = delete;
 
     private:
-        SocketTransport& t_;
+        StreamTransport& t_;
     };
 
     std::unique_ptr<BaseProtocol> protocol_;
@@ -114,7 +138,7 @@ private:
     std::vector<std::unique_ptr<BaseProtocol>> retired_;  // replaced during a protocol call
     int protocol_calls_ = 0;                              // protocol calls under way
     std::shared_ptr<Server> server_;
-    std::shared_ptr<SocketTransport> self_;  // while the loop has the fd
+    std::shared_ptr<StreamTransport> self_;  // while the loop has the fd
     SocketAddress peername_;
     SocketAddress sockname_;
 
@@ -129,7 +153,7 @@ private:
     bool closing_ = false;      // close(), abort() or a fatal error
     bool user_closed_ = false;  // close() or abort() by the user (write() says so)
     bool eof_ = false;          // write_eof()
-    bool read_eof_ = false;     // the peer's end of stream was read: no more reads
+    bool read_eof_ = false;     // the peer's end of stream was read (or a write pipe): no more reads
     bool shut_wr_ = false;      // the write side is shut down
     bool protocol_paused_ = false;
     bool lost_due_ = false;  // connection_lost is to be called by the next step

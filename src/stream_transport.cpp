@@ -1,17 +1,22 @@
-// src/socket_transport.cpp: the stream socket transport (CPython's _SelectorSocketTransport),
-// built for speed the way uvloop and Tokio are: the fd is registered with epoll once,
+// src/stream_transport.cpp: the stream transport over a socket or a pipe (CPython's
+// _SelectorSocketTransport and the Unix pipe transports), built for speed the way uvloop and Tokio are: the fd is registered with epoll once,
 // edge-triggered; a short read means "drained" (no read until EAGAIN); small writes of one
 // iteration leave together at its end; nothing is allocated per read or write in steady
 // state. The rules: docs/design/transports.md.
-#include "socket_transport.hpp"
+#include "stream_transport.hpp"
 
 #include "network_internal.hpp"
 
 #include <asyncio/server.hpp>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -32,6 +37,10 @@ constexpr std::size_t keep_capacity = std::size_t{256} * 1024;
 
 bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
 
+const char* write_error_of(StreamKind kind) noexcept {
+    return kind == StreamKind::socket ? "Fatal write error on socket transport" : "Fatal write error on pipe transport";
+}
+
 }  // namespace
 
 std::span<std::byte> thread_read_buffer() {
@@ -47,44 +56,65 @@ std::span<std::byte> thread_read_buffer() {
     return {buf.get(), read_size};
 }
 
-std::shared_ptr<SocketTransport> SocketTransport::create(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol,
+std::shared_ptr<StreamTransport> StreamTransport::create(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol,
                                                          std::shared_ptr<Server> server) {
-    auto t = std::make_shared<SocketTransport>(loop, std::move(sock), std::move(protocol), std::move(server));
-    LoopAccess::watch_io(loop, t->sock_.fileno(), t.get());
-    t->self_ = t;
-    if (t->server_) ServerAccess::attach(*t->server_, t.get());
-    // CPython calls connection_made with call_soon; here the caller is a step of the loop
-    // already (a task in create_connection, the server's accept step), so at once.
-    try {
-        ProtocolCall call(*t);
-        t->protocol_->connection_made(*t);
-    } catch (const KeyboardInterrupt&) {
-        throw;
-    } catch (...) {
-        t->report("Exception in protocol.connection_made()", std::current_exception());
-    }
+    auto t = std::make_shared<StreamTransport>(loop, std::move(sock), std::move(protocol), std::move(server));
+    t->start(t);
     return t;
 }
 
-SocketTransport::SocketTransport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<Server> server)
-    : loop_(&loop), sock_(std::move(sock)), protocol_(std::move(protocol)), server_(std::move(server)) {
+std::shared_ptr<StreamTransport> StreamTransport::create_pipe(EventLoop& loop, int fd, StreamKind kind, std::unique_ptr<BaseProtocol> protocol) {
+    Socket owner = SocketAccess::adopt(fd, AF_UNSPEC, 0, 0, false);  // closes fd if this throws
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw_os_error(errno);
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode))
+        throw ValueError(kind == StreamKind::read_pipe ? "Pipe transport is for pipes/sockets only." : "Pipe transport is only for pipes, sockets and character devices");
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ((flags & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) throw_os_error(errno);
+    auto t = std::make_shared<StreamTransport>(loop, std::move(owner), std::move(protocol), nullptr, kind);
+    t->start(t);
+    return t;
+}
+
+void StreamTransport::start(std::shared_ptr<StreamTransport> self) {
+    LoopAccess::watch_io(*loop_, sock_.fileno(), this);
+    self_ = std::move(self);
+    if (server_) ServerAccess::attach(*server_, this);
+    // CPython calls connection_made with call_soon; here the caller is a step of the loop
+    // already (a task in create_connection, the server's accept step, connect_read_pipe's
+    // task), so at once.
+    try {
+        ProtocolCall call(*this);
+        protocol_->connection_made(*this);
+    } catch (const KeyboardInterrupt&) {
+        throw;
+    } catch (...) {
+        report("Exception in protocol.connection_made()", std::current_exception());
+    }
+}
+
+StreamTransport::StreamTransport(EventLoop& loop, Socket sock, std::unique_ptr<BaseProtocol> protocol, std::shared_ptr<Server> server, StreamKind kind)
+    : loop_(&loop), sock_(std::move(sock)), kind_(kind), protocol_(std::move(protocol)), server_(std::move(server)) {
     if (!protocol_) throw ValueError("protocol_factory returned no protocol");
     stream_ = dynamic_cast<Protocol*>(protocol_.get());
     if (!stream_) buffered_ = dynamic_cast<BufferedProtocol*>(protocol_.get());
     if (!stream_ && !buffered_) throw ValueError("a stream transport needs a Protocol or a BufferedProtocol");
-    if (sock_.family() == AF_INET || sock_.family() == AF_INET6) {
-        int one = 1;  // CPython's _set_nodelay: small writes leave at once
-        ::setsockopt(sock_.fileno(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    try {
-        sockname_ = sock_.getsockname();
-        peername_ = sock_.getpeername();
-    } catch (const OSError&) {  // not connected (any more): CPython leaves it None
+    if (kind_ == StreamKind::write_pipe) read_eof_ = true;  // never read: only its hang-up is watched
+    if (kind_ == StreamKind::socket) {
+        if (sock_.family() == AF_INET || sock_.family() == AF_INET6) {
+            int one = 1;  // CPython's _set_nodelay: small writes leave at once
+            ::setsockopt(sock_.fileno(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        try {
+            sockname_ = sock_.getsockname();
+            peername_ = sock_.getpeername();
+        } catch (const OSError&) {  // not connected (any more): CPython leaves it None
+        }
     }
     LoopAccess::ready(loop).reserve();  // the step is queued without allocating
 }
 
-SocketTransport::~SocketTransport() {
+StreamTransport::~StreamTransport() {
     if (loop_) {
         LoopAccess::cancel_flush(*loop_, this);
         if (sock_) LoopAccess::unwatch_io(*loop_, sock_.fileno());
@@ -92,32 +122,41 @@ SocketTransport::~SocketTransport() {
     }
 }
 
-std::any SocketTransport::extra_info(std::string_view name) const {
+std::any StreamTransport::extra_info(std::string_view name) const {
     if (name == "peername" && peername_.family() != AF_UNSPEC) return peername_;
     if (name == "sockname" && sockname_.family() != AF_UNSPEC) return sockname_;
+    if (kind_ != StreamKind::socket) {
+        if (name == "pipe" && sock_) return sock_.fileno();  // CPython: the pipe's file object
+        return {};
+    }
     if (name == "socket" && sock_) return const_cast<Socket*>(&sock_);  // NOLINT(cppcoreguidelines-pro-type-const-cast): CPython hands the socket out
     return {};
 }
 
 // ---------------------------------------------------------------------------- readiness
 
-void SocketTransport::io_ready(std::uint32_t events) noexcept {
+void StreamTransport::io_ready(std::uint32_t events) noexcept {
     if (events & io_readable) readable_ = true;
     if (events & io_hangup) hangup_ = true;
     if (events & io_writable) writable_ = true;
     if ((readable_ && !paused_ && !closing_ && !read_eof_) || (writable_ && get_write_buffer_size() != 0)) schedule();
+    if (kind_ == StreamKind::write_pipe && hangup_) schedule();
 }
 
-void SocketTransport::schedule() noexcept {
+void StreamTransport::schedule() noexcept {
     if (step_queued_ || !loop_) return;
     step_queued_ = true;
     LoopAccess::ready(*loop_).push(this);
 }
 
-void SocketTransport::run() {
+void StreamTransport::run() {
     step_queued_ = false;
     if (lost_due_) {
         call_connection_lost();  // may destroy this transport: the last thing done
+        return;
+    }
+    if (kind_ == StreamKind::write_pipe && hangup_) {
+        pipe_reader_gone();
         return;
     }
     if (writable_ && get_write_buffer_size() != 0 && !flush_queued) {
@@ -128,7 +167,7 @@ void SocketTransport::run() {
     if (readable_ && !paused_ && !closing_ && !read_eof_) read_once();
 }
 
-void SocketTransport::io_flush() noexcept {
+void StreamTransport::io_flush() noexcept {
     if (lost_due_ || lost_ || !writable_ || get_write_buffer_size() == 0) return;
     bool drained = flush();
     maybe_resume();  // before connection_lost, as CPython's _write_ready
@@ -137,7 +176,7 @@ void SocketTransport::io_flush() noexcept {
 
 // ---------------------------------------------------------------------------- reading
 
-void SocketTransport::read_once() {
+void StreamTransport::read_once() {
     std::byte* buf;
     std::size_t size;
     if (stream_) {
@@ -162,7 +201,7 @@ void SocketTransport::read_once() {
         buf = b.data();
         size = b.size();
     }
-    ssize_t n = ::recv(sock_.fileno(), buf, size, 0);
+    ssize_t n = kind_ == StreamKind::socket ? ::recv(sock_.fileno(), buf, size, 0) : ::read(sock_.fileno(), buf, size);
     if (n < 0) {
         if (would_block(errno) || errno == EINTR) {
             if (errno != EINTR)
@@ -171,7 +210,7 @@ void SocketTransport::read_once() {
                 schedule();
             return;
         }
-        fatal(os_error(errno), "Fatal read error on socket transport");
+        fatal(os_error(errno), kind_ == StreamKind::socket ? "Fatal read error on socket transport" : "Fatal read error on pipe transport");
         return;
     }
     if (n == 0) {
@@ -199,7 +238,7 @@ void SocketTransport::read_once() {
     }
 }
 
-void SocketTransport::read_eof() {
+void StreamTransport::read_eof() {
     read_eof_ = true;
     bool keep_open = false;
     try {
@@ -211,10 +250,12 @@ void SocketTransport::read_eof() {
         fatal(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
         return;
     }
-    if (!keep_open) close_internal();  // else: half-closed, still writable
+    // A pipe has no write side to keep: it closes whatever eof_received() says (CPython's
+    // _UnixReadPipeTransport ignores the result).
+    if (!keep_open || kind_ == StreamKind::read_pipe) close_internal();  // else: half-closed, still writable
 }
 
-void SocketTransport::set_protocol(std::unique_ptr<BaseProtocol> protocol) {
+void StreamTransport::set_protocol(std::unique_ptr<BaseProtocol> protocol) {
     if (!protocol) throw ValueError("set_protocol() needs a protocol");
     auto* stream = dynamic_cast<Protocol*>(protocol.get());
     auto* buffered = stream ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
@@ -225,12 +266,12 @@ void SocketTransport::set_protocol(std::unique_ptr<BaseProtocol> protocol) {
     buffered_ = buffered;
 }
 
-void SocketTransport::pause_reading() {
+void StreamTransport::pause_reading() {
     if (closing_ || paused_) return;
     paused_ = true;  // no system call: the edges are still noted, reading just stops
 }
 
-void SocketTransport::resume_reading() {
+void StreamTransport::resume_reading() {
     if (closing_ || !paused_) return;
     paused_ = false;
     if (readable_ && !read_eof_) schedule();
@@ -238,7 +279,8 @@ void SocketTransport::resume_reading() {
 
 // ---------------------------------------------------------------------------- writing
 
-void SocketTransport::check_writable() const {
+void StreamTransport::check_writable() const {
+    if (kind_ == StreamKind::read_pipe) throw RuntimeError("write() on a read pipe transport (CPython: AttributeError)");
     if (eof_) throw RuntimeError("Cannot call write() after write_eof()");
     if (user_closed_) throw RuntimeError("Cannot call write() after close()");
     // Closing after the peer's end of stream with bytes still buffered: more may be added,
@@ -250,16 +292,16 @@ void SocketTransport::check_writable() const {
     if (!loop_) throw RuntimeError("Event loop is closed");
 }
 
-void SocketTransport::write(std::string_view data) {
+void StreamTransport::write(std::string_view data) {
     check_writable();
     if (data.empty()) return;
     if (get_write_buffer_size() == 0 && writable_ && data.size() >= direct_write) {
         // Large and nothing ahead of it: straight to the kernel, no copy (CPython's "try
         // to send now").
-        ssize_t n = ::send(sock_.fileno(), data.data(), data.size(), MSG_NOSIGNAL);
+        ssize_t n = send_some(data.data(), data.size());
         if (n < 0) {
             if (!would_block(errno) && errno != EINTR) {
-                fatal(os_error(errno), "Fatal write error on socket transport");
+                fatal(os_error(errno), write_error_of(kind_));
                 return;
             }
             if (errno != EINTR) writable_ = false;  // (EINTR: the flush tries again)
@@ -275,7 +317,7 @@ void SocketTransport::write(std::string_view data) {
             try {
                 wbuf_.append(data);
             } catch (...) {
-                fatal(std::current_exception(), "Fatal write error on socket transport");
+                fatal(std::current_exception(), write_error_of(kind_));
                 return;
             }
             data = {};  // buffered; writable_ is false: the writable edge sends the rest
@@ -296,16 +338,45 @@ void SocketTransport::write(std::string_view data) {
     }
 }
 
-bool SocketTransport::flush() {
+ssize_t StreamTransport::send_some(const char* data, std::size_t len) const noexcept {
+    if (kind_ == StreamKind::socket) return ::send(sock_.fileno(), data, len, MSG_NOSIGNAL);
+    // A pipe has no MSG_NOSIGNAL: a write after its reader closed raises SIGPIPE, which ends
+    // the process unless it is ignored (CPython ignores it at startup; a C++ program need
+    // not). So SIGPIPE is blocked in this thread around the write, and one it raised is
+    // taken off the thread's pending set before unblocking, unless one was pending already.
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) return ::write(sock_.fileno(), data, len);
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    sigset_t old;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    const ssize_t n = ::write(sock_.fileno(), data, len);
+    const int err = errno;
+    if (n < 0 && err == EPIPE && !was_pending) {
+        const struct timespec zero {};
+        while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return n;
+}
+
+bool StreamTransport::flush() {
     while (wpos_ < wbuf_.size()) {
-        ssize_t n = ::send(sock_.fileno(), wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL);
+        ssize_t n = send_some(wbuf_.data() + wpos_, wbuf_.size() - wpos_);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (would_block(errno)) {
                 writable_ = false;
                 return false;
             }
-            fatal(os_error(errno), "Fatal write error on socket transport");
+            fatal(os_error(errno), write_error_of(kind_));
             return false;
         }
         wpos_ += static_cast<std::size_t>(n);
@@ -328,7 +399,7 @@ bool SocketTransport::flush() {
     return true;
 }
 
-void SocketTransport::after_drained() {
+void StreamTransport::after_drained() {
     if (closing_) {
         if (!lost_due_ && !lost_) lose(nullptr);
         return;
@@ -339,7 +410,7 @@ void SocketTransport::after_drained() {
     }
 }
 
-void SocketTransport::maybe_pause() {
+void StreamTransport::maybe_pause() {
     if (protocol_paused_ || get_write_buffer_size() <= high_water_) return;
     protocol_paused_ = true;
     try {
@@ -350,7 +421,7 @@ void SocketTransport::maybe_pause() {
     }
 }
 
-void SocketTransport::maybe_resume() {
+void StreamTransport::maybe_resume() {
     if (!protocol_paused_ || get_write_buffer_size() > low_water_ || lost_ || lost_due_ || !loop_) return;
     protocol_paused_ = false;
     try {
@@ -361,11 +432,17 @@ void SocketTransport::maybe_resume() {
     }
 }
 
-void SocketTransport::write_buffer_limits_changed() { maybe_pause(); }
+void StreamTransport::write_buffer_limits_changed() { maybe_pause(); }
 
-void SocketTransport::write_eof() {
+void StreamTransport::write_eof() {
     if (closing_ || eof_) return;
     eof_ = true;
+    if (kind_ == StreamKind::write_pipe) {
+        // A pipe's end of stream is its close: once the buffer is sent (CPython's).
+        close_internal();
+        return;
+    }
+    if (kind_ == StreamKind::read_pipe) return;
     if (get_write_buffer_size() == 0) {
         shut_wr_ = true;
         ::shutdown(sock_.fileno(), SHUT_WR);
@@ -374,24 +451,34 @@ void SocketTransport::write_eof() {
 
 // ---------------------------------------------------------------------------- closing
 
-void SocketTransport::close() {
+void StreamTransport::close() {
     if (closing_) return;
     user_closed_ = true;
     close_internal();
 }
 
-void SocketTransport::close_internal() {
+void StreamTransport::close_internal() {
     if (closing_) return;
     closing_ = true;  // reading stops; what is buffered still leaves
     if (get_write_buffer_size() == 0) lose(nullptr);
 }
 
-void SocketTransport::abort() {
+void StreamTransport::pipe_reader_gone() noexcept {
+    // CPython's _UnixWritePipeTransport._read_ready: the reader closed its end.
+    hangup_ = false;
+    if (lost_due_ || lost_) return;
+    if (get_write_buffer_size() != 0)
+        force_close(std::make_exception_ptr(BrokenPipeError(EPIPE)));
+    else
+        force_close(nullptr);
+}
+
+void StreamTransport::abort() {
     user_closed_ = true;
     force_close(nullptr);
 }
 
-void SocketTransport::report(const char* message, std::exception_ptr exc) noexcept {
+void StreamTransport::report(const char* message, std::exception_ptr exc) noexcept {
     if (!loop_) return;
     try {
         loop_->call_exception_handler({message, std::move(exc), {}});
@@ -399,7 +486,7 @@ void SocketTransport::report(const char* message, std::exception_ptr exc) noexce
     }
 }
 
-void SocketTransport::fatal(std::exception_ptr exc, const char* message) noexcept {
+void StreamTransport::fatal(std::exception_ptr exc, const char* message) noexcept {
     // CPython logs an OSError (a peer's reset, a broken pipe) only in debug mode: the
     // protocol learns of it from connection_lost.
     bool os_level = false;
@@ -413,7 +500,7 @@ void SocketTransport::fatal(std::exception_ptr exc, const char* message) noexcep
     force_close(std::move(exc));
 }
 
-void SocketTransport::force_close(std::exception_ptr exc) noexcept {
+void StreamTransport::force_close(std::exception_ptr exc) noexcept {
     if (lost_due_ || lost_) return;
     wbuf_.clear();
     wpos_ = 0;
@@ -422,13 +509,13 @@ void SocketTransport::force_close(std::exception_ptr exc) noexcept {
     lose(std::move(exc));
 }
 
-void SocketTransport::lose(std::exception_ptr exc) noexcept {
+void StreamTransport::lose(std::exception_ptr exc) noexcept {
     lost_due_ = true;
     lost_error_ = std::move(exc);
     schedule();
 }
 
-void SocketTransport::call_connection_lost() noexcept {
+void StreamTransport::call_connection_lost() noexcept {
     lost_due_ = false;
     lost_ = true;
     try {
@@ -449,10 +536,10 @@ void SocketTransport::call_connection_lost() noexcept {
         ServerAccess::detach(*server_, this);
         server_.reset();
     }
-    std::shared_ptr<SocketTransport> last = std::move(self_);  // may be the last reference
+    std::shared_ptr<StreamTransport> last = std::move(self_);  // may be the last reference
 }
 
-void SocketTransport::io_loop_closed() noexcept {
+void StreamTransport::io_loop_closed() noexcept {
     EventLoop& loop = *loop_;
     loop_ = nullptr;  // its reservation in the ready queue died with it
     closing_ = true;
