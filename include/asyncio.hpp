@@ -17,6 +17,7 @@
 #include <asyncio/sock_ops.hpp>
 #include <asyncio/socket.hpp>
 #include <asyncio/streams.hpp>
+#include <asyncio/subprocess.hpp>
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
 #include <asyncio/threads.hpp>

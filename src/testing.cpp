@@ -2,6 +2,8 @@
 #include <asyncio/tasks.hpp>
 #include <asyncio/testing.hpp>
 
+#include "child_watcher.hpp"
+
 namespace asyncio::testing {
 
 std::unique_ptr<EventLoop> new_event_loop() {
@@ -25,6 +27,10 @@ Coro<void> run_until_idle() {
 
 std::size_t scheduled_timers(EventLoop& loop) noexcept { return detail::LoopAccess::timers(loop).size(); }
 std::size_t registered_fds(EventLoop& loop) noexcept { return detail::LoopAccess::registered_fds(loop); }
+
+void set_pidfd_refused(bool refused) noexcept { detail::set_pidfd_refused(refused); }
+
+std::size_t orphaned_children() noexcept { return detail::orphan_count(); }
 std::size_t reactor_syscalls(EventLoop& loop) noexcept { return detail::LoopAccess::reactor_syscalls(loop); }
 
 }  // namespace asyncio::testing

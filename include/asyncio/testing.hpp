@@ -46,4 +46,13 @@ T run(Coro<T> main) {
 /// prove a path makes none.
 [[nodiscard]] std::size_t reactor_syscalls(EventLoop& loop) noexcept;
 
+/// Makes every later spawn watch its child with a thread of its own, as where the system
+/// refuses pidfd_open (old kernels, seccomp filters); false: pidfd again where it works.
+/// Process-wide, for tests of that path.
+void set_pidfd_refused(bool refused) noexcept;
+
+/// Children of this process that are not reaped yet, whose loop closed before they exited:
+/// reaped by the next spawn or loop close (docs/design/subprocesses.md).
+[[nodiscard]] std::size_t orphaned_children() noexcept;
+
 }  // namespace asyncio::testing
