@@ -182,7 +182,7 @@ private:
     bool finished_ = false;  // connection_lost is due or done
 
     friend Coro<std::pair<std::shared_ptr<SubprocessTransport>, SubprocessProtocol*>> asyncio::detail::start_subprocess(EventLoop&, SubprocessProtocolFactory, std::vector<std::string>,
-                                                                                                                       SubprocessOptions);
+                                                                                                                        SubprocessOptions);
 };
 
 void PipeProto::data_received(std::string_view data) { owner_->pipe_data(fd_, data); }
@@ -196,7 +196,7 @@ void PipeProto::resume_writing() { owner_->resume_writing(); }
 }  // namespace
 
 Coro<std::pair<std::shared_ptr<SubprocessTransport>, SubprocessProtocol*>> start_subprocess(EventLoop& loop, SubprocessProtocolFactory factory, std::vector<std::string> args,
-                                                                                           SubprocessOptions options) {
+                                                                                            SubprocessOptions options) {
     LoopAccess::check_open(loop);
     auto t = std::make_shared<UnixSubprocessTransport>(loop, factory());
     t->strong_self_ = t;

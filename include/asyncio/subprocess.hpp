@@ -59,10 +59,10 @@ struct SubprocessOptions {
     std::optional<std::map<std::string, std::string>> env = std::nullopt;
     /// The program to run, if not args[0] (which is still the child's argv[0]).
     std::optional<std::string> executable = std::nullopt;
-    bool close_fds = true;  ///< close every fd above 2 in the child
-    bool start_new_session = false;  ///< setsid() in the child
+    bool close_fds = true;                            ///< close every fd above 2 in the child
+    bool start_new_session = false;                   ///< setsid() in the child
     std::optional<int> process_group = std::nullopt;  ///< setpgid(0, this) in the child (3.11)
-    bool restore_signals = true;  ///< SIGPIPE and SIGXFSZ back to their default action
+    bool restore_signals = true;                      ///< SIGPIPE and SIGXFSZ back to their default action
 };
 
 class SubprocessTransport;

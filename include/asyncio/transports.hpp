@@ -1,7 +1,7 @@
 // asyncio/transports.hpp: BaseTransport and Transport, the stream transport a protocol
-// writes to and the loop reads for (Lib/asyncio/transports.py; the socket implementation,
-// CPython's _SelectorSocketTransport and the pipe transports, is src/stream_transport.cpp). Buffering and flow
-// control: docs/design/transports.md.
+// writes to and the loop reads for (Lib/asyncio/transports.py; the implementation for
+// sockets and pipes, CPython's _SelectorSocketTransport and Unix pipe transports, is
+// src/stream_transport.cpp). Buffering and flow control: docs/design/transports.md.
 #pragma once
 
 #include <any>
@@ -73,7 +73,8 @@ protected:
     [[nodiscard]] virtual std::any extra_info(std::string_view name) const = 0;
 };
 
-/// A bidirectional stream transport (a TCP or Unix stream socket).
+/// A stream transport: a TCP or Unix stream socket (both directions), or one end of a pipe
+/// (connect_read_pipe, connect_write_pipe: one direction).
 ///
 /// Python: `asyncio.Transport` (ReadTransport + WriteTransport)
 /// Differs from CPython: `write()` on a transport that is closing raises (see `write`);
