@@ -30,8 +30,10 @@ asyncio::Coro<void> run(std::string cmd) {
     asyncio::Process proc = co_await asyncio::create_subprocess_shell(cmd, options);
     auto [out, err] = co_await proc.communicate();
     std::cout << "['" << cmd << "' exited with " << *proc.returncode() << "]\n";
-    if (out && !out->empty()) std::cout << "[stdout]\n" << *out << "\n";
-    if (err && !err->empty()) std::cout << "[stderr]\n" << *err << "\n";
+    if (out && !out->empty()) std::cout << "[stdout]\n"
+                                        << *out << "\n";
+    if (err && !err->empty()) std::cout << "[stderr]\n"
+                                        << *err << "\n";
 }
 
 asyncio::Coro<void> amain() { co_await asyncio::gather(run("ls /zzz"), run("sleep 0.2; echo hello")); }

@@ -4,6 +4,7 @@
 #include <asyncio/concurrent/future.hpp>
 #include <asyncio/concurrent/thread_pool.hpp>
 #include <asyncio/coroutines.hpp>
+#include <asyncio/datagrams.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>

@@ -16,6 +16,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,16 +29,17 @@ namespace asyncio {
 
 class EventLoop;
 class Handle;
-class Socket;               // socket.hpp
-class SocketAddress;        // socket.hpp
-struct AddrInfo;            // socket.hpp
-class Server;               // server.hpp
-class Transport;            // transports.hpp
-struct ConnectionOptions;   // network.hpp
-struct ServerOptions;       // network.hpp
-struct UnixServerOptions;   // network.hpp
-struct SubprocessOptions;   // subprocess.hpp
-class SubprocessTransport;  // subprocess.hpp
+class Socket;                    // socket.hpp
+class SocketAddress;             // socket.hpp
+struct AddrInfo;                 // socket.hpp
+class Server;                    // server.hpp
+class Transport;                 // transports.hpp
+struct ConnectionOptions;        // network.hpp
+struct ServerOptions;            // network.hpp
+struct UnixServerOptions;        // network.hpp
+struct SubprocessOptions;        // subprocess.hpp
+class SubprocessTransport;       // subprocess.hpp
+struct DatagramEndpointOptions;  // datagrams.hpp
 class TimerHandle;
 namespace concurrent {
 class Executor;
@@ -506,6 +508,32 @@ public:
     /// With options.
     template <class F>
     auto subprocess_shell(F&& protocol_factory, std::string cmd, const SubprocessOptions& options);
+
+    /// A UDP endpoint driven by a DatagramProtocol from `protocol_factory`: bound to
+    /// `options.local_addr` and/or connected to `options.remote_addr` (each resolved; the
+    /// first pair of one family that works wins). Defined in datagrams.hpp.
+    ///
+    /// Python: `await loop.create_datagram_endpoint(protocol_factory, local_addr=None,
+    ///   remote_addr=None, *, family=0, proto=0, flags=0, reuse_port=None,
+    ///   allow_broadcast=None)`
+    /// Throws: the bind or connect OSError; `GaiError`; `ValueError("unexpected address
+    ///   family")` with no address and no family.
+    template <class F>
+    auto create_datagram_endpoint(F&& protocol_factory, const DatagramEndpointOptions& options);
+    /// Over a datagram socket of the caller's.
+    ///
+    /// Python: `await loop.create_datagram_endpoint(protocol_factory, sock=sock)`
+    /// Throws: `ValueError("A datagram socket was expected")`.
+    template <class F>
+    auto create_datagram_endpoint(F&& protocol_factory, Socket sock);
+    /// A Unix datagram endpoint bound to `local_path` (a stale socket file there is
+    /// replaced) and/or connected to `remote_path`.
+    ///
+    /// Python: `create_datagram_endpoint(factory, local_addr=path, remote_addr=path,
+    ///   family=socket.AF_UNIX)`
+    /// Differs from CPython: a function of its own (the paths are strings, not (host, port)).
+    template <class F>
+    auto create_unix_datagram_endpoint(F&& protocol_factory, std::optional<std::string> local_path, std::optional<std::string> remote_path = std::nullopt);
 
     /// Resolves `host` and `port` as getaddrinfo(3) does: the addresses to connect to (or,
     /// with AI_PASSIVE, to bind), in the system's order. An empty `host` or `port` is

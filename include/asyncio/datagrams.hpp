@@ -1,0 +1,184 @@
+// asyncio/datagrams.hpp: UDP and Unix datagram endpoints with transports and protocols:
+// loop.create_datagram_endpoint, DatagramProtocol, DatagramTransport (CPython's
+// base_events.py, selector_events.py's _SelectorDatagramTransport, protocols.py). The
+// coroutine style is the loop's sock_recvfrom / sock_sendto (sock_ops.hpp).
+#pragma once
+
+#include <asyncio/coroutines.hpp>
+#include <asyncio/events.hpp>
+#include <asyncio/socket.hpp>
+
+#include <sys/socket.h>
+
+#include <any>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace asyncio {
+
+class DatagramTransport;
+
+/// What a datagram endpoint tells: each datagram with its sender, and errors the socket
+/// reported (a peer's ICMP "port unreachable" as ConnectionRefusedError). Each default does
+/// nothing; every method runs on the loop's thread.
+///
+/// Python: `asyncio.DatagramProtocol`
+/// Differs from CPython: not a BaseProtocol (its connection_made takes the
+///   DatagramTransport); the transport owns it.
+class DatagramProtocol {
+public:
+    virtual ~DatagramProtocol() = default;
+    DatagramProtocol() = default;
+    DatagramProtocol(const DatagramProtocol&) = delete;
+    DatagramProtocol& operator=(const DatagramProtocol&) = delete;
+    /// Python: `connection_made(transport)`
+    virtual void connection_made(DatagramTransport& transport) { (void)transport; }
+    /// A datagram arrived (possibly empty); `data` is valid during the call only.
+    ///
+    /// Python: `datagram_received(data, addr)`
+    virtual void datagram_received(std::string_view data, const SocketAddress& addr) {
+        (void)data;
+        (void)addr;
+    }
+    /// A send or receive failed (ECONNREFUSED after sending to a port nobody listens on, a
+    /// datagram too large ...); the endpoint stays open.
+    ///
+    /// Python: `error_received(exc)`
+    virtual void error_received(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param): by value, for overriders to keep
+    /// Python: `connection_lost(exc)`
+    virtual void connection_lost(std::exception_ptr exc) { (void)exc; }  // NOLINT(performance-unnecessary-value-param): by value, for overriders to keep
+    /// The send buffer went over its high-water mark.
+    ///
+    /// Python: `pause_writing()`
+    virtual void pause_writing() {}
+    /// Python: `resume_writing()`
+    virtual void resume_writing() {}
+};
+
+/// A datagram socket driven by the loop: `sendto` without blocking (what the kernel does
+/// not take at once is queued, whole datagrams only), datagrams delivered to the protocol.
+///
+/// Python: `asyncio.DatagramTransport`
+class DatagramTransport {
+public:
+    virtual ~DatagramTransport() = default;
+    DatagramTransport() = default;
+    DatagramTransport(const DatagramTransport&) = delete;
+    DatagramTransport& operator=(const DatagramTransport&) = delete;
+
+    /// Sends `data` to `addr`, or to the connected peer if `addr` is unset.
+    ///
+    /// Python: `transport.sendto(data, addr=None)`
+    /// Throws: `ValueError("Invalid address: must be None or ('127.0.0.1', 9)")` for an
+    ///   address other than the connected one; `RuntimeError` after close().
+    /// Differs from CPython: after close() it raises (CPython ignores the call).
+    virtual void sendto(std::string_view data, std::optional<SocketAddress> addr = std::nullopt) = 0;
+    /// Closes after the queued datagrams are sent; connection_lost(nullptr) follows.
+    ///
+    /// Python: `transport.close()`
+    virtual void close() = 0;
+    /// Closes at once, dropping the queue.
+    ///
+    /// Python: `transport.abort()`
+    virtual void abort() = 0;
+    /// Python: `transport.is_closing()`
+    [[nodiscard]] virtual bool is_closing() const noexcept = 0;
+    /// Bytes queued and not yet sent (CPython counts 8 more per datagram, its header).
+    ///
+    /// Python: `transport.get_write_buffer_size()`
+    [[nodiscard]] virtual std::size_t get_write_buffer_size() const noexcept = 0;
+    /// "sockname", "peername" (SocketAddress), "socket" (Socket*), or `default_value`.
+    ///
+    /// Python: `transport.get_extra_info(name, default=None)`
+    [[nodiscard]] virtual std::any get_extra_info(std::string_view name, std::any default_value = {}) const = 0;
+    /// Python: `transport.get_protocol()`
+    [[nodiscard]] virtual DatagramProtocol* get_protocol() const noexcept = 0;
+    /// Python: `transport.set_write_buffer_limits(high=None, low=None)`
+    virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt, std::optional<std::size_t> low = std::nullopt) = 0;
+};
+
+/// The keyword arguments of `loop.create_datagram_endpoint`.
+///
+/// Python: `local_addr=None, remote_addr=None, *, family=0, proto=0, flags=0,
+///   reuse_port=None, allow_broadcast=None`
+struct DatagramEndpointOptions {
+    std::optional<std::pair<std::string, int>> local_addr = std::nullopt;   ///< bind here
+    std::optional<std::pair<std::string, int>> remote_addr = std::nullopt;  ///< connect() here
+    int family = AF_UNSPEC;  ///< needed when neither address is given
+    int proto = 0;
+    int flags = 0;
+    bool reuse_port = false;       ///< SO_REUSEPORT
+    bool allow_broadcast = false;  ///< SO_BROADCAST
+};
+
+using DatagramProtocolFactory = std::function<std::unique_ptr<DatagramProtocol>()>;
+
+namespace detail {
+
+// src/datagrams.cpp
+Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, DatagramEndpointOptions options);
+Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_unix_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, std::optional<std::string> local_path,
+                                                                                                 std::optional<std::string> remote_path);
+Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> adopt_datagram_socket(EventLoop& loop, DatagramProtocolFactory factory, Socket sock);
+
+template <class F>
+struct DatagramProtocolOf {
+    using R = std::decay_t<std::invoke_result_t<std::decay_t<F>&>>;
+    template <class T>
+    struct Pointee {
+        using type = T;
+    };
+    template <class T>
+    struct Pointee<std::unique_ptr<T>> {
+        using type = T;
+    };
+    using type = typename Pointee<R>::type;
+    static_assert(std::is_base_of_v<DatagramProtocol, type>, "the protocol factory must return a DatagramProtocol (or a unique_ptr to one)");
+};
+
+template <class F>
+DatagramProtocolFactory make_datagram_protocol_factory(F&& f) {
+    using R = std::decay_t<std::invoke_result_t<std::decay_t<F>&>>;
+    return [f = std::decay_t<F>(std::forward<F>(f))]() mutable -> std::unique_ptr<DatagramProtocol> {
+        if constexpr (std::is_convertible_v<R, std::unique_ptr<DatagramProtocol>>)
+            return f();
+        else
+            return std::make_unique<R>(f());
+    };
+}
+
+template <class P>
+Coro<std::pair<std::shared_ptr<DatagramTransport>, P*>> typed_datagram(Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> made) {
+    auto got = co_await std::move(made);
+    co_return std::pair<std::shared_ptr<DatagramTransport>, P*>(std::move(got.first), static_cast<P*>(got.second));
+}
+
+}  // namespace detail
+
+template <class F>
+auto EventLoop::create_datagram_endpoint(F&& protocol_factory, const DatagramEndpointOptions& options) {
+    using P = typename detail::DatagramProtocolOf<F>::type;
+    return detail::typed_datagram<P>(detail::open_datagram_endpoint(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)), options));
+}
+
+template <class F>
+auto EventLoop::create_datagram_endpoint(F&& protocol_factory, Socket sock) {
+    using P = typename detail::DatagramProtocolOf<F>::type;
+    return detail::typed_datagram<P>(detail::adopt_datagram_socket(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)), std::move(sock)));
+}
+
+template <class F>
+auto EventLoop::create_unix_datagram_endpoint(F&& protocol_factory, std::optional<std::string> local_path, std::optional<std::string> remote_path) {
+    using P = typename detail::DatagramProtocolOf<F>::type;
+    return detail::typed_datagram<P>(detail::open_unix_datagram_endpoint(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)),
+                                                                        std::move(local_path), std::move(remote_path)));
+}
+
+}  // namespace asyncio
