@@ -313,7 +313,7 @@ Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> adopt_dat
 }
 
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_unix_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, std::optional<std::string> local_path,
-                                                                                                 std::optional<std::string> remote_path) {
+                                                                                                   std::optional<std::string> remote_path) {
     Socket sock(AF_UNIX, SOCK_DGRAM);
     if (local_path) {
         // CPython removes a stale socket file at the path first (never another kind of file).

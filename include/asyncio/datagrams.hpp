@@ -35,9 +35,6 @@ class DatagramTransport;
 class DatagramProtocol {
 public:
     virtual ~DatagramProtocol() = default;
-    DatagramProtocol() = default;
-    DatagramProtocol(const DatagramProtocol&) = delete;
-    DatagramProtocol& operator=(const DatagramProtocol&) = delete;
     /// Python: `connection_made(transport)`
     virtual void connection_made(DatagramTransport& transport) { (void)transport; }
     /// A datagram arrived (possibly empty); `data` is valid during the call only.
@@ -111,7 +108,7 @@ public:
 struct DatagramEndpointOptions {
     std::optional<std::pair<std::string, int>> local_addr = std::nullopt;   ///< bind here
     std::optional<std::pair<std::string, int>> remote_addr = std::nullopt;  ///< connect() here
-    int family = AF_UNSPEC;  ///< needed when neither address is given
+    int family = AF_UNSPEC;                                                 ///< needed when neither address is given
     int proto = 0;
     int flags = 0;
     bool reuse_port = false;       ///< SO_REUSEPORT
@@ -125,7 +122,7 @@ namespace detail {
 // src/datagrams.cpp
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, DatagramEndpointOptions options);
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_unix_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, std::optional<std::string> local_path,
-                                                                                                 std::optional<std::string> remote_path);
+                                                                                                   std::optional<std::string> remote_path);
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> adopt_datagram_socket(EventLoop& loop, DatagramProtocolFactory factory, Socket sock);
 
 template <class F>
@@ -178,7 +175,7 @@ template <class F>
 auto EventLoop::create_unix_datagram_endpoint(F&& protocol_factory, std::optional<std::string> local_path, std::optional<std::string> remote_path) {
     using P = typename detail::DatagramProtocolOf<F>::type;
     return detail::typed_datagram<P>(detail::open_unix_datagram_endpoint(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)),
-                                                                        std::move(local_path), std::move(remote_path)));
+                                                                         std::move(local_path), std::move(remote_path)));
 }
 
 }  // namespace asyncio

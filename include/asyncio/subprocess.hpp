@@ -76,9 +76,6 @@ class SubprocessTransport;
 class SubprocessProtocol {
 public:
     virtual ~SubprocessProtocol() = default;
-    SubprocessProtocol() = default;
-    SubprocessProtocol(const SubprocessProtocol&) = delete;
-    SubprocessProtocol& operator=(const SubprocessProtocol&) = delete;
     /// The child runs; its pipes are connected.
     ///
     /// Python: `connection_made(transport)`
