@@ -104,13 +104,14 @@ WORKLOADS = [
     Workload("w6_threadsafe", "W6 call_soon_threadsafe, 4 threads", "callback", ["250000"], ["25000"], 1_000_000),
     Workload("w7_idle", "W7 idle connections", "connection", ["10000", "64"], ["1000", "64"], 10_000,
              kind="idle", directory="w5_echo"),
+    Workload("w8_spawn", "W8 spawn /bin/true, 16 at a time", "child", ["1000", "16"], ["100", "16"], 1000),
 ]
 
 
 def quick_ops(w: Workload) -> int:
     if w.kind == "echo":
         return 0
-    if w.kind == "idle":
+    if w.kind == "idle" or w.name == "w8_spawn":  # W8: children, 16 at a time
         return int(w.quick_args[0])
     n = 1
     for a in w.quick_args:
