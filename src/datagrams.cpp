@@ -29,8 +29,8 @@ bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK;
 
 class DatagramTransportImpl final : public DatagramTransport, IoWatcher, Runnable {
 public:
-    DatagramTransportImpl(EventLoop& loop, Socket sock, std::unique_ptr<DatagramProtocol> protocol, std::optional<SocketAddress> peer)
-        : loop_(&loop), sock_(std::move(sock)), protocol_(std::move(protocol)), peer_(std::move(peer)) {
+    DatagramTransportImpl(EventLoop& loop, Socket sock, std::unique_ptr<DatagramProtocol> protocol, const std::optional<SocketAddress>& peer)
+        : loop_(&loop), sock_(std::move(sock)), protocol_(std::move(protocol)), peer_(peer) {
         if (!protocol_) throw ValueError("protocol_factory returned no protocol");
         try {
             sockname_ = sock_.getsockname();
@@ -58,7 +58,7 @@ public:
         }
     }
 
-    void sendto(std::string_view data, std::optional<SocketAddress> addr) override {
+    void send_datagram(std::string_view data, const std::optional<SocketAddress>& addr) override {
         if (peer_ && addr && !(*addr == *peer_)) throw ValueError("Invalid address: must be None or " + peer_->str());
         if (!peer_ && !addr) throw ValueError("sendto() needs an address: the endpoint is not connected");
         if (closing_ || !loop_) throw RuntimeError(lost_ ? "Connection lost" : "Cannot call sendto() after close()");
@@ -86,13 +86,13 @@ public:
     [[nodiscard]] bool is_closing() const noexcept override { return closing_; }
     [[nodiscard]] std::size_t get_write_buffer_size() const noexcept override { return queued_bytes_; }
     [[nodiscard]] DatagramProtocol* get_protocol() const noexcept override { return protocol_.get(); }
-    [[nodiscard]] std::any get_extra_info(std::string_view name, std::any default_value) const override {
+    [[nodiscard]] std::any extra_info(std::string_view name) const override {
         if (name == "sockname" && sockname_.family() != AF_UNSPEC) return sockname_;
         if (name == "peername" && peer_) return *peer_;
         if (name == "socket" && sock_) return const_cast<Socket*>(&sock_);  // NOLINT(cppcoreguidelines-pro-type-const-cast): CPython hands the socket out
-        return default_value;
+        return {};
     }
-    void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) override {
+    void set_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) override {
         std::size_t h = high ? *high : (low ? 4 * *low : std::size_t{64} * 1024);
         std::size_t l = low ? *low : h / 4;
         if (l > h) throw ValueError("high (" + std::to_string(h) + ") must be >= low (" + std::to_string(l) + ") must be >= 0");
@@ -286,10 +286,10 @@ private:
     bool lost_ = false;
 };
 
-std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*> make_endpoint(EventLoop& loop, DatagramProtocolFactory& factory, Socket sock, std::optional<SocketAddress> peer) {
+std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*> make_endpoint(EventLoop& loop, DatagramProtocolFactory& factory, Socket sock, const std::optional<SocketAddress>& peer) {
     std::unique_ptr<DatagramProtocol> protocol = factory();
     DatagramProtocol* p = protocol.get();
-    auto t = std::make_shared<DatagramTransportImpl>(loop, std::move(sock), std::move(protocol), std::move(peer));
+    auto t = std::make_shared<DatagramTransportImpl>(loop, std::move(sock), std::move(protocol), peer);
     t->start(t);
     return {std::move(t), p};
 }
@@ -309,7 +309,7 @@ Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> adopt_dat
         peer = sock.getpeername();
     } catch (const OSError&) {  // not connected
     }
-    co_return make_endpoint(loop, factory, std::move(sock), std::move(peer));
+    co_return make_endpoint(loop, factory, std::move(sock), peer);
 }
 
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_unix_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, std::optional<std::string> local_path,
@@ -326,7 +326,7 @@ Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_unix
         peer = SocketAddress::unix_path(*remote_path);
         connect_now(sock, *peer);
     }
-    co_return make_endpoint(loop, factory, std::move(sock), std::move(peer));
+    co_return make_endpoint(loop, factory, std::move(sock), peer);
 }
 
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_datagram_endpoint(EventLoop& loop, DatagramProtocolFactory factory, DatagramEndpointOptions options) {

@@ -193,7 +193,10 @@ SpawnedChild spawn_child(const std::vector<std::string>& args, const SubprocessO
             check_arg(k);
             check_arg(v);
             if (k.empty() || k.find('=') != std::string::npos) throw ValueError("illegal environment variable name");
-            env_strings.push_back(k + "=" + v);
+            std::string entry = k;
+            entry += '=';
+            entry += v;
+            env_strings.push_back(std::move(entry));
         }
         for (std::string& s : env_strings) envp.push_back(s.data());
         envp.push_back(nullptr);
@@ -211,7 +214,9 @@ SpawnedChild spawn_child(const std::vector<std::string>& args, const SubprocessO
         bool denied = false;
         err = ENOENT;
         for (const std::string& dir : exec_path(*options.env)) {
-            const std::string candidate = dir + "/" + program;
+            std::string candidate = dir;
+            candidate += '/';
+            candidate += program;
             err = ::posix_spawn(&child.pid, candidate.c_str(), &setup.actions, &setup.attr, argv.data(), env);
             if (err == 0) break;
             if (err == EACCES) denied = true;

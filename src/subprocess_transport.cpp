@@ -119,7 +119,7 @@ public:
     // --- from the pipes and the watcher ---
     void pipe_data(int fd, std::string_view data) { protocol_->pipe_data_received(fd, data); }
     void pipe_lost(int fd, std::exception_ptr exc) {
-        protocol_->pipe_connection_lost(fd, exc);
+        protocol_->pipe_connection_lost(fd, std::move(exc));
         try_finish();
     }
     void pause_writing() { protocol_->pause_writing(); }

@@ -223,6 +223,7 @@ inline std::vector<std::string> shell_args(std::string cmd) {
 }  // namespace detail
 
 template <class F>
+// NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 auto EventLoop::subprocess_exec(F&& protocol_factory, std::vector<std::string> args, const SubprocessOptions& options) {
     using P = typename detail::SubprocessProtocolOf<F>::type;
     return detail::typed_subprocess<P>(
