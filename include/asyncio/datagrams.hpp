@@ -5,6 +5,7 @@
 #pragma once
 
 #include <asyncio/coroutines.hpp>
+#include <asyncio/detail/protocol_factory.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/socket.hpp>
 
@@ -134,58 +135,26 @@ Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> open_unix
                                                                                                    std::optional<std::string> remote_path);
 Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> adopt_datagram_socket(EventLoop& loop, DatagramProtocolFactory factory, Socket sock);
 
-template <class F>
-struct DatagramProtocolOf {
-    using R = std::decay_t<std::invoke_result_t<std::decay_t<F>&>>;
-    template <class T>
-    struct Pointee {
-        using type = T;
-    };
-    template <class T>
-    struct Pointee<std::unique_ptr<T>> {
-        using type = T;
-    };
-    using type = typename Pointee<R>::type;
-    static_assert(std::is_base_of_v<DatagramProtocol, type>, "the protocol factory must return a DatagramProtocol (or a unique_ptr to one)");
-};
-
-template <class F>
-DatagramProtocolFactory make_datagram_protocol_factory(F&& f) {
-    using R = std::decay_t<std::invoke_result_t<std::decay_t<F>&>>;
-    return [f = std::decay_t<F>(std::forward<F>(f))]() mutable -> std::unique_ptr<DatagramProtocol> {
-        if constexpr (std::is_convertible_v<R, std::unique_ptr<DatagramProtocol>>)
-            return f();
-        else
-            return std::make_unique<R>(f());
-    };
-}
-
-template <class P>
-Coro<std::pair<std::shared_ptr<DatagramTransport>, P*>> typed_datagram(Coro<std::pair<std::shared_ptr<DatagramTransport>, DatagramProtocol*>> made) {
-    auto got = co_await std::move(made);
-    co_return std::pair<std::shared_ptr<DatagramTransport>, P*>(std::move(got.first), static_cast<P*>(got.second));
-}
-
 }  // namespace detail
 
 template <class F>
 auto EventLoop::create_datagram_endpoint(F&& protocol_factory, const DatagramEndpointOptions& options) {
-    using P = typename detail::DatagramProtocolOf<F>::type;
-    return detail::typed_datagram<P>(detail::open_datagram_endpoint(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)), options));
+    using P = typename detail::MadeProtocol<DatagramProtocol, F>::type;
+    return detail::typed_pair<P>(detail::open_datagram_endpoint(*this, detail::make_factory_of<DatagramProtocol>(std::forward<F>(protocol_factory)), options));
 }
 
 template <class F>
 auto EventLoop::create_datagram_endpoint(F&& protocol_factory, Socket sock) {
-    using P = typename detail::DatagramProtocolOf<F>::type;
-    return detail::typed_datagram<P>(detail::adopt_datagram_socket(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)), std::move(sock)));
+    using P = typename detail::MadeProtocol<DatagramProtocol, F>::type;
+    return detail::typed_pair<P>(detail::adopt_datagram_socket(*this, detail::make_factory_of<DatagramProtocol>(std::forward<F>(protocol_factory)), std::move(sock)));
 }
 
 template <class F>
 // NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 auto EventLoop::create_unix_datagram_endpoint(F&& protocol_factory, std::optional<std::string> local_path, std::optional<std::string> remote_path) {
-    using P = typename detail::DatagramProtocolOf<F>::type;
-    return detail::typed_datagram<P>(detail::open_unix_datagram_endpoint(*this, detail::make_datagram_protocol_factory(std::forward<F>(protocol_factory)),
-                                                                         std::move(local_path), std::move(remote_path)));
+    using P = typename detail::MadeProtocol<DatagramProtocol, F>::type;
+    return detail::typed_pair<P>(detail::open_unix_datagram_endpoint(*this, detail::make_factory_of<DatagramProtocol>(std::forward<F>(protocol_factory)),
+                                                                     std::move(local_path), std::move(remote_path)));
 }
 
 }  // namespace asyncio

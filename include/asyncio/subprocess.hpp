@@ -6,6 +6,7 @@
 #pragma once
 
 #include <asyncio/coroutines.hpp>
+#include <asyncio/detail/protocol_factory.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/streams.hpp>
 #include <asyncio/transports.hpp>
@@ -172,38 +173,6 @@ class ProcessState;
 // called. `shell`: args is {cmd}, run by /bin/sh -c.
 Coro<std::pair<std::shared_ptr<SubprocessTransport>, SubprocessProtocol*>> start_subprocess(EventLoop& loop, SubprocessProtocolFactory factory, std::vector<std::string> args, SubprocessOptions options);
 
-template <class F>
-SubprocessProtocolFactory make_subprocess_protocol_factory(F&& f) {
-    using R = std::decay_t<std::invoke_result_t<std::decay_t<F>&>>;
-    return [f = std::decay_t<F>(std::forward<F>(f))]() mutable -> std::unique_ptr<SubprocessProtocol> {
-        if constexpr (std::is_convertible_v<R, std::unique_ptr<SubprocessProtocol>>)
-            return f();
-        else
-            return std::make_unique<R>(f());
-    };
-}
-
-template <class F>
-struct SubprocessProtocolOf {
-    using R = std::decay_t<std::invoke_result_t<std::decay_t<F>&>>;
-    template <class T>
-    struct Pointee {
-        using type = T;
-    };
-    template <class T>
-    struct Pointee<std::unique_ptr<T>> {
-        using type = T;
-    };
-    using type = typename Pointee<R>::type;
-    static_assert(std::is_base_of_v<SubprocessProtocol, type>, "the protocol factory must return a SubprocessProtocol (or a unique_ptr to one)");
-};
-
-template <class P>
-Coro<std::pair<std::shared_ptr<SubprocessTransport>, P*>> typed_subprocess(Coro<std::pair<std::shared_ptr<SubprocessTransport>, SubprocessProtocol*>> started) {
-    auto made = co_await std::move(started);
-    co_return std::pair<std::shared_ptr<SubprocessTransport>, P*>(std::move(made.first), static_cast<P*>(made.second));
-}
-
 inline SubprocessOptions all_pipes() {
     SubprocessOptions o;
     o.std_in = subprocess::PIPE;
@@ -225,9 +194,9 @@ inline std::vector<std::string> shell_args(std::string cmd) {
 template <class F>
 // NOLINTNEXTLINE(performance-unnecessary-value-param): moved on; clang-tidy 14 misreads the dependent call
 auto EventLoop::subprocess_exec(F&& protocol_factory, std::vector<std::string> args, const SubprocessOptions& options) {
-    using P = typename detail::SubprocessProtocolOf<F>::type;
-    return detail::typed_subprocess<P>(
-        detail::start_subprocess(*this, detail::make_subprocess_protocol_factory(std::forward<F>(protocol_factory)), std::move(args), options));
+    using P = typename detail::MadeProtocol<SubprocessProtocol, F>::type;
+    return detail::typed_pair<P>(
+        detail::start_subprocess(*this, detail::make_factory_of<SubprocessProtocol>(std::forward<F>(protocol_factory)), std::move(args), options));
 }
 
 template <class F>
