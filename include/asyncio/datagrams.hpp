@@ -119,12 +119,13 @@ struct DatagramEndpointOptions {
     std::optional<std::pair<std::string, int>> local_addr = std::nullopt;   ///< bind here
     std::optional<std::pair<std::string, int>> remote_addr = std::nullopt;  ///< connect() here
     int family = AF_UNSPEC;                                                 ///< needed when neither address is given
-    int proto = 0;
-    int flags = 0;
-    bool reuse_port = false;       ///< SO_REUSEPORT
-    bool allow_broadcast = false;  ///< SO_BROADCAST
+    int proto = 0;                                                          ///< the protocol for getaddrinfo and the socket
+    int flags = 0;                                                          ///< AI_* flags for getaddrinfo
+    bool reuse_port = false;                                                ///< SO_REUSEPORT
+    bool allow_broadcast = false;                                           ///< SO_BROADCAST
 };
 
+/// What create_datagram_endpoint makes each protocol with, once typed.
 using DatagramProtocolFactory = std::function<std::unique_ptr<DatagramProtocol>()>;
 
 namespace detail {

@@ -163,6 +163,7 @@ public:
     [[nodiscard]] virtual Coro<int> wait() = 0;
 };
 
+/// What subprocess_exec makes the protocol with, once typed.
 using SubprocessProtocolFactory = std::function<std::unique_ptr<SubprocessProtocol>()>;
 
 namespace detail {
@@ -224,7 +225,9 @@ auto EventLoop::subprocess_shell(F&& protocol_factory, std::string cmd) {
 ///   stdout) but does not kill it; it is reaped when it exits. CPython keeps the pipes open.
 class Process {
 public:
+    /// Takes over the handle (`other` is left empty).
     Process(Process&&) noexcept = default;
+    /// Lets go of this handle (as the destructor) and takes over `other`'s.
     Process& operator=(Process&&) noexcept = default;
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
