@@ -40,8 +40,6 @@ public:
     ChildWatcher& operator=(const ChildWatcher&) = delete;
     ~ChildWatcher();
 
-    [[nodiscard]] bool uses_pidfd() const noexcept { return pidfd_ >= 0; }
-
 private:
     friend class ChildWaitOp;
     void io_ready(std::uint32_t events) noexcept override;

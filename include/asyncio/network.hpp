@@ -6,6 +6,7 @@
 #pragma once
 
 #include <asyncio/coroutines.hpp>
+#include <asyncio/detail/protocol_factory.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/protocols.hpp>
 #include <asyncio/server.hpp>
@@ -76,16 +77,8 @@ struct UnixServerOptions {
 namespace detail {
 
 // The protocol type a factory makes: P for a callable returning std::unique_ptr<P> or P.
-template <class R>
-struct ProtocolOf {
-    using type = R;
-};
-template <class P>
-struct ProtocolOf<std::unique_ptr<P>> {
-    using type = P;
-};
 template <class F>
-using factory_protocol_t = typename ProtocolOf<std::decay_t<std::invoke_result_t<std::decay_t<F>&>>>::type;
+using factory_protocol_t = typename PointeeOr<std::decay_t<std::invoke_result_t<std::decay_t<F>&>>>::type;
 
 template <class F>
 ProtocolFactory make_protocol_factory(F&& f) {
