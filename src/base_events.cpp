@@ -32,11 +32,13 @@ void print_exception_context(const ExceptionContext& c) noexcept {
     }
 }
 
+TimePoint loop_time_of(const EventLoop& loop) noexcept { return loop.time(); }
+
 void HandleCore::cancel() noexcept {
     cancelled_ = true;
     if (queued()) {  // (the loop may be gone otherwise: do not touch it)
         LoopAccess::timers(*loop_).erase(this);
-        release();  // the heap's reference; may delete this
+        release();  // the timers' reference; may delete this
     }
 }
 
@@ -180,7 +182,7 @@ void EventLoop::run_once() {
             // another thread is on its way home (wait for it instead).
             timeout_ms = remote_ops_ ? -1 : 0;
         } else {
-            auto delta = timers_.top()->when - clock::now();
+            auto delta = timers_.next_deadline() - clock::now();
             timeout_ms = delta <= duration::zero() ? 0 : static_cast<int>(std::min<long long>(ceil<milliseconds>(delta).count(), 24LL * 3600 * 1000));
         }
     }
@@ -216,15 +218,14 @@ void EventLoop::run_once() {
 
     if (virtual_time_ && ready_.empty() && !stopping_ && !timers_.empty() && !remote_ops_) {
         // Nothing can happen before the next timer: jump to it.
-        virtual_now_ = std::max(virtual_now_, timers_.top()->when);
+        virtual_now_ = std::max(virtual_now_, timers_.earliest()->when);
     }
 
     if (!timers_.empty()) {
         const time_point now = time();
-        // Fired before it leaves the heap: a due handle that the ready queue cannot take
-        // (std::bad_alloc, thrown to run()'s caller) stays in the heap for the next try.
-        while (!timers_.empty() && timers_.top()->when <= now) {
-            detail::TimerNode* t = timers_.top();
+        // Fired before it leaves the timers: a due handle that the ready queue cannot take
+        // (std::bad_alloc, thrown to run()'s caller) stays queued for the next try.
+        while (detail::TimerNode* t = timers_.due(now)) {
             t->fire();
             timers_.erase(t);
         }
@@ -449,7 +450,7 @@ void EventLoop::close() {
     while (!ready_.empty()) ready_.pop()->drop();
     destroy_pending_tasks();
     while (!ready_.empty()) ready_.pop()->drop();  // queued by destructors of those frames
-    while (!timers_.empty()) timers_.pop()->on_loop_close();
+    while (detail::TimerNode* t = timers_.pop_any()) t->on_loop_close();
     auto& io = *io_;
     std::vector<detail::IoWatcher*> watchers;
     for (detail::FdEntry& e : io.fds) {

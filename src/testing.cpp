@@ -17,8 +17,8 @@ Coro<void> run_until_idle() {
     // When this task resumes from sleep(0), anything still or newly ready (queued before it
     // in this iteration, or by what ran before it) shows in the ready queue.
     auto busy = [&loop] {
-        detail::TimerHeap& timers = detail::LoopAccess::timers(loop);
-        return !detail::LoopAccess::ready(loop).empty() || (!timers.empty() && timers.top()->when <= loop.time());
+        detail::TimerQueue& timers = detail::LoopAccess::timers(loop);
+        return !detail::LoopAccess::ready(loop).empty() || (!timers.empty() && timers.due(loop.time()) != nullptr);
     };
     do {
         co_await asyncio::sleep(0);

@@ -96,7 +96,7 @@ TEST(EventLoop, NegativeDelayRunsLikeCallSoon) {
 }
 
 // Not in CPython: timers scheduled in deadline order take a FIFO run, the others a heap
-// (detail/timer_heap.hpp). Mixed at random, with ties, and with a third cancelled (some while
+// (detail/timer_queue.hpp). Mixed at random, with ties, and with a third cancelled (some while
 // others fire), they must still fire in (deadline, scheduling order), each exactly once.
 TEST(EventLoop, TimersFireInOrderWhateverOrderTheyWereScheduledIn) {
     auto loop = virtual_loop();

@@ -5,7 +5,7 @@
 #include <asyncio/detail/awaitable.hpp>
 #include <asyncio/detail/ready_queue.hpp>
 #include <asyncio/detail/ref.hpp>
-#include <asyncio/detail/timer_heap.hpp>
+#include <asyncio/detail/timer_queue.hpp>
 #include <asyncio/exceptions.hpp>
 
 #include <atomic>
@@ -70,7 +70,7 @@ class SockAccept;
 
 // The shared state behind Handle and TimerHandle: a callback the loop runs once (or, for
 // add_reader/add_writer, each time the fd is ready). Reference counted because the caller's
-// Handle, the ready queue and the timer heap may each hold it; the count is atomic because
+// Handle, the ready queue and the timers may each hold it; the count is atomic because
 // call_soon_threadsafe hands one to another thread.
 class HandleCore : public Runnable, public TimerNode {
 public:
@@ -92,7 +92,7 @@ public:
     void run() override;  // the ready queue's reference is consumed
     void drop() noexcept override;
     // The heap's reference moves to the ready queue. Throws: std::bad_alloc, with nothing
-    // queued (the loop keeps the handle in the heap then).
+    // queued (the loop keeps the handle queued then).
     void fire() override;
     void on_loop_close() noexcept override { release(); }
 
@@ -177,7 +177,7 @@ class Handle {
 public:
     Handle() = default;
 
-    /// Stops the callback from running; a no-op once it ran. A timer leaves the heap at once.
+    /// Stops the callback from running; a no-op once it ran. A timer leaves the loop's timers at once.
     ///
     /// Python: `Handle.cancel()`
     void cancel() noexcept {
@@ -701,7 +701,7 @@ private:
     void destroy_pending_tasks() noexcept;
 
     detail::ReadyQueue ready_;
-    detail::TimerHeap timers_;
+    detail::TimerQueue timers_{*this};
     std::unique_ptr<detail::LoopIo> io_;
     ExceptionHandler exception_handler_;
 
@@ -736,7 +736,7 @@ namespace detail {
 // The loop's internals for the rest of the library (tasks, sleep, testing); not for users.
 struct LoopAccess {
     static ReadyQueue& ready(EventLoop& l) noexcept { return l.ready_; }
-    static TimerHeap& timers(EventLoop& l) noexcept { return l.timers_; }
+    static TimerQueue& timers(EventLoop& l) noexcept { return l.timers_; }
     // The task whose step runs on this thread, if it belongs to `l` (tasks.cpp).
     static TaskCore* current_task(const EventLoop& l) noexcept;
     static FutureCore*& cores(EventLoop& l) noexcept { return l.cores_; }
