@@ -763,6 +763,10 @@ def versions(python: str) -> dict[str, str]:
     v["asyncio"] = (f"{project.group(1) if project else '?'} (git {commit or '?'}), "
                     f"{gxx[0] if gxx else 'g++'}, `bench` preset = release `-O2 -DNDEBUG`")
     v["cpython"] = f"{capture([python, '-c', 'import sys; print(sys.version.split()[0])'])} (`{shutil.which(python) or python}`)"
+    if PYTHON_PROBE:
+        v["cpython"] += (f", the fastest of {len(PYTHON_PROBE)} CPython 3.11+ interpreters here on a small W2 ("
+                         + ", ".join(f"`{c}` {x:.0f} ns" for c, x in sorted(PYTHON_PROBE.items(), key=lambda kv: kv[1]))
+                         + ")")
     v["uvloop"] = capture(["/usr/bin/python3", "-c",
                            "import sys, uvloop; print(f'uvloop {uvloop.__version__} on Python {sys.version.split()[0]}')"]) \
         + " (`/usr/bin/python3`)"
@@ -779,16 +783,19 @@ def versions(python: str) -> dict[str, str]:
         if m:
             n = int(m.group(1))
             asio_version = f"{n // 100000}.{n // 100 % 1000}.{n % 100}"
-    v["asio"] = f"asio {asio_version} (standalone, `{inc}`), same g++, `-O2 -std=c++20`, `io_context(1)`"
+    v["asio"] = (f"asio {asio_version} (standalone, `{inc}`: Debian's libasio-dev; newer releases may be faster), "
+                 "same g++, `-O2 -std=c++20`, `io_context(ASIO_CONCURRENCY_HINT_UNSAFE)` in W1-W5")
     tokio_version = "?"
     lock = BENCH / "tokio" / "Cargo.lock"
     if lock.exists():
         m = re.search(r'name = "tokio"\nversion = "([^"]+)"', lock.read_text())
         if m:
             tokio_version = m.group(1)
-    v["tokio"] = (f"tokio {tokio_version} (Debian librust-tokio-dev), {capture(['rustc', '--version']) or 'rustc ?'}, "
-                  "`cargo build --release`, `current_thread`")
-    v["go"] = f"{capture(['go', 'version']) or 'go ?'}, `GOMAXPROCS=1`"
+    v["tokio"] = (f"tokio {tokio_version} (Debian's librust-tokio-dev; newer releases may be faster), "
+                  f"{capture(['rustc', '--version']) or 'rustc ?'}, `cargo build --release`, `current_thread`")
+    go_path = os.path.realpath(shutil.which("go") or "go")
+    go_origin = " (Debian's golang-go; newer releases may be faster)" if go_path.startswith("/usr/lib/go") else ""
+    v["go"] = f"{capture(['go', 'version']) or 'go ?'}{go_origin}, `GOMAXPROCS=1`"
     v["node"] = f"Node.js {capture(['node', '--version']) or '?'}"
     gcc = capture(["gcc", "--version"]).splitlines()
     v["c_epoll"] = (f"{gcc[0] if gcc else 'gcc'}, `-O2`: edge-triggered epoll, one thread (W5 only; "
@@ -828,14 +835,20 @@ Notes on peers that cannot follow a workload exactly:
    `asio::experimental::use_promise`, is still experimental in 1.22.) In W2, W3 and W4 the
    coroutines are started eagerly with `co_spawn(ctx, coro, completion handler)`; W2 yields
    with `co_await asio::post(executor, use_awaitable)`, W3 uses
-   `asio::experimental::channel` with capacity 1.
+   `asio::experimental::channel` with capacity 1, trying `try_send` / `try_receive` before
+   suspending in `async_send` / `async_receive` (about a quarter faster than the async calls
+   alone). W1-W5 run on `io_context(ASIO_CONCURRENCY_HINT_UNSAFE)`, asio's documented hint
+   for a context used from one thread only (no locking in the scheduler or the reactor).
 2. **Node.js**: an `async function` runs eagerly up to its first `await`; in W1 each
    `value(i)` has already returned when it is called, so nothing is scheduled and the
    awaits only drain already-resolved promises. W2 yields to the event loop with
-   `await setImmediate()` (`node:timers/promises`). Node has no async queue: W3 uses a
-   small promise-based bounded queue written in the program.
-3. **Go**: goroutines return nothing and have no handle: in W1 each goroutine's handle is a
-   channel of its own (buffered, capacity 1) that it sends its result on. W2 yields with
+   `await new Promise((r) => setImmediate(r))` (the loop phase of `timers/promises`'
+   `setImmediate`, without its wrapper), W4 sleeps with `new Promise((r) => setTimeout(r,
+   1000))`. Node has no async queue: W3 uses a lean bounded queue written in the program,
+   whose `put` and `get` return a promise only when they must wait.
+3. **Go**: goroutines return nothing and have no handle: in W1 each goroutine stores its
+   result in its own element of a slice and marks a `sync.WaitGroup` done, the idiom for
+   joining many goroutines (a channel per goroutine was slower and larger). W2 yields with
    `runtime.Gosched()`. W3 uses buffered channels of capacity 1 (the counterpart of
    `Queue(maxsize=1)`; an unbuffered channel would be a rendezvous, not a queue). Each
    goroutine has its own growable stack (2 KiB at least), and even with `GOMAXPROCS=1` the
@@ -844,9 +857,12 @@ Notes on peers that cannot follow a workload exactly:
    the timer wheel); W3 uses `tokio::sync::mpsc::channel(1)`. Tokio's own cooperative
    budget is left at its default.
 5. **CPython and uvloop** run the same program (`cpython.py`, with `--uvloop` for the
-   latter), but on different interpreters: CPython on `python3` from the PATH, uvloop on
-   Debian's `/usr/bin/python3`, which is where `python3-uvloop` installs. Both are 3.11;
-   their builds differ (PGO/LTO), so the CPython/uvloop ratio is not the loops' alone.
+   latter), but on different interpreters: CPython on the fastest CPython 3.11+ installed
+   (run.py times each, the PATH's `python3`, Debian's `/usr/bin/python3` and pyenv's, on a
+   small W2 before the run, and names the one it took and the others' figures under
+   "Versions"), uvloop on Debian's `/usr/bin/python3`, which is where `python3-uvloop`
+   installs. Their builds differ (version, PGO/LTO), so the CPython/uvloop ratio is not the
+   loops' alone.
 6. **W5 echo**: every server reads up to 64 KiB at a time and writes back what it read, except
    CPython's selector loop (256 KiB `recv`) and uvloop (256,000 bytes). TCP_NODELAY: CPython,
    uvloop and Go set it on every TCP connection by themselves; asio, Tokio, Node.js and the C
@@ -1113,6 +1129,45 @@ def draw_chart(path: Path, workloads, runtimes, med, quick: bool, runs: int) -> 
 
 # ----------------------------------------------------------------------------------- main
 
+PYTHON_PROBE: dict[str, float] = {}  # interpreter -> best W2 ns per yield of the probe
+
+
+def pick_python() -> str:
+    """The fastest CPython 3.11+ on this machine for the CPython peer: the PATH's python3,
+    Debian's /usr/bin/python3 and pyenv's versions, each timed on W2 at 100 x 1,000 three
+    times, interleaved (the best of its three). Builds differ: Debian's is built with PGO and
+    LTO, pyenv's by default without."""
+    candidates: list[str] = []
+    for c in [shutil.which("python3"), "/usr/bin/python3"]:
+        if c and Path(c).exists():
+            candidates.append(c)
+    root = capture(["pyenv", "root"]) if shutil.which("pyenv") else ""
+    if root:
+        candidates += sorted(str(x) for x in Path(root, "versions").glob("3.*/bin/python3"))
+    seen: dict[str, str] = {}
+    for c in candidates:
+        real = os.path.realpath(c)
+        v = capture([c, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        if real not in seen.values() and v and tuple(int(x) for x in v.split(".")) >= (3, 11):
+            seen[c] = real
+    probe = BENCH / "w2_yield_storm" / "cpython.py"
+    best: dict[str, float] = {}
+    for _ in range(3):
+        for c in seen:
+            out = subprocess.run([c, str(probe), "100", "1000"], capture_output=True, text=True, timeout=120)
+            r = parse_result(out.stdout) if out.returncode == 0 else None
+            x = as_float(r.get("ns_per_op")) if r else None
+            if x is not None:
+                best[c] = min(best.get(c, x), x)
+    if not best:
+        return "python3"
+    PYTHON_PROBE.update(best)
+    chosen = min(best, key=best.get)
+    print("bench: CPython peer: " + ", ".join(f"{c} {best[c]:.0f} ns" for c in sorted(best, key=best.get))
+          + f" (W2 probe, best of 3): {chosen}", flush=True)
+    return chosen
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=None,
@@ -1127,7 +1182,9 @@ def main() -> int:
     ap.add_argument("--fresh-servers", action="store_true",
                     help="W5: measure servers that have never seen a connection close (by default the load "
                          "generator first opens and closes one connection)")
-    ap.add_argument("--python", default="python3", help="interpreter for the CPython peer (default python3)")
+    ap.add_argument("--python", default=None,
+                    help="interpreter for the CPython peer (default: the fastest CPython 3.11+ installed, "
+                         "probed with a small W2; see pick_python)")
     ap.add_argument("--docs", default=None,
                     help="where to write benchmarks.md/.png (default: docs/ for a full run, "
                          "build/bench/results/partial/ otherwise)")
@@ -1159,6 +1216,7 @@ def main() -> int:
             sys.exit(f"--report-only: no {raw_path} (run the benchmark first)")
         raw = json.loads(raw_path.read_text())
         args.runs, args.quick, args.python = raw["runs"], raw["quick"], raw["python"]
+        PYTHON_PROBE.update(raw.get("python_probe", {}))
         args.fresh_servers = raw.get("fresh_servers", False)
         load = raw.get("load", {})
         workloads = [w for w in WORKLOADS if w.name in raw["workloads"]]
@@ -1172,6 +1230,8 @@ def main() -> int:
             sys.exit(f"{TIME} not found: run bench/install.sh (Debian package `time`)")
         global COMMIT
         COMMIT = capture(["git", "describe", "--always", "--dirty"])
+        if args.python is None:
+            args.python = pick_python()
         if not args.no_build:
             build(runtimes, workloads, args.python)
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -1181,7 +1241,7 @@ def main() -> int:
         raw_path = (RESULTS if is_full(args, workloads, runtimes) else PARTIAL) / "raw.json"
         raw_path.parent.mkdir(parents=True, exist_ok=True)
         raw_path.write_text(json.dumps({
-            "date": date, "runs": args.runs, "quick": args.quick, "python": args.python,
+            "date": date, "runs": args.runs, "quick": args.quick, "python": args.python, "python_probe": PYTHON_PROBE,
             "workloads": [w.name for w in workloads], "runtimes": [r.key for r in runtimes],
             "notes": {r.key: r.note for r in runtimes if r.note}, "load": load, "fresh_servers": args.fresh_servers,
             "samples": {f"{wn}/{rk}": [s.__dict__ for s in ss] for (wn, rk), ss in samples.items()},

@@ -1,12 +1,13 @@
-// W1 spawn-join (docs/design/benchmarks-method.md), Go with GOMAXPROCS=1: N goroutines each send their index on a
-// channel of their own (buffered, capacity 1: the goroutine's handle); then the main
-// goroutine receives from each channel in order and sums the results.
+// W1 spawn-join (docs/design/benchmarks-method.md), Go with GOMAXPROCS=1: N goroutines each store their index in
+// their own element of a results slice and mark a sync.WaitGroup done (Go's idiom for joining many goroutines);
+// the main goroutine waits for the group, then sums the results in order.
 package main
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -17,14 +18,19 @@ func main() {
 	}
 	start := time.Now()
 
-	handles := make([]chan int64, n)
+	results := make([]int64, n)
+	var wg sync.WaitGroup
+	wg.Add(int(n))
 	for i := int64(0); i < n; i++ {
-		handles[i] = make(chan int64, 1)
-		go func(i int64, result chan<- int64) { result <- i }(i, handles[i])
+		go func(i int64) {
+			results[i] = i
+			wg.Done()
+		}(i)
 	}
+	wg.Wait()
 	var sum int64
-	for _, h := range handles {
-		sum += <-h
+	for _, r := range results {
+		sum += r
 	}
 
 	elapsed := time.Since(start)

@@ -1,14 +1,13 @@
 // W2 yield storm (docs/design/benchmarks-method.md), Node.js: T async functions each yield to the event loop Y times
-// with `await setImmediate()` (timers/promises), Node's way to let the loop run.
+// with `await new Promise((r) => setImmediate(r))`: the loop phase of timers/promises' setImmediate, without its
+// AbortSignal-capable wrapper (about a third faster).
 'use strict';
-
-const { setImmediate } = require('node:timers/promises');
 
 let count = 0;
 
 async function yielder(yields) {
   for (let i = 0; i < yields; i++) {
-    await setImmediate();
+    await new Promise((resolve) => setImmediate(resolve));
     count++;
   }
 }

@@ -38,7 +38,7 @@ asio::awaitable<void> listen(tcp::acceptor acceptor) {
 
 int main(int argc, char** argv) {
     auto port = static_cast<unsigned short>(argc > 1 ? std::atoi(argv[1]) : 0);
-    asio::io_context ctx(1);
+    asio::io_context ctx(ASIO_CONCURRENCY_HINT_UNSAFE);  // asio's documented hint for one thread: no locking
     tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     std::printf("READY port=%u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
