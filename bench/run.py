@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """bench/run.py: builds and runs the benchmark of docs/design/benchmarks-method.md, and prints its one table.
 
-    python3 bench/run.py                 # build all, run W1-W7 x every runtime, 3 times
+    python3 bench/run.py                 # build all, run W1-W8 x every runtime, 5 times
     python3 bench/run.py --quick         # smoke run: N divided by 10 (W5: 0.2 s + 0.5 s), one repetition
     python3 bench/run.py --only w1,w3 --runs 5 --runtimes asyncio,tokio
     python3 bench/run.py --only w5 --syscalls    # W5, plus one run per server counting its syscalls
 
 Each workload x runtime runs as its own process under `/usr/bin/time -f '%e %M'` (whole
 process wall time, peak RSS), interleaved: within each repetition, every runtime runs a
-workload before the next workload starts. Medians are taken over the repetitions. Each
+workload before the next workload starts, in an order shuffled for each repetition. Medians
+are taken over the repetitions, with the min-max of each headline figure beside them. Each
 program prints one line `RESULT workload=... runtime=... n=... ns_per_op=...` with the
 figure it timed from inside and checks its own result (it exits non-zero if wrong).
 
@@ -32,6 +33,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import select
 import shutil
@@ -676,6 +678,8 @@ class Row:
     values: dict      # runtime key -> float | None
     digits: int = 3
     ratio: bool = True
+    spread: str = ""  # a workload's headline figure: the sample attribute whose min-max is shown
+    scale: float = 1.0  # from that attribute to the row's unit
 
 
 def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
@@ -685,7 +689,8 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
     rows = []
     if w.kind == "echo":
         us = lambda key: get(key, "ns_per_op") / 1e3 if get(key, "ns_per_op") is not None else None  # noqa: E731
-        rows.append(Row(f"**{w.title}: server CPU µs per {w.unit}**", {k: us(k) for k in keys}))
+        rows.append(Row(f"**{w.title}: server CPU µs per {w.unit}**", {k: us(k) for k in keys}, spread="ns_per_op",
+                        scale=1e-3))
         if w.args[1] == "64":
             rows.append(Row(f"{w.title}: requests/s (higher is better)", {k: get(k, "rps") for k in keys},
                             ratio=False))
@@ -702,7 +707,8 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
         return rows
     if w.kind == "idle":
         n = ops
-        rows.append(Row(f"**{w.title}: server RSS per {w.unit}, bytes**", {k: get(k, "rss_per_conn_b") for k in keys}))
+        rows.append(Row(f"**{w.title}: server RSS per {w.unit}, bytes**", {k: get(k, "rss_per_conn_b") for k in keys},
+                        spread="rss_per_conn_b"))
         rows.append(Row(f"{w.title}: server RSS with {n:,} held, MiB",
                         {k: (get(k, "rss_held_kib") / 1024 if get(k, "rss_held_kib") is not None else None)
                          for k in keys}))
@@ -714,9 +720,10 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
         return rows
     if w.sleeps_1s:
         beyond = "the longest sleep" if len(w.args) > 1 else "1 s"  # W4j: 1 s plus the largest jitter drawn
-        rows.append(Row(f"**{w.title}: overhead (wall − {beyond}), ms**", {k: get(k, "overhead_ms") for k in keys}))
+        rows.append(Row(f"**{w.title}: overhead (wall − {beyond}), ms**", {k: get(k, "overhead_ms") for k in keys},
+                        spread="overhead_ms"))
     else:
-        rows.append(Row(f"**{w.title}: ns per {w.unit}**", {k: get(k, "ns_per_op") for k in keys}))
+        rows.append(Row(f"**{w.title}: ns per {w.unit}**", {k: get(k, "ns_per_op") for k in keys}, spread="ns_per_op"))
     rows.append(Row(f"{w.title}: process wall, ms", {k: get(k, "wall_ms") for k in keys}))
     rows.append(Row(f"{w.title}: peak RSS, MiB",
                     {k: (get(k, "rss_kib") / 1024 if get(k, "rss_kib") is not None else None) for k in keys}))
@@ -729,7 +736,7 @@ def table_rows(w: Workload, med: dict, ops: int) -> list[Row]:
 
 def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict, errors: dict, missing: dict,
                    quick: bool) -> str:
-    head = "| workload, figure (median) | " + " | ".join(
+    head = "| workload, figure (median; headline figures [min–max]) | " + " | ".join(
         f"**{r.label}**" if r.key == "asyncio" else r.label for r in runtimes) + " |"
     sep = "|---|" + "---:|" * len(runtimes)
     lines = [head, sep]
@@ -747,10 +754,13 @@ def markdown_table(workloads: list[Workload], runtimes: list[Runtime], med: dict
                         cells.append("not built")
                     else:
                         cells.append("–")
-                elif r.key == "asyncio":
-                    cells.append(f"**{fmt_num(v, row.digits)}**")
                 else:
-                    cells.append(fmt_num(v, row.digits) + (fmt_ratio(v, ours) if row.ratio else ""))
+                    cell = f"**{fmt_num(v, row.digits)}**" if r.key == "asyncio" else \
+                        fmt_num(v, row.digits) + (fmt_ratio(v, ours) if row.ratio else "")
+                    lo_hi = med.get((w.name, r.key), {}).get("_spread", {}).get(row.spread) if row.spread else None
+                    if lo_hi and lo_hi[0] != lo_hi[1]:
+                        cell += f" [{fmt_num(lo_hi[0] * row.scale)}–{fmt_num(lo_hi[1] * row.scale)}]"
+                    cells.append(cell)
             lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -899,9 +909,9 @@ def write_docs(out_dir: Path, workloads, runtimes, med, errors, missing, samples
         "",
         "Generated by `python3 bench/run.py` (docs/design/benchmarks-method.md describes the workloads and the rules). "
         "Each workload × runtime ran as its own process, "
-        f"{ {1: 'once', 2: 'twice'}.get(args.runs, f'{args.runs} times') }, interleaved (round-robin over the runtimes "
-        "within each repetition); every figure is the median. The first row of each workload is "
-        "the figure the program timed from inside; peak RSS comes from `/usr/bin/time -f '%e %M'` "
+        f"{ {1: 'once', 2: 'twice'}.get(args.runs, f'{args.runs} times') }, interleaved (every runtime within each "
+        "repetition, in an order shuffled for each repetition); every figure is the median, and the first row of each "
+        "workload, the figure the program timed from inside, has the min–max of its runs in brackets; peak RSS comes from `/usr/bin/time -f '%e %M'` "
         "around the whole process, and the process wall time is that same process timed by "
         "run.py to the millisecond (`%e` has 10 ms steps, too coarse for the fastest runs; both "
         "are in the run's raw.json). In parentheses: the peer's figure "
@@ -1193,7 +1203,7 @@ def main() -> int:
                          "(default: the last full run's, build/bench/results/raw.json)")
     args = ap.parse_args()
     if args.runs is None:
-        args.runs = 1 if args.quick else 3
+        args.runs = 1 if args.quick else 5
     if args.runs < 1:
         ap.error("--runs must be at least 1")
 
@@ -1252,6 +1262,10 @@ def main() -> int:
     med = {key: {attr: median([getattr(s, attr) for s in ss if not s.error and not s.missing])
                  for attr in MEDIAN_ATTRS}
            for key, ss in samples.items()}
+    for key, ss in samples.items():  # the min-max beside each headline median
+        med[key]["_spread"] = {attr: (min(vals), max(vals)) for attr in MEDIAN_ATTRS
+                               if (vals := [getattr(s, attr) for s in ss if not s.error and not s.missing
+                                            and getattr(s, attr) is not None])}
 
     out_dir = Path(args.docs) if args.docs else (ROOT / "docs" if is_full(args, workloads, runtimes) else PARTIAL)
     chart = out_dir / "benchmarks.png"
@@ -1275,11 +1289,19 @@ def is_full(args, workloads, runtimes) -> bool:
 
 def run_all(workloads: list[Workload], runtimes: list[Runtime], args) -> dict[tuple[str, str], list[Sample]]:
     """Every workload x runtime, args.runs times: within a repetition, each workload runs on
-    every runtime in turn (round-robin, starting one runtime further along each time). With
-    --syscalls, each W5 workload x runtime then runs once more, its syscalls counted."""
+    every runtime in turn, in an order shuffled afresh for each repetition and workload
+    (seeded: the same plan every time), so that no runtime always follows the same
+    neighbour, and the first repetition keeps the listed order. With --syscalls, each W5
+    workload x runtime then runs once more, its syscalls counted."""
     samples: dict[tuple[str, str], list[Sample]] = {}
-    plan = [(rep, w, r) for rep in range(args.runs) for w in workloads
-            for r in runtimes[rep % len(runtimes):] + runtimes[:rep % len(runtimes)]]
+
+    def order(rep: int, wi: int) -> list[Runtime]:
+        rs = list(runtimes)
+        if rep > 0:
+            random.Random(1000 * rep + wi).shuffle(rs)
+        return rs
+
+    plan = [(rep, w, r) for rep in range(args.runs) for wi, w in enumerate(workloads) for r in order(rep, wi)]
     if args.syscalls:
         plan += [(None, w, r) for w in workloads if w.kind == "echo" for r in runtimes]
     for done, (rep, w, r) in enumerate(plan, 1):
