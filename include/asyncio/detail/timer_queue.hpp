@@ -2,7 +2,7 @@
 // (deadline, scheduling order), with O(1) removal from most places (O(log n) from the rest) so
 // that a cancelled timer leaves at once instead of lingering as CPython's do.
 //
-// Three stores behind one interface (docs/design/timers.md):
+// Four stores behind one interface (docs/design/timers.md):
 // - the run: a timer whose deadline is not earlier than that of the last timer appended to
 //   it goes to the back of a FIFO ring, O(1) in and out. Programs mostly schedule timers in
 //   deadline order (the same timeout for every request, a million sleep(1 s) started one
@@ -11,11 +11,12 @@
 //   hierarchical timing wheel (Tokio's and the Linux kernel's design): 8 levels of 64 slots,
 //   the slots of level L 64^L ticks of 2^20 ns (about 1 ms) wide. In and out is O(1); as the
 //   clock reaches a slot, its timers move down a level (a timer 1 s away moves twice).
-// - the soon heap: a binary heap of the timers due within the current tick, or already due,
-//   which the wheel cannot order among themselves: it takes a level-0 slot when its tick
-//   comes, and the timers scheduled for the current tick. It stays small.
-// The earliest timer is the earliest of the run's front and the heap's top, once the wheel has
-// given up every slot the clock has reached (due(), earliest()).
+// - the batch: when the clock reaches a tick, the wheel's timers due in it are sorted, in one
+//   go, and appended to a second FIFO: every timer of a later tick comes after them.
+// - the soon heap: a binary heap for timers scheduled in the current tick or in the past
+//   (a straggler the wheel and the batch cannot take in order). It stays small.
+// The earliest timer is the earliest of the three fronts, once the wheel has given up every
+// slot the clock has reached (due(), earliest()).
 #pragma once
 
 #include <asyncio/detail/waiter.hpp>
@@ -47,13 +48,11 @@ struct TimerNode : Waiter {
     // `position`'s tag: where the node is. Neither bit: an index in the soon heap.
     static constexpr std::uint32_t in_run = std::uint32_t{1} << 31;    // a slot of the run
     static constexpr std::uint32_t in_wheel = std::uint32_t{1} << 30;  // an entry of the wheel
-    static constexpr std::uint32_t index_mask = in_wheel - 1;
+    static constexpr std::uint32_t in_batch = in_run | in_wheel;       // a slot of the batch
+    static constexpr std::uint32_t index_mask = in_wheel - 1;          // (all ones: not_queued)
 
     TimePoint when{};
-    // Ties at the same deadline run in the order they were scheduled (55 bits: 3.6e16 timers
-    // before it wraps); the 9 bits beside it name the wheel slot the node is in, if it is.
-    std::uint64_t seq : 55 = 0;
-    std::uint64_t wheel_slot : 9 = 0;
+    std::uint64_t seq = 0;  // ties at the same deadline run in the order they were scheduled
     std::uint32_t position = not_queued;  // the tail padding after it is free for subclasses
 
     // Called by the loop when the deadline is reached, before it takes the node out of the
@@ -75,7 +74,7 @@ public:
     TimerQueue& operator=(const TimerQueue&) = delete;
 
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-    [[nodiscard]] std::size_t size() const noexcept { return heap_.size() + run_live_ + wheel_count(); }
+    [[nodiscard]] std::size_t size() const noexcept { return heap_.size() + run_live_ + batch_live_ + wheel_count(); }
 
     // Queues `n` at n->when. Throws: std::bad_alloc, with `n` not queued.
     void push(TimerNode* n) {
@@ -118,12 +117,12 @@ public:
     }
 
     void erase(TimerNode* n) noexcept {
-        if (n->position & TimerNode::in_run)
-            run_erase(n);
-        else if (n->position & TimerNode::in_wheel)
-            wheel_erase(n);
-        else
-            heap_erase(n);
+        switch (n->position & TimerNode::in_batch) {
+        case TimerNode::in_run: run_erase(n); break;
+        case TimerNode::in_wheel: wheel_erase(n); break;
+        case TimerNode::in_batch: batch_erase(n); break;
+        default: heap_erase(n);
+        }
     }
     // Takes `n` out if it is queued (a timer disarmed before it fired); true if it was.
     bool disarm(TimerNode* n) noexcept {
@@ -138,6 +137,8 @@ public:
         TimerNode* n = nullptr;
         if (!heap_.empty()) {
             n = heap_.back();
+        } else if (batch_live_ != 0) {
+            n = batch_[batch_head_].node;
         } else if (run_live_ != 0) {
             n = run_[run_head_ & run_mask()];
         } else if (wheel_count() != 0) {
@@ -152,12 +153,19 @@ private:
         return a->when < b->when || (a->when == b->when && a->seq < b->seq);
     }
 
-    // The earlier of the run's front and the heap's top.
+    // The earliest of the run's front, the batch's front and the heap's top (on a tie of
+    // deadlines, seq decides: the stores' order is one total order).
     [[nodiscard]] TimerNode* front() const noexcept {
-        TimerNode* r = run_live_ ? run_[run_head_ & run_mask()] : nullptr;  // the head is live
-        if (heap_.empty()) return r;
-        TimerNode* h = heap_.front();
-        return r && !less(h, r) ? r : h;
+        TimerNode* best = run_live_ ? run_[run_head_ & run_mask()] : nullptr;  // the head is live
+        if (batch_live_) {
+            TimerNode* b = batch_[batch_head_].node;  // the head is live
+            if (!best || less(b, best)) best = b;
+        }
+        if (!heap_.empty()) {
+            TimerNode* h = heap_.front();
+            if (!best || less(h, best)) best = h;
+        }
+        return best;
     }
 
     // --- the run: a ring of slots in deadline order; a removed node leaves a null slot ---
@@ -213,9 +221,10 @@ private:
     // so the slot is where the wheel left it until the slot's turn comes (empty_slot()).
     //
     // A slot is a doubly linked list of entries, in one array for the whole wheel (a node's
-    // `position` is its entry's index), so that moving a timer between slots or into the heap
-    // never allocates: the loop's turn of the wheel needs no memory. A push makes room for
-    // its entry, and in the heap for the day the timer moves there.
+    // `position` is its entry's index), each with its timer's deadline: moving a timer
+    // between slots reads and relinks entries, never the timer itself, and never allocates.
+    // A push makes room for its entry, and in the batch for the day the timer moves there:
+    // the loop's turn of the wheel needs no memory.
 
     static constexpr int tick_shift = 20;
     static constexpr int level_bits = 6;
@@ -225,6 +234,7 @@ private:
     static constexpr std::size_t keep_entries = 4096;  // a larger array is freed when the wheel empties
 
     struct Entry {
+        TimePoint when;
         TimerNode* node;
         std::uint32_t next;  // in the slot's list, or in the free list
         std::uint32_t prev;  // none at a list's head
@@ -248,8 +258,8 @@ private:
     [[nodiscard]] std::size_t wheel_count() const noexcept { return wheel_ ? wheel_->count : 0; }
 
     // The slot to empty next: the lowest set bit of the lowest non-empty level (every slot of
-    // a level lies before every slot of the level above, and within a level the digits above
-    // elapsed_'s are in order). Precondition: wheel_count() != 0.
+    // a level lies before every slot of the level above, and within a level the occupied
+    // digits all follow elapsed_'s). Precondition: wheel_count() != 0.
     [[nodiscard]] std::size_t first_slot() const noexcept {
         for (std::size_t level = 0;; ++level) {
             if (std::uint64_t bits = wheel_->occupied[level])
@@ -280,11 +290,12 @@ private:
             return;
         }
         // Room first (each may throw std::bad_alloc, with nothing changed): the entry, and the
-        // heap's place for every timer of the wheel.
+        // batch's room for every timer of the wheel, twice over (so that a full batch is half
+        // holes, and compacting it is worth its cost).
         if (!wheel_) wheel_ = std::make_unique<Wheel>();
         Wheel& w = *wheel_;
-        std::size_t needed = heap_.size() + w.count + 1;
-        if (needed > heap_.capacity()) heap_.reserve(std::max(needed, 2 * heap_.capacity()));
+        std::size_t needed = 2 * (batch_live_ + w.count + 1);
+        if (needed > batch_.capacity()) batch_.reserve(std::max(needed, 2 * batch_.capacity()));
         std::uint32_t e = w.free;
         if (e == none) {
             w.entries.push_back({});
@@ -292,13 +303,14 @@ private:
         } else {
             w.free = w.entries[e].next;
         }
+        w.entries[e].when = n->when;
         w.entries[e].node = n;
         n->position = e | TimerNode::in_wheel;
         link(e, tick);
         ++w.count;
     }
 
-    // Links entry `e` (its node due at `tick` > elapsed_) into its slot.
+    // Links entry `e` (due at `tick` > elapsed_) into its slot.
     void link(std::uint32_t e, std::int64_t tick) noexcept {
         Wheel& w = *wheel_;
         auto differ = static_cast<std::uint64_t>(elapsed_ ^ tick);
@@ -306,7 +318,6 @@ private:
         std::size_t digit = static_cast<std::size_t>(tick >> (level_bits * static_cast<int>(level))) & (slots_per_level - 1);
         std::size_t slot = level * slots_per_level + digit;
         Entry& entry = w.entries[e];
-        entry.node->wheel_slot = slot & 511U;
         entry.prev = none;
         entry.next = w.head[slot];
         if (entry.next != none) w.entries[entry.next].prev = e;
@@ -314,17 +325,28 @@ private:
         w.occupied[level] |= std::uint64_t{1} << digit;
     }
 
+    // The slot an entry is in: recomputed from its deadline (see above), so neither the entry
+    // nor the node stores it.
+    [[nodiscard]] std::size_t slot_of(const Entry& entry) const noexcept {
+        std::int64_t tick = tick_of(entry.when);
+        auto differ = static_cast<std::uint64_t>(elapsed_ ^ tick);
+        auto level = static_cast<std::size_t>((63 - std::countl_zero(differ)) / level_bits);
+        return level * slots_per_level +
+               (static_cast<std::size_t>(tick >> (level_bits * static_cast<int>(level))) & (slots_per_level - 1));
+    }
+
     void wheel_erase(TimerNode* n) noexcept {
         Wheel& w = *wheel_;
         std::uint32_t e = n->position & TimerNode::index_mask;
         Entry& entry = w.entries[e];
-        std::size_t slot = n->wheel_slot;
-        if (entry.prev != none)
+        if (entry.prev != none) {
             w.entries[entry.prev].next = entry.next;
-        else
+        } else {
+            std::size_t slot = slot_of(entry);
             w.head[slot] = entry.next;
+            if (entry.next == none) w.occupied[slot / slots_per_level] &= ~(std::uint64_t{1} << (slot % slots_per_level));
+        }
         if (entry.next != none) w.entries[entry.next].prev = entry.prev;
-        if (w.head[slot] == none) w.occupied[slot / slots_per_level] &= ~(std::uint64_t{1} << (slot % slots_per_level));
         n->position = TimerNode::not_queued;
         release_entry(e);
     }
@@ -340,26 +362,37 @@ private:
     }
 
     // The clock reached `slot`: the wheel moves to its first tick and its timers go a level
-    // down, or into the heap if due at that tick (all of a level-0 slot's are). Allocates
-    // nothing (the heap has room for every timer of the wheel).
+    // down, or, if due at that tick (all of a level-0 slot's are), to the batch, sorted.
+    // Allocates nothing (the batch has room for every timer of the wheel).
     void empty_slot(std::size_t slot) noexcept {
         Wheel& w = *wheel_;
         elapsed_ = slot_start(slot);
         std::uint32_t e = w.head[slot];
         w.head[slot] = none;
         w.occupied[slot / slots_per_level] &= ~(std::uint64_t{1} << (slot % slots_per_level));
+        std::size_t first_new = batch_.size();
         while (e != none) {
-            std::uint32_t next = w.entries[e].next;
-            TimerNode* n = w.entries[e].node;
-            std::int64_t tick = tick_of(n->when);
+            Entry& entry = w.entries[e];
+            std::uint32_t next = entry.next;
+            std::int64_t tick = tick_of(entry.when);
             if (tick <= elapsed_) {
-                heap_push(n);  // within capacity: cannot throw
+                if (batch_.size() == batch_.capacity()) first_new -= compact_batch();
+                batch_.push_back({entry.when, entry.node});  // within capacity: cannot throw
                 release_entry(e);
             } else {
                 link(e, tick);  // a lower level: never this slot
             }
             e = next;
         }
+        if (first_new == batch_.size()) return;
+        // Every timer already in the batch is due at an earlier tick: sorting the new ones
+        // keeps the whole batch in order.
+        std::sort(batch_.begin() + static_cast<std::ptrdiff_t>(first_new), batch_.end(), [](const BatchSlot& a, const BatchSlot& b) {
+            return a.when < b.when || (a.when == b.when && a.node->seq < b.node->seq);
+        });
+        for (std::size_t i = first_new; i < batch_.size(); ++i)
+            batch_[i].node->position = static_cast<std::uint32_t>(i) | TimerNode::in_batch;
+        batch_live_ += batch_.size() - first_new;
     }
 
     // Every slot that begins at or before `tick` is emptied; then the wheel stands at `tick`.
@@ -372,10 +405,46 @@ private:
         if (tick > elapsed_) elapsed_ = tick;
     }
 
+    // --- the batch: a wheel slot's timers, sorted, in a FIFO; a removed node leaves a hole ---
+
+    struct BatchSlot {
+        TimePoint when;
+        TimerNode* node;  // nullptr: removed
+    };
+
+    void batch_erase(TimerNode* n) noexcept {
+        batch_[n->position & TimerNode::index_mask].node = nullptr;
+        n->position = TimerNode::not_queued;
+        if (--batch_live_ == 0) {
+            batch_.clear();
+            batch_head_ = 0;
+            return;
+        }
+        while (batch_[batch_head_].node == nullptr) ++batch_head_;  // keep the head live
+        while (batch_.back().node == nullptr) batch_.pop_back();
+    }
+
+    // Moves the live slots to the front (the holes and the consumed head go); returns how
+    // far they moved (every hole lies before the slots empty_slot() is appending).
+    std::size_t compact_batch() noexcept {
+        std::size_t j = 0;
+        for (std::size_t i = batch_head_; i < batch_.size(); ++i) {
+            if (TimerNode* n = batch_[i].node) {
+                batch_[j] = batch_[i];
+                n->position = static_cast<std::uint32_t>(j) | TimerNode::in_batch;
+                ++j;
+            }
+        }
+        std::size_t moved = batch_.size() - j;
+        batch_.resize(j);  // shrinks: no allocation
+        batch_head_ = 0;
+        return moved;
+    }
+
     // --- the soon heap ---
 
     void heap_push(TimerNode* n) {
-        heap_.push_back(n);  // may throw std::bad_alloc (never within capacity): nothing changed
+        heap_.push_back(n);  // may throw std::bad_alloc: the node is then not queued
         n->position = static_cast<std::uint32_t>(heap_.size() - 1);
         sift_up(n->position);
     }
@@ -426,6 +495,9 @@ private:
 
     const EventLoop* loop_;
     std::vector<TimerNode*> heap_;
+    std::vector<BatchSlot> batch_;
+    std::size_t batch_head_ = 0;
+    std::size_t batch_live_ = 0;
     std::unique_ptr<TimerNode*[]> run_;
     std::size_t run_capacity_ = 0;  // a power of two
     std::size_t run_head_ = 0;      // free-running indices, masked on access
