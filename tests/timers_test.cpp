@@ -1,5 +1,5 @@
-// Tests for the loop's timers (detail/timer_queue.hpp: the in-order run, the wheel and the
-// soon heap): whatever the order, scale and timing of call_at / call_later / sleep and of
+// Tests for the loop's timers (detail/timer_queue.hpp: the in-order run, the wheel, the batch
+// and the soon heap): whatever the order, scale and timing of call_at / call_later / sleep and of
 // their cancellations, timers fire in (deadline, scheduling order), each exactly once, at its
 // exact virtual time, checked against a sorted model. Not in CPython (its heap has no parts
 // to get wrong), but the order it checks is CPython's.
@@ -95,15 +95,15 @@ std::size_t soak(std::uint64_t seed, int initial, EventLoop::time_point start) {
     EventLoop::time_point rising = loop->time();
     for (int i = 0; i < initial; ++i) {
         switch (rng() % 4) {
-        case 0:
-            rising += std::chrono::microseconds(rng() % 3);
-            schedule(rising);
-            break;
-        case 1:  // a constant timeout from a clock that barely moves
-            schedule(loop->time() + 30s + std::chrono::nanoseconds(i));
-            break;
-        default:
-            schedule(loop->time() + random_delay(rng));
+            case 0:
+                rising += std::chrono::microseconds(rng() % 3);
+                schedule(rising);
+                break;
+            case 1:  // a constant timeout from a clock that barely moves
+                schedule(loop->time() + 30s + std::chrono::nanoseconds(i));
+                break;
+            default:
+                schedule(loop->time() + random_delay(rng));
         }
     }
     // A third of the first ones cancelled before anything runs.

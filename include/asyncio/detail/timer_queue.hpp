@@ -52,7 +52,7 @@ struct TimerNode : Waiter {
     static constexpr std::uint32_t index_mask = in_wheel - 1;          // (all ones: not_queued)
 
     TimePoint when{};
-    std::uint64_t seq = 0;  // ties at the same deadline run in the order they were scheduled
+    std::uint64_t seq = 0;                // ties at the same deadline run in the order they were scheduled
     std::uint32_t position = not_queued;  // the tail padding after it is free for subclasses
 
     // Called by the loop when the deadline is reached, before it takes the node out of the
@@ -118,10 +118,17 @@ public:
 
     void erase(TimerNode* n) noexcept {
         switch (n->position & TimerNode::in_batch) {
-        case TimerNode::in_run: run_erase(n); break;
-        case TimerNode::in_wheel: wheel_erase(n); break;
-        case TimerNode::in_batch: batch_erase(n); break;
-        default: heap_erase(n);
+            case TimerNode::in_run:
+                run_erase(n);
+                break;
+            case TimerNode::in_wheel:
+                wheel_erase(n);
+                break;
+            case TimerNode::in_batch:
+                batch_erase(n);
+                break;
+            default:
+                heap_erase(n);
         }
     }
     // Takes `n` out if it is queued (a timer disarmed before it fired); true if it was.
