@@ -86,24 +86,27 @@ void TaskCore::throw_cancelled() {
     throw CancelledError(cancel_message());
 }
 
+// The first step: false if it ends there (cancelled before it started).
+bool TaskCore::begin_first_step() {
+    if (must_cancel()) {
+        // Cancelled before its first step: the body never runs (CPython throws into a
+        // coroutine that has not started, which closes it at once).
+        task_flags_ = started_bit;
+        finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
+        return false;
+    }
+    task_flags_ = started_bit;
+    return true;
+}
+
 void TaskCore::run() {
-    if (flag(recheck_bit)) {
-        if (wait_.waiter->wait_again()) return;  // queued again: stays suspended
-        set_flag(recheck_bit, false);
+    if (!flag(started_bit)) [[unlikely]] {
+        if (!begin_first_step()) return;  // (a task that never ran has no waiter to ask)
+    } else {
+        if (flag(recheck_bit) && wait_.waiter->wait_again()) return;  // queued again: stays suspended
+        task_flags_ = static_cast<std::uint8_t>(task_flags_ & ~(recheck_bit | message_locked_bit));
     }
     wait_.waiter = nullptr;
-    if (!flag(started_bit)) [[unlikely]] {
-        if (must_cancel()) {
-            // Cancelled before its first step: the body never runs (CPython throws into a
-            // coroutine that has not started, which closes it at once).
-            task_flags_ = started_bit;
-            finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
-            return;
-        }
-        task_flags_ = started_bit;
-    } else {
-        set_flag(message_locked_bit, false);
-    }
     t_running = this;
     std::coroutine_handle<> h = std::coroutine_handle<>::from_address(wait_.resume_point);
     do {

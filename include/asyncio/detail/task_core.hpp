@@ -168,6 +168,7 @@ protected:
         return false;
     }
     [[noreturn]] void throw_cancelled();
+    bool begin_first_step();
     // Ends the task with the root frame's outcome (null: success).
     void finish_root(std::exception_ptr e) noexcept;
     // The root returned a value, which goes into result_ (TaskState): wait_ is dead from here.
