@@ -161,7 +161,7 @@ public:
 
     bool await_ready() {
         if (!q_.empty()) {
-            item_.emplace(q_.get_nowait());
+            item_.emplace(q_.take_item());
             return true;
         }
         if (q_.is_shut_down()) throw QueueShutDown();
@@ -202,8 +202,9 @@ public:
     QueuePut(QueuePut&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : q_(o.q_), item_(std::move(o.item_)) {}
 
     bool await_ready() {
-        if (!q_.full() || q_.is_shut_down()) {
-            q_.put_nowait(std::move(item_));  // raises QueueShutDown once shut down
+        if (q_.is_shut_down()) throw QueueShutDown();
+        if (!q_.full()) {
+            q_.push_item(std::move(item_));
             return true;
         }
         return false;
@@ -273,10 +274,7 @@ public:
     void put_nowait(T item) {
         if (shutdown_) throw QueueShutDown();
         if (full()) throw QueueFull();
-        items_.push(std::move(item));
-        ++unfinished_tasks_;
-        finished_.clear();
-        getters_.grant_first();
+        push_item(std::move(item));
     }
     /// Removes and returns an item, waiting until one is available. With an item there, it
     /// neither suspends nor allocates.
@@ -295,9 +293,7 @@ public:
             if (shutdown_) throw QueueShutDown();
             throw QueueEmpty();
         }
-        T item = items_.pop();
-        putters_.grant_first();
-        return item;
+        return take_item();
     }
     /// Marks one item taken by get() as processed.
     ///
@@ -335,6 +331,19 @@ public:
 private:
     friend class QueueGet<BasicQueue>;
     friend class QueuePut<BasicQueue>;
+
+    // put_nowait and get_nowait after their checks (the awaiters made them already).
+    void push_item(T&& item) {
+        items_.push(std::move(item));
+        ++unfinished_tasks_;
+        finished_.clear();
+        getters_.grant_first();
+    }
+    T take_item() {
+        T item = items_.pop();
+        putters_.grant_first();
+        return item;
+    }
 
     Storage items_;
     long maxsize_;

@@ -86,7 +86,11 @@ public:
     bool grant_first() {
         WaitNode* n = head_;
         if (!n) return false;
-        remove(n);
+        head_ = n->next_;  // remove(n), for the head
+        (head_ ? head_->prev_ : tail_) = nullptr;
+        n->next_ = nullptr;
+        n->queue_ = nullptr;
+        --size_;
         n->granted_ = true;
         n->task_->wake();
         return true;
