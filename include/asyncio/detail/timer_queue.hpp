@@ -317,29 +317,26 @@ private:
         ++w.count;
     }
 
+    // The slot of a timer due at `tick` > elapsed_ (see above): the level of the highest
+    // differing 6-bit group, the tick's digit there. Not stored: an entry's slot follows
+    // from its deadline whenever it is needed.
+    [[nodiscard]] std::size_t slot_for(std::int64_t tick) const noexcept {
+        auto differ = static_cast<std::uint64_t>(elapsed_ ^ tick);
+        auto level = static_cast<std::size_t>((63 - std::countl_zero(differ)) / level_bits);
+        return level * slots_per_level +
+               (static_cast<std::size_t>(tick >> (level_bits * static_cast<int>(level))) & (slots_per_level - 1));
+    }
+
     // Links entry `e` (due at `tick` > elapsed_) into its slot.
     void link(std::uint32_t e, std::int64_t tick) noexcept {
         Wheel& w = *wheel_;
-        auto differ = static_cast<std::uint64_t>(elapsed_ ^ tick);
-        auto level = static_cast<std::size_t>((63 - std::countl_zero(differ)) / level_bits);
-        std::size_t digit = static_cast<std::size_t>(tick >> (level_bits * static_cast<int>(level))) & (slots_per_level - 1);
-        std::size_t slot = level * slots_per_level + digit;
+        std::size_t slot = slot_for(tick);
         Entry& entry = w.entries[e];
         entry.prev = none;
         entry.next = w.head[slot];
         if (entry.next != none) w.entries[entry.next].prev = e;
         w.head[slot] = e;
-        w.occupied[level] |= std::uint64_t{1} << digit;
-    }
-
-    // The slot an entry is in: recomputed from its deadline (see above), so neither the entry
-    // nor the node stores it.
-    [[nodiscard]] std::size_t slot_of(const Entry& entry) const noexcept {
-        std::int64_t tick = tick_of(entry.when);
-        auto differ = static_cast<std::uint64_t>(elapsed_ ^ tick);
-        auto level = static_cast<std::size_t>((63 - std::countl_zero(differ)) / level_bits);
-        return level * slots_per_level +
-               (static_cast<std::size_t>(tick >> (level_bits * static_cast<int>(level))) & (slots_per_level - 1));
+        w.occupied[slot / slots_per_level] |= std::uint64_t{1} << (slot % slots_per_level);
     }
 
     void wheel_erase(TimerNode* n) noexcept {
@@ -349,7 +346,7 @@ private:
         if (entry.prev != none) {
             w.entries[entry.prev].next = entry.next;
         } else {
-            std::size_t slot = slot_of(entry);
+            std::size_t slot = slot_for(tick_of(entry.when));
             w.head[slot] = entry.next;
             if (entry.next == none) w.occupied[slot / slots_per_level] &= ~(std::uint64_t{1} << (slot % slots_per_level));
         }
