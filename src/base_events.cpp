@@ -166,7 +166,44 @@ void EventLoop::poll_callbacks(detail::FdEntry& e, std::uint32_t events) {
 
 // One iteration (CPython's _run_once): poll I/O for as long as nothing else can happen,
 // move due timers to the ready queue, then run what was ready at that moment, in order.
+// The common turn of a busy loop -- something ready, no fd to poll, nothing posted by
+// another thread, nothing waiting to be flushed -- needs none of the waiting phase, which
+// then stays out of line (prepare_turn) with its registers and branches.
 void EventLoop::run_once() {
+    detail::LoopIo& io = *io_;
+    if (ready_.empty() || io.registered > 0 || io.mailbox->pending() || io.flush_head) [[unlikely]]
+        prepare_turn();
+
+    if (!timers_.empty()) fire_due_timers();
+
+    // Run only what is ready now; what these schedule waits for the next iteration. A
+    // deferred entry (a sleep's timer: CPython's handle that completes the sleep's future)
+    // queues its task for the next iteration instead (ReadyQueue::push_deferred).
+    for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+        detail::Runnable* r = ready_.pop_entry();
+        if (detail::ReadyQueue::is_deferred(r)) [[unlikely]]
+            ready_.requeue_deferred(r);  // out of line: the common path stays a test and a call
+        else
+            r->run();
+    }
+    // What this iteration wrote leaves now, one system call per transport.
+    if (io.flush_head) run_flushes();
+}
+
+// Fired before it leaves the timers: a due handle that the ready queue cannot take
+// (std::bad_alloc, thrown to run()'s caller) stays queued for the next try.
+void EventLoop::fire_due_timers() {
+    const time_point now = time();
+    while (detail::TimerNode* t = timers_.due(now)) {
+        t->fire();
+        timers_.erase(t);
+    }
+}
+
+// The waiting phase of an iteration: what other threads posted, what was written while the
+// loop was not running, then a poll for as long as nothing else can happen (no wait at all
+// if something is ready), and the virtual clock's jump to the next timer.
+void EventLoop::prepare_turn() {
     using namespace std::chrono;
     detail::LoopIo& io = *io_;
     if (io.mailbox->pending()) drain_threadsafe();
@@ -220,29 +257,6 @@ void EventLoop::run_once() {
         // Nothing can happen before the next timer: jump to it.
         virtual_now_ = std::max(virtual_now_, timers_.earliest()->when);
     }
-
-    if (!timers_.empty()) {
-        const time_point now = time();
-        // Fired before it leaves the timers: a due handle that the ready queue cannot take
-        // (std::bad_alloc, thrown to run()'s caller) stays queued for the next try.
-        while (detail::TimerNode* t = timers_.due(now)) {
-            t->fire();
-            timers_.erase(t);
-        }
-    }
-
-    // Run only what is ready now; what these schedule waits for the next iteration. A
-    // deferred entry (a sleep's timer: CPython's handle that completes the sleep's future)
-    // queues its task for the next iteration instead (ReadyQueue::push_deferred).
-    for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
-        detail::Runnable* r = ready_.pop_entry();
-        if (detail::ReadyQueue::is_deferred(r)) [[unlikely]]
-            ready_.requeue_deferred(r);  // out of line: the common path stays a test and a call
-        else
-            r->run();
-    }
-    // What this iteration wrote leaves now, one system call per transport.
-    if (io.flush_head) run_flushes();
 }
 
 // Until the queue is empty: a flush may run user code that writes again (resume_writing).

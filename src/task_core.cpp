@@ -115,22 +115,25 @@ void TaskCore::run() {
         h = t_next;
     } while (h);
     t_running = nullptr;
-    if (root_.done()) {
-        if (must_cancel() && !has_exception()) [[unlikely]] {
-            // Cancelled right before the coroutine stopped (from a destructor that ran after
-            // co_return, say): CPython's __step ends such a task cancelled, value discarded.
-            set_flag(must_cancel_bit, false);
-            if (flag(returned_bit)) discard_value();
-            finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
-        } else if (has_exception()) {
-            finish_root(take_exception());
-        } else {
-            LoopAccess::ready(*loop_).unreserve();  // as finish_root
-            root_.destroy();
-            root_ = {};
-            finish_ok();
-            release();  // the loop's reference
-        }
+    if (root_.done()) [[unlikely]]
+        end_step();  // out of line: a step that suspends again keeps few registers
+}
+
+void TaskCore::end_step() {
+    if (must_cancel() && !has_exception()) [[unlikely]] {
+        // Cancelled right before the coroutine stopped (from a destructor that ran after
+        // co_return, say): CPython's __step ends such a task cancelled, value discarded.
+        set_flag(must_cancel_bit, false);
+        if (flag(returned_bit)) discard_value();
+        finish_root(std::make_exception_ptr(CancelledError(cancel_message())));
+    } else if (has_exception()) {
+        finish_root(take_exception());
+    } else {
+        LoopAccess::ready(*loop_).unreserve();  // as finish_root
+        root_.destroy();
+        root_ = {};
+        finish_ok();
+        release();  // the loop's reference
     }
 }
 

@@ -694,6 +694,8 @@ private:
     void set_io_handle(int fd, bool write, detail::HandleCore* h);
     bool clear_io_handle(int fd, bool write);
     void run_once();
+    [[gnu::noinline]] void prepare_turn();
+    [[gnu::noinline]] void fire_due_timers();
     void drain_threadsafe();
     void poll_io(int timeout_ms);
     void poll_callbacks(detail::FdEntry& e, std::uint32_t events);

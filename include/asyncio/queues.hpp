@@ -74,7 +74,7 @@ public:
     }
 
 private:
-    void grow() {
+    [[gnu::noinline]] void grow() {  // out of line: push stays a few instructions
         std::size_t cap = cap_ ? cap_ * 2 : 16;
         T* fresh = std::allocator<T>().allocate(cap);
         for (std::size_t i = 0; i < size_; ++i) {
@@ -146,6 +146,9 @@ private:
 template <class T, class Storage>
 class BasicQueue;
 
+// Out of line and cold: the awaiters' fast paths carry no exception construction.
+[[noreturn, gnu::noinline, gnu::cold]] inline void throw_queue_shut_down() { throw QueueShutDown(); }
+
 // put()/get(): the common case (room, or an item) completes in await_ready, without
 // suspending or allocating; otherwise the awaiter itself waits, as below.
 // `co_await q.get()`: takes an item at once if there is one; else waits in the getters'
@@ -164,7 +167,7 @@ public:
             item_.emplace(q_.take_item());
             return true;
         }
-        if (q_.is_shut_down()) throw QueueShutDown();
+        if (q_.is_shut_down()) throw_queue_shut_down();
         return false;
     }
     template <class P>
@@ -174,12 +177,9 @@ public:
     T await_resume() {
         if (item_) return std::move(*item_);
         settle();
-        if (cancelled()) {
-            // Woken for an item, then cancelled: the item is for the next getter.
-            if (granted() && !q_.empty()) q_.getters_.grant_first();
-            throw CancelledError(cancel_message());
-        }
-        return q_.get_nowait();  // QueueShutDown if it was shut down and is empty
+        if (!cancelled() && !q_.empty()) [[likely]]
+            return q_.take_item();
+        return resume_slow();
     }
     bool wait_again() override {
         if (task()->cancel_pending() || !q_.empty() || q_.is_shut_down()) return false;
@@ -188,6 +188,15 @@ public:
     }
 
 private:
+    [[gnu::noinline]] T resume_slow() {
+        if (cancelled()) {
+            // Woken for an item, then cancelled: the item is for the next getter.
+            if (granted() && !q_.empty()) q_.getters_.grant_first();
+            throw CancelledError(cancel_message());
+        }
+        return q_.get_nowait();  // QueueShutDown: it was shut down and is empty
+    }
+
     Q& q_;
     std::optional<T> item_;
 };
@@ -202,7 +211,8 @@ public:
     QueuePut(QueuePut&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : q_(o.q_), item_(std::move(o.item_)) {}
 
     bool await_ready() {
-        if (q_.is_shut_down()) throw QueueShutDown();
+        if (q_.is_shut_down()) [[unlikely]]
+            throw_queue_shut_down();
         if (!q_.full()) {
             q_.push_item(std::move(item_));
             return true;
@@ -216,12 +226,11 @@ public:
     void await_resume() {
         if (!task()) return;  // put at once
         settle();
-        if (cancelled()) {
-            // Woken for a free slot, then cancelled: the slot is for the next putter.
-            if (granted() && !q_.full()) q_.putters_.grant_first();
-            throw CancelledError(cancel_message());
+        if (!cancelled() && !q_.is_shut_down() && !q_.full()) [[likely]] {
+            q_.push_item(std::move(item_));
+            return;
         }
-        q_.put_nowait(std::move(item_));  // QueueShutDown if it was shut down meanwhile
+        resume_slow();
     }
     bool wait_again() override {
         if (task()->cancel_pending() || !q_.full() || q_.is_shut_down()) return false;
@@ -230,6 +239,15 @@ public:
     }
 
 private:
+    [[gnu::noinline]] void resume_slow() {
+        if (cancelled()) {
+            // Woken for a free slot, then cancelled: the slot is for the next putter.
+            if (granted() && !q_.full()) q_.putters_.grant_first();
+            throw CancelledError(cancel_message());
+        }
+        q_.put_nowait(std::move(item_));  // QueueShutDown: it was shut down meanwhile
+    }
+
     Q& q_;
     T item_;
 };

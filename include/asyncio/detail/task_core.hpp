@@ -84,7 +84,8 @@ public:
     void suspend(std::coroutine_handle<> h, Waiter* w) {
         wait_.resume_point = h.address();
         wait_.waiter = w;
-        if (must_cancel() && w && offer_cancel(*w, cancel_message())) set_flag(must_cancel_bit, false);
+        if (must_cancel() && w) [[unlikely]]
+            offer_pending_cancel(*w);
     }
 
     // Like suspend(), and before resuming, the step asks `w->wait_again()` (see Waiter).
@@ -167,8 +168,14 @@ protected:
         }
         return false;
     }
+    // suspend() with a cancellation pending: offered to the new wait, out of line.
+    [[gnu::noinline]] void offer_pending_cancel(Waiter& w) {
+        if (offer_cancel(w, cancel_message())) set_flag(must_cancel_bit, false);
+    }
     [[noreturn]] void throw_cancelled();
     bool begin_first_step();
+    // The root coroutine stopped during the step: the task ends with its outcome.
+    [[gnu::noinline]] void end_step();
     // Ends the task with the root frame's outcome (null: success).
     void finish_root(std::exception_ptr e) noexcept;
     // The root returned a value, which goes into result_ (TaskState): wait_ is dead from here.

@@ -73,8 +73,9 @@ public:
     TimerQueue(const TimerQueue&) = delete;
     TimerQueue& operator=(const TimerQueue&) = delete;
 
-    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-    [[nodiscard]] std::size_t size() const noexcept { return heap_.size() + run_live_ + batch_live_ + wheel_count(); }
+    // One counter for the four stores (the loop asks empty() on every turn).
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
     // Queues `n` at n->when. Throws: std::bad_alloc, with `n` not queued.
     void push(TimerNode* n) {
@@ -83,6 +84,7 @@ public:
             run_push(n);
         else
             push_out_of_order(n);
+        ++size_;
     }
 
     // The earliest timer if it is due at `now`, else nullptr. First the wheel gives up every
@@ -117,6 +119,7 @@ public:
     }
 
     void erase(TimerNode* n) noexcept {
+        --size_;
         switch (n->position & TimerNode::in_batch) {
             case TimerNode::in_run:
                 run_erase(n);
@@ -509,6 +512,7 @@ private:
     std::size_t run_live_ = 0;   // non-null slots between head and tail
     TimePoint run_last_when_{};  // deadline of the last node appended to the run
     std::uint64_t next_seq_ = 0;
+    std::size_t size_ = 0;          // timers queued, in all four stores
     std::int64_t elapsed_ = 0;      // the wheel's tick (kept without a wheel, for the first)
     std::unique_ptr<Wheel> wheel_;  // made at the first out-of-order timer
 };

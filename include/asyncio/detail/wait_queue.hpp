@@ -112,14 +112,14 @@ inline WaitNode::~WaitNode() {
 }
 
 template <class P>
-void WaitNode::enqueue(std::coroutine_handle<P> h, WaitQueue& q) {
+inline void WaitNode::enqueue(std::coroutine_handle<P> h, WaitQueue& q) {
     task_ = task_of(h);
     q.push_back(this);
     task_->suspend(h, this);
 }
 
 template <class P>
-void WaitNode::enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q) {
+inline void WaitNode::enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q) {
     task_ = task_of(h);
     q.push_back(this);
     task_->suspend_rechecking(h, this);
