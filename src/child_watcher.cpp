@@ -77,16 +77,16 @@ private:
     ChildWatcher* watcher_;
 };
 
-std::unique_ptr<ChildWatcher> ChildWatcher::start(EventLoop& loop, pid_t pid, ChildExitSink& sink) {
+std::unique_ptr<ChildWatcher> ChildWatcher::start(EventLoop& loop, pid_t pid, int pidfd, ChildExitSink& sink) {
     std::unique_ptr<ChildWatcher> w;
     try {
         w = std::make_unique<ChildWatcher>(loop, pid, sink);
     } catch (...) {
         std::lock_guard lock(g_orphans_mutex);
-        g_orphans.push_back({pid, -1});  // may throw too: then it stays a zombie until exit
+        g_orphans.push_back({pid, pidfd});  // may throw too: then it stays a zombie until exit
         throw;
     }
-    const int fd = open_pidfd(pid);
+    const int fd = pidfd >= 0 ? pidfd : open_pidfd(pid);
     if (fd >= 0) {
         try {
             LoopAccess::watch_io(loop, fd, w.get());
@@ -202,5 +202,6 @@ std::size_t orphan_count() noexcept {
 }
 
 void set_pidfd_refused(bool refused) noexcept { g_pidfd_refused.store(refused, std::memory_order_relaxed); }
+bool pidfd_refused() noexcept { return g_pidfd_refused.load(std::memory_order_relaxed); }
 
 }  // namespace asyncio::detail

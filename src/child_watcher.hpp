@@ -32,9 +32,10 @@ class ChildWaitOp;
 // thread (fallback).
 class ChildWatcher final : IoWatcher, Runnable {
 public:
-    // Starts watching `pid`, a child of this process not reaped yet. Throws std::bad_alloc
+    // Starts watching `pid`, a child of this process not reaped yet, through `pidfd` if the
+    // spawn made one (the watcher owns it then; -1: it opens its own). Throws std::bad_alloc
     // or std::system_error (no thread could be started); the child is made an orphan then.
-    static std::unique_ptr<ChildWatcher> start(EventLoop& loop, pid_t pid, ChildExitSink& sink);
+    static std::unique_ptr<ChildWatcher> start(EventLoop& loop, pid_t pid, int pidfd, ChildExitSink& sink);
     ChildWatcher(EventLoop& loop, pid_t pid, ChildExitSink& sink);
     ChildWatcher(const ChildWatcher&) = delete;
     ChildWatcher& operator=(const ChildWatcher&) = delete;
@@ -65,5 +66,7 @@ void reap_orphans() noexcept;
 std::size_t orphan_count() noexcept;
 // Tests: pretend pidfd_open is refused, so that the fallback is used (process-wide).
 void set_pidfd_refused(bool refused) noexcept;
+// Whether pidfds are refused (then the spawn asks for none either).
+bool pidfd_refused() noexcept;
 
 }  // namespace asyncio::detail

@@ -56,6 +56,10 @@ std::exception_ptr os_error(int err, std::string message) {
             return std::make_exception_ptr(FileExistsError(err, std::move(message)));
         case ENOENT:
             return std::make_exception_ptr(FileNotFoundError(err, std::move(message)));
+        case ENOTDIR:
+            return std::make_exception_ptr(NotADirectoryError(err, std::move(message)));
+        case EISDIR:
+            return std::make_exception_ptr(IsADirectoryError(err, std::move(message)));
         case EACCES:
         case EPERM:
             return std::make_exception_ptr(PermissionError(err, std::move(message)));

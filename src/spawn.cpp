@@ -1,8 +1,11 @@
-// src/spawn.cpp: spawn_child (src/spawn.hpp). The child's stdio is set up by posix_spawn's
-// file actions; its signal mask is emptied and SIGPIPE / SIGXFSZ put back to their default
-// action (CPython's restore_signals); every fd above 2 is closed in the child (close_fds)
-// unless the caller asked otherwise. How and why: docs/design/subprocesses.md.
+// src/spawn.cpp: spawn_child (src/spawn.hpp): the plan (stdio sources, argv, environment, the
+// paths to exec), then the fast path (src/spawn_clone.cpp) or posix_spawn, whose file actions
+// and attributes do the same: the child's signal mask is emptied and SIGPIPE / SIGXFSZ put
+// back to their default action (CPython's restore_signals); every fd above 2 is closed in the
+// child (close_fds) unless the caller asked otherwise. How and why: docs/design/subprocesses.md.
 #include "spawn.hpp"
+
+#include "child_watcher.hpp"  // pidfd_refused
 
 #include <asyncio/exceptions.hpp>
 
@@ -90,10 +93,16 @@ int above_stdio(int fd, FdList& opened) {
     return opened.add(high);
 }
 
-// The directories of PATH in `env` (CPython's os.get_exec_path): its PATH, else os.defpath.
-std::vector<std::string> exec_path(const std::map<std::string, std::string>& env) {
-    auto it = env.find("PATH");
-    std::string_view path = it != env.end() ? std::string_view(it->second) : std::string_view("/bin:/usr/bin");
+// The directories of the child's PATH (CPython's os.get_exec_path): that of `env` if given,
+// else the parent's; os.defpath if there is none.
+std::vector<std::string> exec_path(const std::optional<std::map<std::string, std::string>>& env) {
+    std::string_view path = "/bin:/usr/bin";
+    if (env) {
+        auto it = env->find("PATH");
+        if (it != env->end()) path = it->second;
+    } else if (const char* p = std::getenv("PATH")) {  // NOLINT(concurrency-mt-unsafe): read only, as posix_spawnp does
+        path = p;
+    }
     std::vector<std::string> dirs;
     while (true) {
         std::size_t colon = path.find(':');
@@ -150,36 +159,7 @@ SpawnedChild spawn_child(const std::vector<std::string>& args, const SubprocessO
         }
     }
 
-    SpawnSetup setup;
-    for (int i = 0; i < 3; ++i) {
-        const int src = source[static_cast<std::size_t>(i)];
-        if (src >= 0) check(::posix_spawn_file_actions_adddup2(&setup.actions, src, i));
-        if (src == -2) check(::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2));
-    }
-    if (options.cwd) {
-        check_arg(*options.cwd);
-        check(::posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd->c_str()));
-    }
-    if (options.close_fds) check(::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3));
-
-    short flags = POSIX_SPAWN_SETSIGMASK;
-    sigset_t none;
-    sigemptyset(&none);
-    check(::posix_spawnattr_setsigmask(&setup.attr, &none));
-    if (options.restore_signals) {
-        sigset_t defaults;
-        sigemptyset(&defaults);
-        sigaddset(&defaults, SIGPIPE);
-        sigaddset(&defaults, SIGXFSZ);
-        check(::posix_spawnattr_setsigdefault(&setup.attr, &defaults));
-        flags |= POSIX_SPAWN_SETSIGDEF;
-    }
-    if (options.start_new_session) flags |= POSIX_SPAWN_SETSID;
-    if (options.process_group) {
-        check(::posix_spawnattr_setpgroup(&setup.attr, *options.process_group));
-        flags |= POSIX_SPAWN_SETPGROUP;
-    }
-    check(::posix_spawnattr_setflags(&setup.attr, flags));
+    if (options.cwd) check_arg(*options.cwd);
 
     std::vector<char*> argv;
     argv.reserve(args.size() + 1);
@@ -203,27 +183,85 @@ SpawnedChild spawn_child(const std::vector<std::string>& args, const SubprocessO
         env = envp.data();
     }
 
-    int err = 0;
+    // The paths to exec, in order: the program itself if it names a path, else the program
+    // in each directory of the child's PATH.
+    std::vector<std::string> candidates;
     if (program.find('/') != std::string::npos) {
-        err = ::posix_spawn(&child.pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), env);
-    } else if (!options.env) {
-        err = ::posix_spawnp(&child.pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), env);
+        candidates.push_back(program);
     } else {
-        // The program is looked up in the PATH of the child's environment, as CPython does
-        // (posix_spawnp would use the parent's).
-        bool denied = false;
-        err = ENOENT;
-        for (const std::string& dir : exec_path(*options.env)) {
-            std::string candidate = dir;
-            candidate += '/';
-            candidate += program;
-            err = ::posix_spawn(&child.pid, candidate.c_str(), &setup.actions, &setup.attr, argv.data(), env);
-            if (err == 0) break;
-            if (err == EACCES) denied = true;
-            if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
+        for (std::string& dir : exec_path(options.env)) {
+            dir += '/';
+            dir += program;
+            candidates.push_back(std::move(dir));
         }
-        if (err == ENOENT && denied) err = EACCES;
     }
+
+    SpawnPlan plan;
+    plan.source = source;
+    plan.cwd = options.cwd ? options.cwd->c_str() : nullptr;
+    plan.close_fds = options.close_fds;
+    plan.restore_signals = options.restore_signals;
+    plan.new_session = options.start_new_session;
+    plan.process_group = options.process_group.value_or(-1);
+    plan.argv = argv.data();
+    plan.envp = env;
+    std::vector<const char*> paths;
+    paths.reserve(candidates.size() + 1);
+    for (const std::string& c : candidates) paths.push_back(c.c_str());
+    paths.push_back(nullptr);
+    const CloneOutcome fast = spawn_by_clone(plan, paths.data(), !pidfd_refused());
+    if (!fast.unavailable) {
+        if (fast.err != 0) {
+            if (fast.stage == CloneFailure::chdir) throw_errno(fast.err, *options.cwd);
+            throw_errno(fast.err, fast.stage == CloneFailure::exec ? program : std::string());
+        }
+        child.pid = fast.pid;
+        child.pidfd = fast.pidfd;
+        for (int fd : child.pipes)
+            if (fd >= 0) opened.release(fd);
+        return child;
+    }
+
+    // posix_spawn: the same plan as file actions and attributes.
+    SpawnSetup setup;
+    for (int i = 0; i < 3; ++i) {
+        const int src = source[static_cast<std::size_t>(i)];
+        if (src >= 0) check(::posix_spawn_file_actions_adddup2(&setup.actions, src, i));
+        if (src == -2) check(::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2));
+    }
+    if (options.cwd) check(::posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd->c_str()));
+    if (options.close_fds) check(::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3));
+
+    short flags = POSIX_SPAWN_SETSIGMASK;
+    sigset_t none;
+    sigemptyset(&none);
+    check(::posix_spawnattr_setsigmask(&setup.attr, &none));
+    if (options.restore_signals) {
+        sigset_t defaults;
+        sigemptyset(&defaults);
+        sigaddset(&defaults, SIGPIPE);
+        sigaddset(&defaults, SIGXFSZ);
+        check(::posix_spawnattr_setsigdefault(&setup.attr, &defaults));
+        flags |= POSIX_SPAWN_SETSIGDEF;
+    }
+    if (options.start_new_session) flags |= POSIX_SPAWN_SETSID;
+    if (options.process_group) {
+        check(::posix_spawnattr_setpgroup(&setup.attr, *options.process_group));
+        flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    check(::posix_spawnattr_setflags(&setup.attr, flags));
+
+    // Each candidate in turn, as the fast path's child does: ENOENT, ENOTDIR and EACCES try
+    // the next (EACCES wins over a later ENOENT), any other error stops.
+    int err = ENOENT;
+    bool denied = false;
+    for (const std::string& candidate : candidates) {
+        err = ::posix_spawn(&child.pid, candidate.c_str(), &setup.actions, &setup.attr, argv.data(), env);
+        if (err == 0) break;
+        if (err == EACCES) denied = true;
+        if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
+    }
+    if (err == ENOENT && denied) err = EACCES;
     if (err != 0) {
         // The spawn cannot say whether the chdir or the exec failed: a cwd that is not an
         // enterable directory is named, as CPython names it.

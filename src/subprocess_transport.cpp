@@ -55,7 +55,7 @@ public:
         // From here the child runs: whatever fails below, it is watched or made an orphan,
         // and the pipes are owned by their transports or closed.
         try {
-            watcher_ = ChildWatcher::start(*loop_, pid_, *this);
+            watcher_ = ChildWatcher::start(*loop_, pid_, child.pidfd, *this);
         } catch (...) {
             for (int fd : child.pipes)
                 if (fd >= 0) ::close(fd);

@@ -3,6 +3,7 @@
 #include <asyncio/testing.hpp>
 
 #include "child_watcher.hpp"
+#include "spawn.hpp"
 
 namespace asyncio::testing {
 
@@ -29,6 +30,8 @@ std::size_t scheduled_timers(EventLoop& loop) noexcept { return detail::LoopAcce
 std::size_t registered_fds(EventLoop& loop) noexcept { return detail::LoopAccess::registered_fds(loop); }
 
 void set_pidfd_refused(bool refused) noexcept { detail::set_pidfd_refused(refused); }
+void set_fast_spawn_refused(bool refused) noexcept { detail::set_clone_refused(refused); }
+std::size_t fast_spawns() noexcept { return detail::clone_spawns(); }
 
 std::size_t orphaned_children() noexcept { return detail::orphan_count(); }
 std::size_t reactor_syscalls(EventLoop& loop) noexcept { return detail::LoopAccess::reactor_syscalls(loop); }

@@ -9,10 +9,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -415,6 +419,152 @@ ASYNCIO_TEST(Subprocess, ThreadWatcherFallback) {
     EXPECT_EQ(co_await b.wait(), -SIGKILL);
     asyncio::testing::set_pidfd_refused(false);
     EXPECT_EQ(asyncio_test::count_children(), 0);
+}
+
+namespace {
+
+// The child's mask of blocked signals and of ignored ones, from its /proc/self/status.
+struct ChildSignals {
+    unsigned long long blocked = ~0ULL;
+    unsigned long long ignored = ~0ULL;
+};
+
+Coro<ChildSignals> child_signals(bool restore_signals) {
+    SubprocessOptions o = pipes(false, true, false);
+    o.restore_signals = restore_signals;
+    const std::vector<std::string> args = argv({"-E", "^Sig(Blk|Ign):", "/proc/self/status"});
+    Process p = co_await asyncio::create_subprocess_exec("grep", args, o);
+    auto [out, err] = co_await p.communicate();
+    ChildSignals got;
+    const std::string text = out.value_or("");
+    for (const char* key : {"SigBlk:", "SigIgn:"}) {
+        const std::size_t at = text.find(key);
+        if (at == std::string::npos) continue;
+        const unsigned long long v = std::stoull(text.substr(at + 7), nullptr, 16);
+        (key[3] == 'B' ? got.blocked : got.ignored) = v;
+    }
+    co_return got;
+}
+
+// What the spawn sets up, seen from the child, for both spawn paths (the clone3 fast path
+// and posix_spawn): stdio with stderr into stdout, the environment with its own PATH for the
+// lookup, cwd, a new session and a process group, the errors with CPython's texts, and the
+// signals: the parent thread's mask is not inherited (emptied), and an ignored SIGPIPE is
+// back to its default action unless restore_signals is false (CPython's restore_signals).
+Coro<void> check_spawn_setup() {
+    {
+        SubprocessOptions o = pipes(true, true, false);
+        o.std_err = sp::STDOUT;
+        const std::vector<std::string> args = argv({"-c", "read line; echo \"out:$line\"; echo err >&2"});
+        Process p = co_await asyncio::create_subprocess_exec("sh", args, o);
+        auto [out, err] = co_await p.communicate(std::string("hi\n"));
+        EXPECT_EQ(out, std::optional<std::string>("out:hi\nerr\n"));
+        EXPECT_EQ(p.returncode(), std::optional<int>(0));
+    }
+    {
+        SubprocessOptions o = pipes(false, true, false);
+        o.env = std::map<std::string, std::string>{{"FOO", "x"}, {"PATH", "/nonexistent:/usr/bin:/bin"}};
+        o.cwd = "/tmp";
+        const std::vector<std::string> args = argv({"-c", "echo \"$FOO\"; pwd"});
+        Process p = co_await asyncio::create_subprocess_exec("sh", args, o);
+        auto [out, err] = co_await p.communicate();
+        EXPECT_EQ(out, std::optional<std::string>("x\n/tmp\n"));
+    }
+    {
+        SubprocessOptions o = pipes(false, true, false);
+        o.start_new_session = true;
+        const std::vector<std::string> args = argv({"-c", "read pid comm state ppid pgrp sid rest < /proc/$$/stat; [ \"$sid\" = \"$$\" ] && echo leader"});
+        Process p = co_await asyncio::create_subprocess_exec("sh", args, o);
+        auto [out, err] = co_await p.communicate();
+        EXPECT_EQ(out, std::optional<std::string>("leader\n"));
+    }
+    {
+        SubprocessOptions o = pipes(false, true, false);
+        o.process_group = 0;  // a group of its own, numbered by its pid
+        const std::vector<std::string> args = argv({"-c", "read pid comm state ppid pgrp sid rest < /proc/$$/stat; [ \"$pgrp\" = \"$$\" ] && echo own group"});
+        Process p = co_await asyncio::create_subprocess_exec("sh", args, o);
+        auto [out, err] = co_await p.communicate();
+        EXPECT_EQ(out, std::optional<std::string>("own group\n"));
+    }
+    bool raised = false;
+    try {
+        co_await asyncio::create_subprocess_exec("no-such-program-here");
+    } catch (const asyncio::FileNotFoundError& e) {
+        raised = true;
+        EXPECT_STREQ(e.what(), "[Errno 2] No such file or directory: 'no-such-program-here'");
+    }
+    EXPECT_TRUE(raised);
+    raised = false;
+    try {
+        SubprocessOptions o;
+        o.cwd = "/etc/passwd";
+        co_await asyncio::create_subprocess_exec("true", std::vector<std::string>{}, o);
+    } catch (const asyncio::NotADirectoryError& e) {
+        raised = true;
+        EXPECT_STREQ(e.what(), "[Errno 20] Not a directory: '/etc/passwd'");
+    }
+    EXPECT_TRUE(raised);
+    raised = false;
+    try {
+        co_await asyncio::create_subprocess_exec("/etc/passwd");
+    } catch (const asyncio::PermissionError& e) {
+        raised = true;
+        EXPECT_STREQ(e.what(), "[Errno 13] Permission denied: '/etc/passwd'");
+    }
+    EXPECT_TRUE(raised);
+
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction old_pipe {};
+    ::sigaction(SIGPIPE, &ignore, &old_pipe);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigset_t old_mask;
+    ::pthread_sigmask(SIG_BLOCK, &usr2, &old_mask);
+    const ChildSignals restored = co_await child_signals(true);
+    const ChildSignals kept = co_await child_signals(false);
+    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    ::sigaction(SIGPIPE, &old_pipe, nullptr);
+    const unsigned long long pipe_bit = 1ULL << (SIGPIPE - 1);
+    EXPECT_EQ(restored.blocked, 0ULL);
+    EXPECT_EQ(restored.ignored & pipe_bit, 0ULL);
+    EXPECT_EQ(kept.blocked, 0ULL);
+    EXPECT_EQ(kept.ignored & pipe_bit, pipe_bit);
+    EXPECT_EQ(asyncio_test::count_children(), 0);
+}
+
+// The kernel takes the fast path (clone3 with CLONE_CLEAR_SIGHAND, Linux 5.5; close_range,
+// 5.9) unless it is older or a filter refuses it.
+bool kernel_has_fast_spawn() {
+    utsname u{};
+    if (::uname(&u) != 0) return false;
+    int major = 0;
+    int minor = 0;
+    if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+    return major > 5 || (major == 5 && minor >= 9);
+}
+
+}  // namespace
+
+// The spawn's fast path (src/spawn_clone.cpp) does all of the above, and is the one taken.
+ASYNCIO_TEST(Subprocess, FastSpawnSetup) {
+    const std::size_t before = asyncio::testing::fast_spawns();
+    co_await check_spawn_setup();
+#if defined(__x86_64__)
+    if (kernel_has_fast_spawn()) {
+        EXPECT_EQ(asyncio::testing::fast_spawns(), before + 6);  // the six that started
+    }
+#endif
+}
+
+// posix_spawn, where the fast path is refused, does the same.
+ASYNCIO_TEST(Subprocess, PosixSpawnSetup) {
+    asyncio::testing::set_fast_spawn_refused(true);
+    const std::size_t before = asyncio::testing::fast_spawns();
+    co_await check_spawn_setup();
+    EXPECT_EQ(asyncio::testing::fast_spawns(), before);
+    asyncio::testing::set_fast_spawn_refused(false);
 }
 
 // A Process dropped while its child runs: its pipes close (cat sees the end of its stdin

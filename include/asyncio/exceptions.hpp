@@ -120,6 +120,16 @@ class FileNotFoundError : public OSError {
 public:
     using OSError::OSError;
 };
+/// Python: `NotADirectoryError` (ENOTDIR: a subprocess's cwd is a file, say)
+class NotADirectoryError : public OSError {
+public:
+    using OSError::OSError;
+};
+/// Python: `IsADirectoryError` (EISDIR)
+class IsADirectoryError : public OSError {
+public:
+    using OSError::OSError;
+};
 /// Python: `PermissionError` (EACCES, EPERM)
 class PermissionError : public OSError {
 public:

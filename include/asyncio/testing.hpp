@@ -51,6 +51,14 @@ T run(Coro<T> main) {
 /// Process-wide, for tests of that path.
 void set_pidfd_refused(bool refused) noexcept;
 
+/// Makes every later spawn use glibc's posix_spawn, as where the kernel refuses the library's
+/// own clone3 fast path (before Linux 5.9, seccomp filters, valgrind, CPUs other than
+/// x86-64); false: the fast path again where it works. Process-wide, for tests of that path.
+void set_fast_spawn_refused(bool refused) noexcept;
+
+/// How many children the clone3 fast path has started in this process (docs/design/subprocesses.md).
+[[nodiscard]] std::size_t fast_spawns() noexcept;
+
 /// Children of this process that are not reaped yet, whose loop closed before they exited:
 /// reaped by the next spawn or loop close (docs/design/subprocesses.md).
 [[nodiscard]] std::size_t orphaned_children() noexcept;
