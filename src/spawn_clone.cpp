@@ -61,7 +61,8 @@ struct ChildJob {
 }
 
 // The child: on the clone's own stack, until execve replaces it or it exits with 127.
-[[noreturn, gnu::noinline, gnu::no_sanitize("address", "thread", "undefined")]] void child_main(ChildJob* job) {
+// (GNU-style attribute: g++ and clang both take it in this spelling.)
+[[noreturn, gnu::noinline]] __attribute__((no_sanitize("address", "thread", "undefined"))) void child_main(ChildJob* job) {
     const SpawnPlan& p = *job->plan;
     long r = 0;
     if (p.restore_signals) {
