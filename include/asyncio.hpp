@@ -5,6 +5,7 @@
 #include <asyncio/concurrent/thread_pool.hpp>
 #include <asyncio/coroutines.hpp>
 #include <asyncio/datagrams.hpp>
+#include <asyncio/debug.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>

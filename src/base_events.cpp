@@ -18,6 +18,9 @@ namespace detail {
 
 namespace {
 thread_local EventLoop* t_running_loop = nullptr;
+// How long a virtual-clock loop that nothing can wake waits for another thread before it
+// raises DeadlockError (prepare_turn).
+constexpr int deadlock_grace_ms = 1000;
 }  // namespace
 
 EventLoop* running_loop() noexcept { return t_running_loop; }
@@ -246,12 +249,21 @@ void EventLoop::prepare_turn() {
         }
     }
 
+    // On the virtual clock, a loop with nothing that could wake it -- nothing ready, no
+    // timer, no fd, no call in another thread, no signal handled -- waits a second of real
+    // time for another thread's call_soon_threadsafe, then raises DeadlockError naming what
+    // each task waits on (CPython would wait forever).
+    const bool may_deadlock = virtual_time_ && timeout_ms < 0 && !have_fds && !remote_ops_ && io.signals.empty();
+    if (may_deadlock) timeout_ms = detail::deadlock_grace_ms;
+
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
     if (timeout_ms != 0 || have_fds) {
         poll_io(timeout_ms);
         if (io.mailbox->pending()) drain_threadsafe();  // what woke us
     }
+    if (may_deadlock && ready_.empty() && !stopping_ && timers_.empty() && !remote_ops_ && io.registered == 0) [[unlikely]]
+        throw DeadlockError(detail::deadlock_report(*this));
 
     if (virtual_time_ && ready_.empty() && !stopping_ && !timers_.empty() && !remote_ops_) {
         // Nothing can happen before the next timer: jump to it.

@@ -69,6 +69,12 @@ void SemaphoreGuard::release_quietly(Semaphore* sem) noexcept {
 
 // -- Lock -------------------------------------------------------------------------------
 
+std::string Lock::describe_wait() const {
+    std::string s = "Lock.acquire()";
+    if (locked_ && owner_ != 0) s += " (held by " + detail::task_name_by_id(owner_) + ")";
+    return s;
+}
+
 void Lock::release() {
     if (!locked_) throw RuntimeError("Lock is not acquired.");
     if (owner_ != running_task_id()) throw RuntimeError("Lock is not owned by the current task");
@@ -101,7 +107,7 @@ Coro<bool> Condition::wait() {
     bool cancelled = false;
     std::string message;
     {
-        detail::WaitOn w(waiters_);
+        detail::WaitOn w(waiters_, "Condition.wait()");
         co_await w;
         cancelled = w.cancelled();
         if (cancelled) message = w.cancel_message();

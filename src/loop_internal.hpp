@@ -62,6 +62,10 @@ bool route_interrupt(EventLoop& loop) noexcept;
 bool interrupt_pending() noexcept;
 void unroute_interrupt() noexcept;
 
+// DeadlockError's text: the loop cannot wake, and what each pending task waits on
+// (src/deadlock_report.cpp).
+std::string deadlock_report(EventLoop& loop);
+
 // What the default exception handler prints, usable without a loop.
 void print_exception_context(const ExceptionContext& context) noexcept;
 

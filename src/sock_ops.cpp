@@ -48,6 +48,10 @@ void SockOp::io_ready(std::uint32_t) noexcept {
     task_->wake();
 }
 
+std::string SockOp::describe() const {
+    return std::string(write_ ? "a socket becoming writable" : "a socket becoming readable") + " (fd " + std::to_string(fd_) + ")";
+}
+
 CancelOutcome SockOp::cancel_wait(const std::string&) {
     if (!waiting_) return CancelOutcome::too_late;
     LoopAccess::unwait_io(*loop_, fd_, write_);

@@ -31,7 +31,7 @@ Coro<void> stream_drain(Ref<StreamState> ref, std::shared_ptr<Transport> t) {
         throw ConnectionResetError("Connection lost");
     }
     if (!s.write_paused) co_return;
-    WaitOn w(s.drain_waiters);
+    WaitOn w(s.drain_waiters, "StreamWriter.drain()");
     co_await w;
     if (w.cancelled()) throw CancelledError(w.cancel_message());
     // Woken by connection_lost with an error: that error (CPython sets it on the waiter).
@@ -41,7 +41,7 @@ Coro<void> stream_drain(Ref<StreamState> ref, std::shared_ptr<Transport> t) {
 Coro<void> stream_wait_closed(Ref<StreamState> ref) {
     StreamState& s = *ref;
     if (!s.closed) {
-        WaitOn w(s.close_waiters);
+        WaitOn w(s.close_waiters, "StreamWriter.wait_closed()");
         co_await w;
         if (w.cancelled()) throw CancelledError(w.cancel_message());
     }

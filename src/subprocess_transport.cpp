@@ -110,7 +110,7 @@ public:
     Coro<int> wait() override {
         std::shared_ptr<UnixSubprocessTransport> keep = shared_from_this();  // held by the frame
         if (returncode_) co_return *returncode_;
-        WaitOn w(exit_waiters_);
+        WaitOn w(exit_waiters_, "Process.wait()");
         co_await w;
         if (w.cancelled()) throw CancelledError(w.cancel_message());
         co_return *returncode_;

@@ -101,7 +101,7 @@ namespace {
 // The state of a gather or wait, in its frame: counts completions as their callbacks run.
 class Collector final : public ChildObserver, public CancelForwarder {
 public:
-    Collector(std::vector<FutureCore*>& children, bool stop_on_error) : children_(children), remaining_(children.size()), stop_on_error_(stop_on_error) {}
+    Collector(std::vector<FutureCore*>& children, bool stop_on_error, const char* what) : wp(what), children_(children), remaining_(children.size()), stop_on_error_(stop_on_error) {}
 
     void child_done(std::size_t i) override {
         --remaining_;
@@ -149,7 +149,7 @@ Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions
     EventLoop& loop = get_running_loop();
     for (FutureCore* child : children)
         if (child->loop() != &loop) throw ValueError("futures are tied to different event loops");
-    Collector c(children, !return_exceptions);
+    Collector c(children, !return_exceptions, "gather()");
     c.wp.forward_cancel_to(&c);
     ChildWatch watch(&c, children.size());
     // Children already done are counted now, and if all are, nothing suspends (3.12).
@@ -170,7 +170,7 @@ Coro<void> gather_wait(std::vector<FutureCore*> children, bool return_exceptions
 }
 
 Coro<void> wait_core(std::vector<FutureCore*> children, std::optional<EventLoop::time_point> deadline, ReturnWhen when) {
-    Collector c(children, false);
+    Collector c(children, false, "wait()");
     c.on_child = [when](Collector& self, FutureCore* child) {
         bool failed = !child->cancelled() && self.errors_ > 0 && child->exception();
         if (when == ReturnWhen::FIRST_COMPLETED || (when == ReturnWhen::FIRST_EXCEPTION && failed)) {
@@ -191,7 +191,7 @@ Coro<void> wait_core(std::vector<FutureCore*> children, std::optional<EventLoop:
 
 Coro<void> wait_done(FutureCore* t) {
     std::vector<FutureCore*> one{t};
-    Collector c(one, false);
+    Collector c(one, false, "the end of a task");
     ChildWatch watch(&c, 1);
     watch.watch(0, t);
     while (c.remaining_ > 0) {

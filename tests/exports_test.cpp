@@ -25,6 +25,9 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] auto create = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto create_named = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto idle = &asyncio::testing::run_until_idle;
+    [[maybe_unused]] auto fast_refused = &asyncio::testing::set_fast_spawn_refused;
+    [[maybe_unused]] auto fast_count = &asyncio::testing::fast_spawns;
+    [[maybe_unused]] auto pidfd_refused = &asyncio::testing::set_pidfd_refused;
     [[maybe_unused]] auto ensure = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::ensure_future<int>);
     [[maybe_unused]] auto current = &asyncio::current_task;
     [[maybe_unused]] auto all = static_cast<std::unordered_set<asyncio::AnyTask> (*)()>(&asyncio::all_tasks);
@@ -134,6 +137,10 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(std::is_base_of_v<asyncio::OSError, asyncio::GaiError>);
     static_assert(std::is_base_of_v<asyncio::OSError, asyncio::BlockingIOError>);
     static_assert(std::is_base_of_v<asyncio::OSError, asyncio::FileNotFoundError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::NotADirectoryError>);
+    static_assert(std::is_base_of_v<asyncio::OSError, asyncio::IsADirectoryError>);
+    static_assert(std::is_base_of_v<asyncio::RuntimeError, asyncio::DeadlockError>);
+    [[maybe_unused]] auto waiting = &asyncio::debug::waiting_tasks;
     [[maybe_unused]] auto ose = &asyncio::os_error;
     static_assert(std::is_base_of_v<std::exception, asyncio::InvalidStateError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::RuntimeError>);

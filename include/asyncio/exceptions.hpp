@@ -68,6 +68,18 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Raised out of the loop (and so out of `run()`) when a loop on the virtual clock has
+/// nothing that could ever wake it: nothing ready, no timer, no file descriptor watched, no
+/// call running in another thread, no signal handled, and no thread-safe call arriving
+/// within a second of real time. `what()` names each pending task and what it waits on
+/// ("Task-2 waits on Event.wait()"), one per line. The same text is `debug::deadlock_report()`.
+///
+/// Python: none (CPython's loop waits forever in select()).
+class DeadlockError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
 /// A value was out of range or malformed (a NaN delay, `wait()` on an empty set, ...).
 ///
 /// Python: `ValueError`

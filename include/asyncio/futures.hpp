@@ -85,6 +85,7 @@ public:
     CancelOutcome cancel_wait(const std::string& msg) override {
         return state_->cancel(msg) ? CancelOutcome::deferred : CancelOutcome::too_late;
     }
+    [[nodiscard]] std::string describe() const override { return describe_awaited(*state_); }
 
 private:
     Ref<State> state_;

@@ -121,6 +121,8 @@ private:
     friend class LockGuard;
     template <class Prim, class R>
     friend class detail::AcquireAwaiter;
+    // For reports: "Lock.acquire() (held by Task-2)".
+    [[nodiscard]] std::string describe_wait() const;
 
     bool try_acquire(detail::TaskCore* task) noexcept {
         // Free, and nobody queued or woken ahead of us: take it without suspending.
@@ -173,6 +175,7 @@ public:
 private:
     template <class Prim, class R>
     friend class detail::AcquireAwaiter;
+    [[nodiscard]] std::string describe_wait() const { return "Event.wait()"; }
     bool try_acquire(detail::TaskCore*) const noexcept { return value_; }
     void on_wake_resumed(detail::WaitNode&) noexcept {}
     detail::WaitQueue waiters_;
@@ -284,6 +287,7 @@ protected:
 private:
     template <class Prim, class R>
     friend class detail::AcquireAwaiter;
+    [[nodiscard]] std::string describe_wait() const { return "Semaphore.acquire()"; }
     bool try_acquire(detail::TaskCore*) noexcept {
         if (locked()) return false;
         --value_;
@@ -401,6 +405,8 @@ public:
         else
             return R(&prim_);  // LockGuard, SemaphoreGuard
     }
+
+    [[nodiscard]] std::string describe() const override { return prim_.describe_wait(); }
 
 private:
     Prim& prim_;

@@ -186,6 +186,7 @@ public:
         requeue(q_.getters_);
         return true;
     }
+    [[nodiscard]] std::string describe() const override { return "Queue.get()"; }
 
 private:
     [[gnu::noinline]] T resume_slow() {
@@ -237,6 +238,7 @@ public:
         requeue(q_.putters_);
         return true;
     }
+    [[nodiscard]] std::string describe() const override { return "Queue.put() (the queue is full)"; }
 
 private:
     [[gnu::noinline]] void resume_slow() {

@@ -36,6 +36,7 @@ public:
     bool await_ready();
     void await_suspend(std::coroutine_handle<> h);
     CancelOutcome cancel_wait(const std::string& msg) override;
+    [[nodiscard]] std::string describe() const override;
     void io_ready(std::uint32_t events) noexcept override;
 
 protected:

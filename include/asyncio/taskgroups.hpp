@@ -141,7 +141,7 @@ private:
     std::size_t n_children_ = 0;
     std::vector<std::exception_ptr> errors_;
     std::exception_ptr base_error_;
-    detail::WaitPoint on_completed_;
+    detail::WaitPoint on_completed_{"its TaskGroup's tasks"};
     bool exiting_ = false;
     bool aborting_ = false;
     bool parent_cancel_requested_ = false;

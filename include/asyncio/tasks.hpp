@@ -413,6 +413,7 @@ public:
         EventLoop& loop = *task_->loop();
         if (!LoopAccess::closing(loop)) LoopAccess::ready(loop).push_deferred(task_);
     }
+    [[nodiscard]] std::string describe() const override { return "sleep()"; }
     CancelOutcome cancel_wait(const std::string&) override {
         if (fired_) {
             // Due, and the first hop still queued: in CPython the timer handle that would
@@ -980,6 +981,7 @@ public:
         unschedule();
         return CancelOutcome::cancelled;
     }
+    [[nodiscard]] std::string describe() const override { return "shield(" + describe_awaited(*target_) + ")"; }
 
 private:
     H task_handle_;
@@ -1100,7 +1102,7 @@ private:
         // What completed before the timeout comes first, then TimeoutError (CPython's order).
         while (s->done.empty()) {
             if (s->timed_out) throw TimeoutError();
-            detail::WaitOn w(s->waiters);
+            detail::WaitOn w(s->waiters, "as_completed()");
             co_await w;
             if (w.cancelled()) {
                 if (w.granted()) s->waiters.grant_first();  // pass the completion on

@@ -211,6 +211,7 @@ public:
         op_->withdraw();
         return CancelOutcome::cancelled;
     }
+    [[nodiscard]] std::string describe() const override { return "a call in another thread"; }
 
 private:
     Call call_;

@@ -96,6 +96,9 @@ public:
     // Makes the next cancel() allocate nothing (it needs the extras): for cancellations that
     // come from the loop, as a Timeout's alarm does, where a std::bad_alloc has no caller.
     void reserve_cancel() { (void)extras(); }
+    // What the task waits on while it is suspended (null: nothing to interrupt, or not
+    // suspended), for reports.
+    [[nodiscard]] const Waiter* waiting_on() const noexcept { return flag(returned_bit) ? nullptr : wait_.waiter; }
     // A cancellation requested while the wait could not be interrupted, not yet delivered.
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
     // The wait was cancelled, or a request is pending: what the next resumption delivers.

@@ -99,7 +99,8 @@ protected:
 // cancel its children and keep waiting for them, as CPython's do.
 class WaitPoint final : public Waiter, public AlarmListener {
 public:
-    WaitPoint() = default;
+    // `what`: what the combinator waits for, for reports ("gather()"): a string literal.
+    explicit WaitPoint(const char* what) noexcept : what_(what) {}
     WaitPoint(const WaitPoint&) = delete;
     WaitPoint& operator=(const WaitPoint&) = delete;
 
@@ -137,6 +138,7 @@ public:
         woken_ = true;  // by the task core, which marks the wait cancelled
         return CancelOutcome::cancelled;
     }
+    [[nodiscard]] std::string describe() const override { return what_; }
     void alarm_rang() override { notify(); }
     // From now on a cancellation of the waiting task goes to `f` (see CancelForwarder).
     void forward_cancel_to(CancelForwarder* f) noexcept { forwarder_ = f; }
@@ -146,6 +148,7 @@ public:
 private:
     TaskCore* task_ = nullptr;
     CancelForwarder* forwarder_ = nullptr;
+    const char* what_;
     bool waiting_ = false;
     bool woken_ = false;
     bool notified_ = false;

@@ -141,7 +141,9 @@ inline CancelOutcome WaitNode::cancel_wait(const std::string&) {
 // at granted() and cancelled().
 class WaitOn final : public WaitNode {
 public:
-    explicit WaitOn(WaitQueue& q) noexcept : q_(q) {}
+    // `what`: what the wait is, for reports ("Condition.wait()"): a string literal.
+    explicit WaitOn(WaitQueue& q, const char* what) noexcept : q_(q), what_(what) {}
+    [[nodiscard]] std::string describe() const override { return what_; }
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
@@ -151,6 +153,7 @@ public:
 
 private:
     WaitQueue& q_;
+    const char* what_;
 };
 
 }  // namespace asyncio::detail

@@ -69,6 +69,9 @@ struct Waiter {
     // suspended. This is CPython's `while self.empty(): await getter` loop without a
     // coroutine frame for the loop.
     virtual bool wait_again() { return false; }
+    // What the task waits on, in the user's words, for reports (the deadlock report):
+    // "Event.wait()", "Task-3", "Lock.acquire() (held by Task-2)".
+    [[nodiscard]] virtual std::string describe() const { return "an awaitable"; }
 
 protected:
     ~Waiter() = default;

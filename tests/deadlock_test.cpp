@@ -1,0 +1,153 @@
+// The deadlock report (asyncio::DeadlockError, asyncio::debug::waiting_tasks): a loop on the
+// virtual clock that nothing can wake raises, naming each pending task and what it waits
+// on, instead of hanging; a call from another thread within the grace second still wakes
+// it; the same lines are available on demand.
+#include <asyncio.hpp>
+#include <asyncio/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const char* const header =
+    "deadlock: no task can ever run again (nothing is ready, no timer is set, no file descriptor is watched, no call is running in "
+    "another thread, and none came from one within a second):\n";
+
+// Runs `main` on a virtual-clock loop; the DeadlockError's text, or "no deadlock".
+template <class F>
+std::string deadlock_of(F main) {
+    try {
+        asyncio::run(main(), asyncio::testing::new_event_loop);
+    } catch (const asyncio::DeadlockError& e) {
+        return e.what();
+    }
+    return "no deadlock";
+}
+
+}  // namespace
+
+// A task waits on an Event that nobody sets; the main task waits on that task.
+TEST(Deadlock, EventNobodySets) {
+    std::string main_name;
+    const std::string report = deadlock_of([&]() -> asyncio::Coro<void> {
+        main_name = asyncio::current_task()->get_name();
+        asyncio::Event never;
+        auto waiter = asyncio::create_task(
+            [](asyncio::Event& e) -> asyncio::Coro<void> {
+                co_await asyncio::sleep(5);  // a timer first: not a deadlock yet
+                co_await e.wait();
+            }(never),
+            "waiter");
+        co_await waiter;
+    });
+    EXPECT_EQ(report, std::string(header) + "  " + main_name + " waits on waiter\n  waiter waits on Event.wait()");
+}
+
+// Two tasks that each hold one lock and want the other's; the main task gathers them.
+TEST(Deadlock, TwoLocksTakenInOppositeOrder) {
+    std::string main_name;
+    const std::string report = deadlock_of([&]() -> asyncio::Coro<void> {
+        main_name = asyncio::current_task()->get_name();
+        asyncio::Lock first;
+        asyncio::Lock second;
+        auto take = [](asyncio::Lock& mine, asyncio::Lock& other) -> asyncio::Coro<void> {
+            auto held = co_await mine.scoped();
+            co_await asyncio::sleep(1);
+            co_await other.acquire();
+        };
+        auto a = asyncio::create_task(take(first, second), "a");
+        auto b = asyncio::create_task(take(second, first), "b");
+        co_await asyncio::gather(std::move(a), std::move(b));
+    });
+    EXPECT_EQ(report, std::string(header) + "  " + main_name + " waits on gather()\n  a waits on Lock.acquire() (held by b)\n  b waits on Lock.acquire() (held by a)");
+}
+
+// A consumer waits on an empty queue, a producer on a full one, a third task on a
+// Condition: each is named with its wait.
+TEST(Deadlock, QueuesAndConditions) {
+    std::string main_name;
+    const std::string report = deadlock_of([&]() -> asyncio::Coro<void> {
+        main_name = asyncio::current_task()->get_name();
+        asyncio::Queue<int> empty;
+        asyncio::Queue<int> full(1);
+        full.put_nowait(1);
+        asyncio::Condition cond;
+        auto consumer = asyncio::create_task([](asyncio::Queue<int>& q) -> asyncio::Coro<int> { co_return co_await q.get(); }(empty), "consumer");
+        auto producer = asyncio::create_task([](asyncio::Queue<int>& q) -> asyncio::Coro<void> { co_await q.put(2); }(full), "producer");
+        auto watcher = asyncio::create_task(
+            [](asyncio::Condition& c) -> asyncio::Coro<void> {
+                auto held = co_await c.scoped();
+                co_await c.wait();
+            }(cond),
+            "watcher");
+        co_await asyncio::sleep(0);
+        co_await consumer;
+    });
+    EXPECT_EQ(report, std::string(header) + "  " + main_name +
+                          " waits on consumer\n  consumer waits on Queue.get()\n  producer waits on Queue.put() (the queue is full)\n  watcher waits on "
+                          "Condition.wait()");
+}
+
+// run_forever with nothing at all to do: the report says so.
+TEST(Deadlock, NothingPending) {
+    auto loop = asyncio::testing::new_event_loop();
+    bool raised = false;
+    try {
+        loop->run_forever();
+    } catch (const asyncio::DeadlockError& e) {
+        raised = true;
+        EXPECT_EQ(std::string(e.what()),
+                  "deadlock: no task can ever run again (nothing is ready, no timer is set, no file descriptor is watched, no call is running in "
+                  "another thread, and none came from one within a second); no task is pending either");
+    }
+    EXPECT_TRUE(raised);
+    loop->close();
+}
+
+// Another thread that sets the Event through call_soon_threadsafe within the grace second
+// wakes the loop: no deadlock.
+TEST(Deadlock, ACallFromAnotherThreadStillWakesTheLoop) {
+    int value = 0;
+    const std::string report = deadlock_of([&]() -> asyncio::Coro<void> {
+        asyncio::EventLoop& loop = asyncio::get_running_loop();
+        asyncio::Event later;
+        std::thread t([&loop, &later] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            loop.call_soon_threadsafe([&later] { later.set(); });
+        });
+        co_await later.wait();
+        t.join();
+        value = 7;
+    });
+    EXPECT_EQ(report, "no deadlock");
+    EXPECT_EQ(value, 7);
+}
+
+// On demand, on any loop: each pending task and what it waits on, the caller as running.
+TEST(Deadlock, WaitingTasksOnDemand) {
+    std::string text;
+    std::string main_name;
+    asyncio::run([&]() -> asyncio::Coro<void> {
+        main_name = asyncio::current_task()->get_name();
+        asyncio::Event e;
+        asyncio::Semaphore none(0);
+        auto w = asyncio::create_task([](asyncio::Event& ev) -> asyncio::Coro<void> { co_await ev.wait(); }(e), "event-waiter");
+        auto s = asyncio::create_task([](asyncio::Semaphore& sem) -> asyncio::Coro<void> { co_await sem.acquire(); }(none), "sem-waiter");
+        auto fresh = asyncio::create_task([]() -> asyncio::Coro<void> { co_return; }(), "fresh");
+        co_await asyncio::sleep(0);
+        auto queued = asyncio::create_task([]() -> asyncio::Coro<void> { co_return; }(), "queued");
+        text = asyncio::debug::waiting_tasks(asyncio::get_running_loop());
+        e.set();
+        none.release();
+        co_await w;
+        co_await s;
+        co_await fresh;
+        co_await queued;
+    }());
+    EXPECT_EQ(text, main_name + " is running\nevent-waiter waits on Event.wait()\nsem-waiter waits on Semaphore.acquire()\nqueued is ready to run");
+}
