@@ -56,6 +56,19 @@ void wait_exited_unreaped(pid_t pid) {
     }
 }
 
+// The text of the E that spawning `program` raises ("no error" if it starts, and then it is
+// waited for); any other exception goes through.
+template <class E>
+Coro<std::string> spawn_error(std::string program, SubprocessOptions options) {
+    try {
+        Process p = co_await asyncio::create_subprocess_exec(program, std::vector<std::string>{}, options);
+        co_await p.wait();
+    } catch (const E& e) {
+        co_return e.what();
+    }
+    co_return "no error";
+}
+
 }  // namespace
 
 // test_stdin_stdout: bytes through cat, written, drained, closed; its output read.
@@ -237,35 +250,16 @@ ASYNCIO_TEST(Subprocess, EnvAndCwd) {
 // with CPython's text; a bad cwd names the directory; no child, no fd left.
 ASYNCIO_TEST(Subprocess, SpawnErrors) {
     const std::size_t fds = asyncio_test::open_fds();
+    const std::string missing = co_await spawn_error<asyncio::FileNotFoundError>("no-such-program-here", pipes(true, true, true));
+    EXPECT_EQ(missing, "[Errno 2] No such file or directory: 'no-such-program-here'");
+    SubprocessOptions bad_cwd;
+    bad_cwd.cwd = "/no/such/dir";
+    const std::string cwd = co_await spawn_error<asyncio::FileNotFoundError>("true", bad_cwd);
+    EXPECT_EQ(cwd, "[Errno 2] No such file or directory: '/no/such/dir'");
+    const SubprocessOptions defaults;
+    const std::string denied = co_await spawn_error<asyncio::PermissionError>("/etc/passwd", defaults);
+    EXPECT_EQ(denied, "[Errno 13] Permission denied: '/etc/passwd'");
     bool raised = false;
-    try {
-        const std::vector<std::string> no_args;
-        co_await asyncio::create_subprocess_exec("no-such-program-here", no_args, pipes(true, true, true));
-    } catch (const asyncio::FileNotFoundError& e) {
-        raised = true;
-        EXPECT_STREQ(e.what(), "[Errno 2] No such file or directory: 'no-such-program-here'");
-    }
-    EXPECT_TRUE(raised);
-    raised = false;
-    try {
-        SubprocessOptions o;
-        o.cwd = "/no/such/dir";
-        const std::vector<std::string> no_args;
-        co_await asyncio::create_subprocess_exec("true", no_args, o);
-    } catch (const asyncio::FileNotFoundError& e) {
-        raised = true;
-        EXPECT_STREQ(e.what(), "[Errno 2] No such file or directory: '/no/such/dir'");
-    }
-    EXPECT_TRUE(raised);
-    raised = false;
-    try {
-        const std::vector<std::string> no_args;
-        co_await asyncio::create_subprocess_exec("/etc/passwd", no_args);
-    } catch (const asyncio::PermissionError&) {
-        raised = true;
-    }
-    EXPECT_TRUE(raised);
-    raised = false;
     try {
         const std::vector<std::string> bad = argv({"a"});
         std::vector<std::string> with_nul = bad;
@@ -487,32 +481,15 @@ Coro<void> check_spawn_setup() {
         auto [out, err] = co_await p.communicate();
         EXPECT_EQ(out, std::optional<std::string>("own group\n"));
     }
-    bool raised = false;
-    try {
-        co_await asyncio::create_subprocess_exec("no-such-program-here");
-    } catch (const asyncio::FileNotFoundError& e) {
-        raised = true;
-        EXPECT_STREQ(e.what(), "[Errno 2] No such file or directory: 'no-such-program-here'");
-    }
-    EXPECT_TRUE(raised);
-    raised = false;
-    try {
-        SubprocessOptions o;
-        o.cwd = "/etc/passwd";
-        co_await asyncio::create_subprocess_exec("true", std::vector<std::string>{}, o);
-    } catch (const asyncio::NotADirectoryError& e) {
-        raised = true;
-        EXPECT_STREQ(e.what(), "[Errno 20] Not a directory: '/etc/passwd'");
-    }
-    EXPECT_TRUE(raised);
-    raised = false;
-    try {
-        co_await asyncio::create_subprocess_exec("/etc/passwd");
-    } catch (const asyncio::PermissionError& e) {
-        raised = true;
-        EXPECT_STREQ(e.what(), "[Errno 13] Permission denied: '/etc/passwd'");
-    }
-    EXPECT_TRUE(raised);
+    const SubprocessOptions defaults;
+    const std::string missing = co_await spawn_error<asyncio::FileNotFoundError>("no-such-program-here", defaults);
+    EXPECT_EQ(missing, "[Errno 2] No such file or directory: 'no-such-program-here'");
+    SubprocessOptions file_cwd;
+    file_cwd.cwd = "/etc/passwd";
+    const std::string not_dir = co_await spawn_error<asyncio::NotADirectoryError>("true", file_cwd);
+    EXPECT_EQ(not_dir, "[Errno 20] Not a directory: '/etc/passwd'");
+    const std::string denied = co_await spawn_error<asyncio::PermissionError>("/etc/passwd", defaults);
+    EXPECT_EQ(denied, "[Errno 13] Permission denied: '/etc/passwd'");
 
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
