@@ -151,3 +151,30 @@ TEST(Deadlock, WaitingTasksOnDemand) {
     }());
     EXPECT_EQ(text, main_name + " is running\nevent-waiter waits on Event.wait()\nsem-waiter waits on Semaphore.acquire()\nqueued is ready to run");
 }
+
+// A task that swallows the cancellation of the runner's teardown and waits again on
+// something nobody sets: the teardown's own deadlock is reported through the exception
+// handler, the frames are destroyed, and run() raises the first DeadlockError.
+TEST(Deadlock, ATaskThatIgnoresTheTeardownsCancellation) {
+    ::testing::internal::CaptureStderr();
+    std::string main_name;
+    const std::string report = deadlock_of([&]() -> asyncio::Coro<void> {
+        main_name = asyncio::current_task()->get_name();
+        auto stubborn = asyncio::create_task(
+            []() -> asyncio::Coro<void> {
+                asyncio::Event first;
+                asyncio::Event second;
+                try {
+                    co_await first.wait();
+                } catch (const asyncio::CancelledError&) {
+                }
+                co_await second.wait();
+            }(),
+            "stubborn");
+        co_await stubborn;
+    });
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(report, std::string(header) + "  " + main_name + " waits on stubborn\n  stubborn waits on Event.wait()");
+    EXPECT_NE(err.find("error while cancelling the remaining tasks"), std::string::npos) << err;
+    EXPECT_NE(err.find("stubborn waits on Event.wait()"), std::string::npos) << err;
+}
