@@ -49,7 +49,7 @@ TEST(ByteBuffer, MatchesAStringModel) {
         for (int step = 0; step < 3000; ++step) {
             // Past 256 KiB, only takes and consumes: the buffer drains (and the model's
             // comparisons stay cheap).
-            const unsigned op = model.size() > 256 * 1024 ? 4 + rng() % 2 : rng() % 7;
+            const unsigned op = model.size() > std::size_t{256} * 1024 ? 4 + rng() % 2 : rng() % 7;
             switch (op) {
                 case 0:
                 case 1: {
