@@ -63,7 +63,7 @@ bool interrupt_pending() noexcept;
 void unroute_interrupt() noexcept;
 
 // DeadlockError's text: the loop cannot wake, and what each pending task waits on
-// (src/deadlock_report.cpp).
+// (src/debug.cpp).
 std::string deadlock_report(EventLoop& loop);
 
 // What the default exception handler prints, usable without a loop.

@@ -141,6 +141,7 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(std::is_base_of_v<asyncio::OSError, asyncio::IsADirectoryError>);
     static_assert(std::is_base_of_v<asyncio::RuntimeError, asyncio::DeadlockError>);
     [[maybe_unused]] auto waiting = &asyncio::debug::waiting_tasks;
+    [[maybe_unused]] auto dump = &asyncio::debug::dump_on_signal;
     [[maybe_unused]] auto ose = &asyncio::os_error;
     static_assert(std::is_base_of_v<std::exception, asyncio::InvalidStateError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::RuntimeError>);

@@ -5,6 +5,7 @@
 
 #include <asyncio/events.hpp>
 
+#include <cstdio>
 #include <string>
 
 namespace asyncio::debug {
@@ -17,5 +18,16 @@ namespace asyncio::debug {
 ///
 /// Python: none (CPython 3.14's `asyncio.format_call_graph` shows one task's awaiters).
 [[nodiscard]] std::string waiting_tasks(EventLoop& loop);
+
+/// Prints `waiting_tasks(loop)` of the running loop to `out` (stderr by default) each time
+/// signal `sig` arrives, under a line `asyncio: tasks of the loop (signal N):` — `kill -USR1
+/// <pid>` on a program that seems stuck shows what each task waits on. It is the loop's
+/// signal handler (`loop.add_signal_handler`), so it runs when the loop turns: a loop stuck
+/// inside one step (a blocking call in a coroutine) prints nothing until it returns.
+/// `remove_signal_handler(sig)` ends it.
+///
+/// Python: none (CPython 3.14's `python -m asyncio pstree PID` reads another process).
+/// Throws: `RuntimeError` without a running loop; what `add_signal_handler` throws.
+void dump_on_signal(int sig, std::FILE* out = stderr);
 
 }  // namespace asyncio::debug

@@ -314,7 +314,7 @@ private:
     std::uint64_t id_;
 };
 
-// For reports (src/deadlock_report.cpp): what awaiting `f` is, in words ("Task-3", "a
+// For reports (src/debug.cpp): what awaiting `f` is, in words ("Task-3", "a
 // Future"); and the name of the running loop's task numbered `id` ("Task-<id>" if it is gone).
 [[nodiscard]] std::string describe_awaited(const FutureCore& f);
 [[nodiscard]] std::string task_name_by_id(std::uint64_t id);

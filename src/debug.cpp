@@ -1,4 +1,4 @@
-// src/deadlock_report.cpp: what suspended tasks wait on, in words (asyncio/debug.hpp), and
+// src/debug.cpp: what suspended tasks wait on, in words (asyncio/debug.hpp), and
 // the deadlock report of a loop on the virtual clock that nothing can wake
 // (EventLoop::prepare_turn; docs/design/debugging.md).
 #include <asyncio/debug.hpp>
@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,15 @@ std::string waiting_tasks(EventLoop& loop) {
             out += " is ready to run";
     }
     return out;
+}
+
+void dump_on_signal(int sig, std::FILE* out) {
+    EventLoop& loop = get_running_loop();
+    loop.add_signal_handler(sig, [&loop, sig, out] {
+        const std::string text = "asyncio: tasks of the loop (signal " + std::to_string(sig) + "):\n" + waiting_tasks(loop) + "\n";
+        std::fwrite(text.data(), 1, text.size(), out);
+        std::fflush(out);
+    });
 }
 
 }  // namespace debug
