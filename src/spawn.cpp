@@ -114,6 +114,50 @@ std::vector<std::string> exec_path(const std::optional<std::map<std::string, std
     return dirs;
 }
 
+// The plan as posix_spawn's file actions and attributes, each of `candidates` (null-terminated)
+// tried in turn as the fast path's child does: ENOENT, ENOTDIR and EACCES try the next
+// (EACCES wins over a later ENOENT), any other error stops. Returns 0 or the errno.
+int spawn_by_posix_spawn(const SpawnPlan& plan, const char* const* candidates, pid_t& pid) {
+    SpawnSetup setup;
+    for (int i = 0; i < 3; ++i) {
+        const int src = plan.source[static_cast<std::size_t>(i)];
+        if (src >= 0) check(::posix_spawn_file_actions_adddup2(&setup.actions, src, i));
+        if (src == -2) check(::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2));
+    }
+    if (plan.cwd) check(::posix_spawn_file_actions_addchdir_np(&setup.actions, plan.cwd));
+    if (plan.close_fds) check(::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3));
+
+    short flags = POSIX_SPAWN_SETSIGMASK;
+    sigset_t none;
+    sigemptyset(&none);
+    check(::posix_spawnattr_setsigmask(&setup.attr, &none));
+    if (plan.restore_signals) {
+        sigset_t defaults;
+        sigemptyset(&defaults);
+        sigaddset(&defaults, SIGPIPE);
+        sigaddset(&defaults, SIGXFSZ);
+        check(::posix_spawnattr_setsigdefault(&setup.attr, &defaults));
+        flags |= POSIX_SPAWN_SETSIGDEF;
+    }
+    if (plan.new_session) flags |= POSIX_SPAWN_SETSID;
+    if (plan.process_group >= 0) {
+        check(::posix_spawnattr_setpgroup(&setup.attr, plan.process_group));
+        flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    check(::posix_spawnattr_setflags(&setup.attr, flags));
+
+    int err = ENOENT;
+    bool denied = false;
+    for (const char* const* c = candidates; *c; ++c) {
+        err = ::posix_spawn(&pid, *c, &setup.actions, &setup.attr, plan.argv, plan.envp);
+        if (err == 0) break;
+        if (err == EACCES) denied = true;
+        if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
+    }
+    if (err == ENOENT && denied) err = EACCES;
+    return err;
+}
+
 }  // namespace
 
 SpawnedChild spawn_child(const std::vector<std::string>& args, const SubprocessOptions& options) {
@@ -222,46 +266,8 @@ SpawnedChild spawn_child(const std::vector<std::string>& args, const SubprocessO
         return child;
     }
 
-    // posix_spawn: the same plan as file actions and attributes.
-    SpawnSetup setup;
-    for (int i = 0; i < 3; ++i) {
-        const int src = source[static_cast<std::size_t>(i)];
-        if (src >= 0) check(::posix_spawn_file_actions_adddup2(&setup.actions, src, i));
-        if (src == -2) check(::posix_spawn_file_actions_adddup2(&setup.actions, 1, 2));
-    }
-    if (options.cwd) check(::posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd->c_str()));
-    if (options.close_fds) check(::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3));
-
-    short flags = POSIX_SPAWN_SETSIGMASK;
-    sigset_t none;
-    sigemptyset(&none);
-    check(::posix_spawnattr_setsigmask(&setup.attr, &none));
-    if (options.restore_signals) {
-        sigset_t defaults;
-        sigemptyset(&defaults);
-        sigaddset(&defaults, SIGPIPE);
-        sigaddset(&defaults, SIGXFSZ);
-        check(::posix_spawnattr_setsigdefault(&setup.attr, &defaults));
-        flags |= POSIX_SPAWN_SETSIGDEF;
-    }
-    if (options.start_new_session) flags |= POSIX_SPAWN_SETSID;
-    if (options.process_group) {
-        check(::posix_spawnattr_setpgroup(&setup.attr, *options.process_group));
-        flags |= POSIX_SPAWN_SETPGROUP;
-    }
-    check(::posix_spawnattr_setflags(&setup.attr, flags));
-
-    // Each candidate in turn, as the fast path's child does: ENOENT, ENOTDIR and EACCES try
-    // the next (EACCES wins over a later ENOENT), any other error stops.
-    int err = ENOENT;
-    bool denied = false;
-    for (const std::string& candidate : candidates) {
-        err = ::posix_spawn(&child.pid, candidate.c_str(), &setup.actions, &setup.attr, argv.data(), env);
-        if (err == 0) break;
-        if (err == EACCES) denied = true;
-        if (err != ENOENT && err != ENOTDIR && err != EACCES) break;
-    }
-    if (err == ENOENT && denied) err = EACCES;
+    // Refused: posix_spawn, with the same plan.
+    const int err = spawn_by_posix_spawn(plan, paths.data(), child.pid);
     if (err != 0) {
         // The spawn cannot say whether the chdir or the exec failed: a cwd that is not an
         // enterable directory is named, as CPython names it.
