@@ -9,6 +9,7 @@
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>
+#include <asyncio/graph.hpp>
 #include <asyncio/locks.hpp>
 #include <asyncio/network.hpp>
 #include <asyncio/pipes.hpp>

@@ -32,13 +32,13 @@ bool SockOp::await_ready() {
     return attempt();
 }
 
-void SockOp::await_suspend(std::coroutine_handle<> h) {
+void SockOp::await_suspend(std::coroutine_handle<> h, detail::SourceSite site) {
     TaskCore* task = TaskCore::running();
     if (!task || task->loop() != loop_) throw RuntimeError("The socket operation was awaited outside a task of its loop");
     LoopAccess::wait_io(*loop_, fd_, write_, this);
     waiting_ = true;
     task_ = task;
-    task->suspend(h, this);
+    task->suspend(h, this, site);
 }
 
 void SockOp::io_ready(std::uint32_t) noexcept {

@@ -71,8 +71,8 @@ public:
     explicit DataWait(StreamState& s) noexcept : s_(s) {}
     bool await_ready() const noexcept { return false; }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-        enqueue(h, s_.data_waiter);
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
+        enqueue(h, s_.data_waiter, site);
     }
     void await_resume() {
         settle();

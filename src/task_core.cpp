@@ -111,6 +111,7 @@ void TaskCore::run() {
     std::coroutine_handle<> h = std::coroutine_handle<>::from_address(wait_.resume_point);
     do {
         t_next = nullptr;
+        t_frame = h.address();
         h.resume();
         h = t_next;
     } while (h);

@@ -25,6 +25,7 @@ struct TaskGroup::Child final : detail::DoneNode, detail::FrameRunnable {
     }
     void on_done(detail::FutureCore& f) override { schedule(*f.loop()); }
     void run_scheduled() override { group->on_task_done(this); }
+    [[nodiscard]] const detail::FutureCore* awaiter() const noexcept override { return group->parent_; }
 };
 
 // Holds the group for a task created while it was open that outlived it.

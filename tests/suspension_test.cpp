@@ -43,9 +43,9 @@ struct Probe final : asyncio::detail::Waiter {
     std::vector<std::string> asked;  // the messages cancel_wait saw
 
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
+    void await_suspend(std::coroutine_handle<> h, asyncio::detail::SourceSite site = ASYNCIO_SOURCE_SITE) {
         task = TaskCore::running();
-        task->suspend(h, this);
+        task->suspend(h, this, site);
     }
     void await_resume() {
         task = nullptr;
@@ -175,12 +175,12 @@ struct Recv final : asyncio::detail::Waiter, asyncio::detail::IoWatcher {
     ~Recv() { unwatch(); }  // a frame destroyed while waiting (the loop closing)
 
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
+    bool await_suspend(std::coroutine_handle<> h, asyncio::detail::SourceSite site = ASYNCIO_SOURCE_SITE) {
         task = TaskCore::running();
         if (readable_now()) return false;
         LoopAccess::watch_io(*task->loop(), fd, this);  // 1. register
         watching = true;
-        task->suspend(h, this);
+        task->suspend(h, this, site);
         return true;
     }
     void io_ready(std::uint32_t events) noexcept override {

@@ -2,6 +2,7 @@
 // Mirrors Lib/asyncio/coroutines.py.
 #pragma once
 
+#include <asyncio/detail/frame_header.hpp>
 #include <asyncio/detail/frame_pool.hpp>
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/detail/visibility.hpp>
@@ -29,16 +30,6 @@ class TaskState;
 template <class T>
 struct CoroPromise;
 
-// Where an inline-awaited Coro leaves its outcome and whom it resumes: part of the awaiting
-// frame's CoroAwaiter, so the child frame carries only two pointers of bookkeeping (the
-// frame of `Coro<int> f(int i) { co_return i; }` is 48 bytes). A task's root has no link:
-// its outcome goes straight into the running task.
-// The untyped part is what a task's teardown walks (destroy_suspended_frames): whom the
-// awaited frame resumes, and the awaited frame itself, which the awaiter owns.
-struct CoroLinkBase {
-    std::coroutine_handle<> continuation;
-    std::coroutine_handle<> frame;
-};
 template <class T>
 struct CoroLink : CoroLinkBase {
     std::exception_ptr exception;
@@ -47,12 +38,6 @@ struct CoroLink : CoroLinkBase {
 template <>
 struct CoroLink<void> : CoroLinkBase {
     std::exception_ptr exception;
-};
-
-// The first base of every Coro promise, the same for every T, so that a task's teardown
-// can follow the links of frames whose result types it does not know.
-struct CoroFrameHeader {
-    CoroLinkBase* link = nullptr;  // null: the root of a task (or not started yet)
 };
 
 // A teardown in progress on this thread (destroy_suspended_frames): a destructor that throws
@@ -81,7 +66,10 @@ template <class T>
 struct CoroPromiseCommon : CoroFrameHeader, PromiseBase, PoolAllocated {
     CoroLink<T>* typed_link() const noexcept { return static_cast<CoroLink<T>*>(link); }
 
-    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always initial_suspend(SourceSite site = ASYNCIO_SOURCE_SITE) noexcept {
+        this->where = site;  // the coroutine itself, until its first suspension
+        return {};
+    }
     CoroFinalAwaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept {
         if (FrameTeardown* teardown = t_frame_teardown) [[unlikely]] {
@@ -187,8 +175,9 @@ public:
         return false;
     }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> parent) noexcept {
+    void await_suspend(std::coroutine_handle<P> parent, SourceSite site = ASYNCIO_SOURCE_SITE) noexcept {
         static_assert(LibraryPromise<P>, "a Coro can only be awaited inside another asyncio::Coro");
+        parent.promise().where = site;
         Handle h = Handle::from_address(link_.frame.address());
         h.promise().link = &link_;
         link_.continuation = parent;
@@ -203,13 +192,8 @@ private:
     CoroLink<T> link_;
 };
 
-// The header of a suspended Coro frame known only by its address. Every CoroPromise<T>
-// has CoroFrameHeader as its first base and the same alignment, so the promise (and its
-// header) sits at the same offset in every Coro frame.
-inline CoroFrameHeader& frame_header(void* frame) noexcept {
-    static_assert(alignof(CoroPromise<void>) == alignof(CoroFrameHeader) && alignof(CoroPromise<int>) == alignof(CoroFrameHeader));
-    return std::coroutine_handle<CoroFrameHeader>::from_address(frame).promise();
-}
+// frame_header() (detail/frame_header.hpp) finds the header at the promise's offset in any Coro frame.
+static_assert(alignof(CoroPromise<void>) == alignof(CoroFrameHeader) && alignof(CoroPromise<int>) == alignof(CoroFrameHeader));
 
 // Destroys a task's suspended chain of Coro frames, innermost first: `innermost` is where
 // the task would resume, and each frame's link names the frame awaiting it, up to the root

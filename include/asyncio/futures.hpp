@@ -65,14 +65,14 @@ public:
         return (!t || t->loop() == state_->loop()) && state_->done();
     }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
         task_ = task_of(h);
         if (state_->loop() != task_->loop()) [[unlikely]]
             throw_different_loop(*task_, *state_.get());
         if (static_cast<FutureCore*>(state_.get()) == static_cast<FutureCore*>(task_))
             throw RuntimeError("Task cannot await on itself: " + task_->name());
         state_->add_node(this);
-        task_->suspend(h, this);
+        task_->suspend(h, this, site);
     }
     T await_resume() {
         if (task_) task_->throw_if_cancelled();
@@ -86,6 +86,7 @@ public:
         return state_->cancel(msg) ? CancelOutcome::deferred : CancelOutcome::too_late;
     }
     [[nodiscard]] std::string describe() const override { return describe_awaited(*state_); }
+    [[nodiscard]] const FutureCore* awaiter() const noexcept override { return task_; }
 
 private:
     Ref<State> state_;

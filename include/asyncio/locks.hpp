@@ -384,11 +384,11 @@ public:
 
     bool await_ready() const noexcept { return false; }
     template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) {
+    bool await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
         TaskCore* task = task_of(h);
         if (prim_.try_acquire(task)) return false;
         suspended_ = true;
-        enqueue(h, prim_.waiters_);
+        enqueue(h, prim_.waiters_, site);
         return true;
     }
     R await_resume() {

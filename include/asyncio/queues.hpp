@@ -171,8 +171,8 @@ public:
         return false;
     }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-        enqueue_rechecking(h, q_.getters_);
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
+        enqueue_rechecking(h, q_.getters_, site);
     }
     T await_resume() {
         if (item_) return std::move(*item_);
@@ -221,8 +221,8 @@ public:
         return false;
     }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-        enqueue_rechecking(h, q_.putters_);
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
+        enqueue_rechecking(h, q_.putters_, site);
     }
     void await_resume() {
         if (!task()) return;  // put at once

@@ -34,7 +34,7 @@ public:
 
     // Tries once: ready if the call finished (or failed) without waiting.
     bool await_ready();
-    void await_suspend(std::coroutine_handle<> h);
+    void await_suspend(std::coroutine_handle<> h, detail::SourceSite site = ASYNCIO_SOURCE_SITE);
     CancelOutcome cancel_wait(const std::string& msg) override;
     [[nodiscard]] std::string describe() const override;
     void io_ready(std::uint32_t events) noexcept override;

@@ -391,16 +391,16 @@ public:
 
     bool await_ready() const noexcept { return false; }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
         task_ = task_of(h);
         if (when.time_since_epoch() <= EventLoop::duration::zero()) {
             // sleep(0): back of the ready queue, no timer and no system call. Inlined in the
             // awaiting coroutine (W2's yield); the timer's path below is not.
-            task_->suspend(h, nullptr);
+            task_->suspend(h, nullptr, site);
             task_->wake();
             return;
         }
-        arm(h);
+        arm(h, site);
     }
     T await_resume() {
         task_->throw_if_cancelled();
@@ -429,11 +429,11 @@ public:
 
 private:
     // A delay above zero: the timer (`when` becomes the deadline), out of line.
-    [[gnu::noinline]] void arm(std::coroutine_handle<> h) {
+    [[gnu::noinline]] void arm(std::coroutine_handle<> h, SourceSite site) {
         EventLoop& loop = *task_->loop();
         when = loop.time() + when.time_since_epoch();
         LoopAccess::timers(loop).push(this);
-        task_->suspend(h, this);
+        task_->suspend(h, this, site);
     }
 
     bool fired_ = false;  // first: it fits in TimerNode's tail padding
@@ -957,11 +957,11 @@ public:
 
     bool await_ready() const noexcept { return target_->done(); }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
         waiter_ = task_of(h);
         hold_slot(target_->live_loop());  // the task's end queues this node (FrameRunnable)
         target_->add_node(this);
-        waiter_->suspend(h, this);
+        waiter_->suspend(h, this, site);
     }
     T await_resume() {
         if (waiter_) {
@@ -982,6 +982,7 @@ public:
         return CancelOutcome::cancelled;
     }
     [[nodiscard]] std::string describe() const override { return "shield(" + describe_awaited(*target_) + ")"; }
+    [[nodiscard]] const FutureCore* awaiter() const noexcept override { return waiter_; }
 
 private:
     H task_handle_;

@@ -191,7 +191,7 @@ public:
     }
 
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
+    void await_suspend(std::coroutine_handle<> h, detail::SourceSite site = ASYNCIO_SOURCE_SITE) {
         if (op_) throw RuntimeError("to_thread: this call was awaited already");
         task_ = TaskCore::running();
         EventLoop& loop = *task_->loop();
@@ -199,7 +199,7 @@ public:
         post_thread_call(loop, executor_, op.get());  // on failure, `op` frees it
         op->set_waiter(task_);
         op_ = op.detach();
-        task_->suspend(h, this);
+        task_->suspend(h, this, site);
     }
     R await_resume() {
         task_->throw_if_cancelled();

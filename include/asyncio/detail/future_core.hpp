@@ -46,6 +46,10 @@ struct DoneNode {
     // A user callback's DoneCallbackId (0 for the library's own nodes). Ids are never reused
     // on a thread, so a stale id cannot remove another callback (an address could).
     [[nodiscard]] virtual std::uint64_t callback_id() const noexcept { return 0; }
+    // The task that waits through this node for the future to complete (the await graph's
+    // "awaited by" edge, CPython's future._asyncio_awaited_by): the task awaiting it, the
+    // task in gather()/wait()/shield(), a TaskGroup's parent task; null for callbacks.
+    [[nodiscard]] virtual const FutureCore* awaiter() const noexcept { return nullptr; }
 
     ASYNCIO_SHARED_STATE static inline thread_local std::uint64_t t_last_callback_id = 0;
 
@@ -129,6 +133,8 @@ public:
         n->prev = n->next = nullptr;
         n->linked = false;
     }
+    // The first done-callback node (for the await graph, which follows awaiter()).
+    [[nodiscard]] const DoneNode* first_node() const noexcept { return head_; }
     // Removes the user callback registered under `id`; returns how many were removed.
     std::size_t remove_user_callback(std::uint64_t id) noexcept;
 

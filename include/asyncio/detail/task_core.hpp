@@ -42,6 +42,7 @@
 // done-callback list 8; then root_ 8, the wait or the value 16 (a union), id_ 8.
 #pragma once
 
+#include <asyncio/detail/frame_header.hpp>
 #include <asyncio/detail/future_core.hpp>
 #include <asyncio/detail/visibility.hpp>
 #include <asyncio/detail/waiter.hpp>
@@ -79,9 +80,11 @@ public:
     }
 
     // Step 1 of the suspension protocol (detail/waiter.hpp): the innermost coroutine `h`
-    // suspends, waiting on `w` (null: nothing to interrupt, as for sleep(0)). A cancellation
-    // requested while the task ran is offered to the wait now.
-    void suspend(std::coroutine_handle<> h, Waiter* w) {
+    // suspends, waiting on `w` (null: nothing to interrupt, as for sleep(0)), in the co_await
+    // at `site` (the awaiter's await_suspend default argument, for the await graph). A
+    // cancellation requested while the task ran is offered to the wait now.
+    void suspend(std::coroutine_handle<> h, Waiter* w, SourceSite site) {
+        frame_header(h.address()).where = site;
         wait_.resume_point = h.address();
         wait_.waiter = w;
         if (must_cancel() && w) [[unlikely]]
@@ -89,9 +92,9 @@ public:
     }
 
     // Like suspend(), and before resuming, the step asks `w->wait_again()` (see Waiter).
-    void suspend_rechecking(std::coroutine_handle<> h, Waiter* w) {
+    void suspend_rechecking(std::coroutine_handle<> h, Waiter* w, SourceSite site) {
         set_flag(recheck_bit, true);
-        suspend(h, w);
+        suspend(h, w, site);
     }
     // Makes the next cancel() allocate nothing (it needs the extras): for cancellations that
     // come from the loop, as a Timeout's alarm does, where a std::bad_alloc has no caller.
@@ -99,6 +102,8 @@ public:
     // What the task waits on while it is suspended (null: nothing to interrupt, or not
     // suspended), for reports.
     [[nodiscard]] const Waiter* waiting_on() const noexcept { return flag(returned_bit) ? nullptr : wait_.waiter; }
+    // The first step has run (the root coroutine began).
+    [[nodiscard]] bool started() const noexcept { return flag(started_bit); }
     // A cancellation requested while the wait could not be interrupted, not yet delivered.
     [[nodiscard]] bool must_cancel() const noexcept { return flag(must_cancel_bit); }
     // The wait was cancelled, or a request is pending: what the next resumption delivers.
@@ -126,6 +131,17 @@ public:
     // The task whose step is running on this thread (null between steps). Coroutines find
     // their task here instead of carrying a pointer in every frame.
     static TaskCore* running() noexcept { return t_running; }
+    // The frame the running step resumed last: the innermost coroutine of the running task
+    // (what the await graph walks up from for the current task; one store per resumption).
+    static void* running_frame() noexcept { return t_frame; }
+    // Where the task's chain of coroutines stands: the innermost frame (the one that would
+    // resume), or, for a task whose step is running, the one running; the root's frame for a
+    // task not started; null once the root returned. For reports.
+    [[nodiscard]] void* innermost_frame() const noexcept {
+        if (this == t_running) return t_frame;
+        if (!root_ || flag(returned_bit)) return nullptr;
+        return flag(started_bit) ? wait_.resume_point : root_.address();
+    }
 
     // The root coroutine ended with an exception: kept until the step ends and the task
     // completes with it (the state is still pending, so nobody can see it early).
@@ -202,6 +218,7 @@ protected:
 private:
     ASYNCIO_SHARED_STATE static inline thread_local std::coroutine_handle<> t_next;
     ASYNCIO_SHARED_STATE static inline thread_local TaskCore* t_running = nullptr;
+    ASYNCIO_SHARED_STATE static inline thread_local void* t_frame = nullptr;
 
     // In FutureCore::task_flags_: a cancellation to deliver at the next suspension or
     // resumption; the first step has run; the cancel message is kept from the first request

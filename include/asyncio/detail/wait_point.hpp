@@ -106,11 +106,11 @@ public:
 
     bool await_ready() const noexcept { return notified_; }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
         task_ = task_of(h);
         waiting_ = true;
         woken_ = false;
-        task_->suspend(h, this);
+        task_->suspend(h, this, site);
     }
     // True if woken (or found) with a cancellation request; the request is consumed.
     bool await_resume() noexcept {
@@ -193,6 +193,7 @@ public:
         Node& n = nodes_[i];
         n.hold_slot(child->live_loop());
         n.target = child;
+        n.by = TaskCore::running();
         if (!child->done())
             child->add_node(&n);
         else if (at_once)
@@ -206,7 +207,9 @@ private:
         ChildObserver* observer = nullptr;
         std::size_t index = 0;
         FutureCore* target = nullptr;
+        const FutureCore* by = nullptr;  // the task that watches (awaiter())
         void on_done(FutureCore& f) override { schedule(*f.loop()); }
+        [[nodiscard]] const FutureCore* awaiter() const noexcept override { return by; }
         void run_scheduled() override { observer->child_done(index); }
     };
     std::unique_ptr<Node[]> nodes_;

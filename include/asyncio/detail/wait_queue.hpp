@@ -22,12 +22,12 @@ public:
     WaitNode(const WaitNode&) = delete;
     WaitNode& operator=(const WaitNode&) = delete;
 
-    // Suspends `h`'s task at the back of `q`.
+    // Suspends `h`'s task at the back of `q`, in the co_await at `site`.
     template <class P>
-    void enqueue(std::coroutine_handle<P> h, WaitQueue& q);
+    void enqueue(std::coroutine_handle<P> h, WaitQueue& q, SourceSite site);
     // The same, asking wait_again() before the task resumes (TaskCore::suspend_rechecking).
     template <class P>
-    void enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q);
+    void enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q, SourceSite site);
     // On resumption (step 4 of detail/waiter.hpp): takes the task's cancellation, if any,
     // into `cancelled`, next to `granted`.
     void settle() noexcept {
@@ -112,17 +112,17 @@ inline WaitNode::~WaitNode() {
 }
 
 template <class P>
-inline void WaitNode::enqueue(std::coroutine_handle<P> h, WaitQueue& q) {
+inline void WaitNode::enqueue(std::coroutine_handle<P> h, WaitQueue& q, SourceSite site) {
     task_ = task_of(h);
     q.push_back(this);
-    task_->suspend(h, this);
+    task_->suspend(h, this, site);
 }
 
 template <class P>
-inline void WaitNode::enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q) {
+inline void WaitNode::enqueue_rechecking(std::coroutine_handle<P> h, WaitQueue& q, SourceSite site) {
     task_ = task_of(h);
     q.push_back(this);
-    task_->suspend_rechecking(h, this);
+    task_->suspend_rechecking(h, this, site);
 }
 
 inline void WaitNode::requeue(WaitQueue& q) noexcept {
@@ -146,8 +146,8 @@ public:
     [[nodiscard]] std::string describe() const override { return what_; }
     bool await_ready() const noexcept { return false; }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
-        enqueue(h, q_);
+    void await_suspend(std::coroutine_handle<P> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
+        enqueue(h, q_, site);
     }
     void await_resume() noexcept { settle(); }
 

@@ -5,7 +5,9 @@
 //
 //   1. Suspend. await_suspend registers whatever will end the wait (a node in a wait queue,
 //      a timer, a done callback on a future, an I/O watcher) and then calls
-//      `task->suspend(h, this)`. If a cancellation is already pending, suspend() offers it
+//      `task->suspend(h, this, site)`, `site` being await_suspend's last parameter,
+//      `SourceSite site = ASYNCIO_SOURCE_SITE`: the place of the co_await, which the await
+//      graph shows (detail/source_site.hpp). If a cancellation is already pending, suspend() offers it
 //      to the waiter at once, as in step 3.
 //   2. Wake. Whatever ends the wait calls `task->wake()`, once. Nothing else does.
 //   3. Cancel. Task.cancel(msg) asks `waiter->cancel_wait(msg)`, which gives up what it
@@ -29,10 +31,10 @@
 //
 //     struct ReadReady final : Waiter, IoWatcher {
 //         bool await_ready() { return false; }
-//         void await_suspend(std::coroutine_handle<> h) {
+//         void await_suspend(std::coroutine_handle<> h, SourceSite site = ASYNCIO_SOURCE_SITE) {
 //             task = TaskCore::running();
 //             LoopAccess::watch_io(*task->loop(), fd, this);          // 1
-//             task->suspend(h, this);
+//             task->suspend(h, this, site);
 //         }
 //         void io_ready(std::uint32_t events) noexcept override {
 //             if (!(events & io_readable)) return;
