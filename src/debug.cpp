@@ -107,7 +107,7 @@ std::string format_loop_graph(EventLoop& loop, detail::SourceSite site) {
     std::vector<std::string> cycles;
     auto name_of = [](const FutureCore* c) { return c->is_task() ? static_cast<const detail::TaskCore*>(c)->name() : std::string("a Future"); };
     auto show = [&](const FutureCore* c) {
-        const std::string indent(4 * path.size(), ' ');
+        const std::string indent = detail::graph_indent(path.size());
         FutureCallGraph node = detail::graph_node(*c, site);
         out += indent + detail::graph_node_title(node);
         auto it = marks.find(c);

@@ -192,6 +192,11 @@ std::string quoted(const std::string& s) {
 
 }  // namespace
 
+std::string graph_indent(std::size_t level) {
+    if (level <= max_graph_indent) return std::string(4 * level, ' ');
+    return std::string(4 * max_graph_indent, ' ') + "[level " + std::to_string(level) + "] ";
+}
+
 std::string graph_node_title(const FutureCallGraph& g) {
     return g.is_task ? "* Task(name=" + quoted(g.name) + ", id=" + hex(g.id) + ")" : "* Future(id=" + hex(g.id) + ")";
 }
@@ -214,7 +219,7 @@ std::string format_graph(const FutureCallGraph& root) {
     std::unordered_map<const FutureCallGraph*, bool> shown;
     std::vector<Level> path;
     auto show = [&](const FutureCallGraph& g) {
-        const std::string indent(4 * path.size(), ' ');
+        const std::string indent = graph_indent(path.size());
         out += indent + graph_node_title(g);
         if (shown.contains(&g)) {
             out += " (shown above)\n";

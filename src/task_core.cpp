@@ -76,7 +76,16 @@ bool TaskCore::cancel(const std::string& msg) {
     // cancelled in turn. The waiter stays set: an awaited task may refuse, and a second
     // cancel() must reach it again (CPython keeps _fut_waiter the same way).
     // (Not once the root returned: its value took the waiter's place, and nothing waits.)
-    if (!flag(returned_bit) && wait_.waiter && offer_cancel(*wait_.waiter, msg)) return true;
+    if (!flag(returned_bit) && wait_.waiter && !flag(offering_bit)) {
+        set_flag(offering_bit, true);
+        const bool taken = offer_cancel(*wait_.waiter, msg);
+        set_flag(offering_bit, false);
+        if (taken) return true;
+    }
+    // (With offering_bit set, this request came back to the task through the tasks it
+    // awaits, which await it: a cycle. It is not offered again — CPython recurses until
+    // RecursionError — and stays pending; the awaiter that closed the cycle let go, see
+    // FutureAwaiter::cancel_wait.)
     set_flag(must_cancel_bit, true);
     return true;
 }

@@ -82,7 +82,15 @@ public:
 
     void on_done(FutureCore&) override { task_->wake(); }
     // Cancelling the awaiting task cancels what it awaits (CPython's fut_waiter.cancel()).
+    // Unless the awaited task is the one whose cancellation is on its way round a cycle of
+    // tasks awaiting each other (a awaits b, b awaits a): then this wait lets go, so the
+    // task wakes with CancelledError and the cycle unwinds from here (CPython recurses into
+    // RecursionError; tests/graph_test.cpp).
     CancelOutcome cancel_wait(const std::string& msg) override {
+        if (state_->is_task() && static_cast<const TaskCore*>(static_cast<const FutureCore*>(state_.get()))->cancel_in_progress()) [[unlikely]] {
+            state_->remove_node(this);
+            return CancelOutcome::cancelled;
+        }
         return state_->cancel(msg) ? CancelOutcome::deferred : CancelOutcome::too_late;
     }
     [[nodiscard]] std::string describe() const override { return describe_awaited(*state_); }

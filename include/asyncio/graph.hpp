@@ -73,6 +73,11 @@ namespace detail {
 [[nodiscard]] std::vector<FrameCallGraphEntry> call_stack_of(const TaskCore& t, SourceSite site);
 [[nodiscard]] FutureCallGraph capture_graph(const FutureCore* f, SourceSite site);
 [[nodiscard]] std::string format_graph(const FutureCallGraph& g);
+// Four spaces a level, up to max_graph_indent levels; deeper levels keep that indentation
+// and say their level (`[level 40] `), so that a chain of n awaiting tasks prints in O(n)
+// characters, not O(n^2).
+inline constexpr std::size_t max_graph_indent = 16;
+[[nodiscard]] std::string graph_indent(std::size_t level);
 // The pieces of format_graph that the whole-loop view shares: the `* Task(...)` title, and
 // the `+ Call stack:` and `+ Waits on:` lines, each line starting with `indent`.
 [[nodiscard]] std::string graph_node_title(const FutureCallGraph& g);
@@ -106,11 +111,12 @@ template <class T>
 /// stack:` one `|   File '...', line N, in async f()` per coroutine, innermost first, then
 /// `+ Awaited by:` and each awaiter indented four more spaces. A node shared by several paths
 /// is written out once and named with `(shown above)` after that, so the text grows with
-/// the nodes and edges, never with the paths; a node that closes a cycle says so.
+/// the nodes and edges, never with the paths; a node that closes a cycle says so. Past 16
+/// levels the indentation stops growing and each line says its level (`[level 17] `).
 ///
 /// Python: `asyncio.format_call_graph(future)` (3.14).
 /// Differs from CPython: `+ Waits on:` lines (what a task waits on that is not a future);
-///   shared nodes written once (see above).
+///   shared nodes written once, indentation bounded (see above).
 [[nodiscard]] inline std::string format_call_graph(const FutureCallGraph& g) { return detail::format_graph(g); }
 /// The current task's graph as text (empty outside a task).
 ///

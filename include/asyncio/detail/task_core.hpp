@@ -102,6 +102,9 @@ public:
     // What the task waits on while it is suspended (null: nothing to interrupt, or not
     // suspended), for reports.
     [[nodiscard]] const Waiter* waiting_on() const noexcept { return flag(returned_bit) ? nullptr : wait_.waiter; }
+    // A cancel() of this task is offering itself to the task's wait right now: a request
+    // that reaches the task again from there went round a cycle of awaiting tasks.
+    [[nodiscard]] bool cancel_in_progress() const noexcept { return flag(offering_bit); }
     // The first step has run (the root coroutine began).
     [[nodiscard]] bool started() const noexcept { return flag(started_bit); }
     // A cancellation requested while the wait could not be interrupted, not yet delivered.
@@ -226,6 +229,7 @@ private:
     // future-carried message does.
     // recheck_bit: see suspend_rechecking(); returned_bit: see mark_returned().
     // wait_cancelled_bit: the waiter answered `cancelled` (step 3), delivered on resumption.
+    // offering_bit: see cancel_in_progress().
     enum : std::uint8_t {
         must_cancel_bit = 1,
         started_bit = 2,
@@ -233,6 +237,7 @@ private:
         recheck_bit = 8,
         returned_bit = 16,
         wait_cancelled_bit = 32,
+        offering_bit = 64,
         cancel_bits = must_cancel_bit | wait_cancelled_bit
     };
     [[nodiscard]] bool flag(std::uint8_t bit) const noexcept { return (task_flags_ & bit) != 0; }
