@@ -6,10 +6,13 @@
 #include <asyncio/events.hpp>
 
 #include "loop_internal.hpp"
+#include "stall_watch.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <vector>
 
@@ -78,7 +81,10 @@ std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept {
 
 void Delay::throw_nan() { throw ValueError("delay must not be NaN"); }
 
-EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) {}
+EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) {
+    const char* env = std::getenv("ASYNCIO_DEBUG");
+    debug_ = env && *env && std::strcmp(env, "0") != 0;
+}
 
 EventLoop::~EventLoop() {
     if (!closed_ && !running_) close();
@@ -111,7 +117,10 @@ void EventLoop::run_forever() {
     running_ = true;
     detail::t_running_loop = this;
     for (;;) {
-        run_once();
+        if (debug_ || stall_watch_) [[unlikely]]
+            run_once<true>();
+        else
+            run_once<false>();
         if (stopping_) break;
     }
 }
@@ -172,6 +181,7 @@ void EventLoop::poll_callbacks(detail::FdEntry& e, std::uint32_t events) {
 // The common turn of a busy loop -- something ready, no fd to poll, nothing posted by
 // another thread, nothing waiting to be flushed -- needs none of the waiting phase, which
 // then stays out of line (prepare_turn) with its registers and branches.
+template <bool Watched>
 void EventLoop::run_once() {
     detail::LoopIo& io = *io_;
     if (ready_.empty() || io.registered > 0 || io.mailbox->pending() || io.flush_head) [[unlikely]]
@@ -186,12 +196,16 @@ void EventLoop::run_once() {
         detail::Runnable* r = ready_.pop_entry();
         if (detail::ReadyQueue::is_deferred(r)) [[unlikely]]
             ready_.requeue_deferred(r);  // out of line: the common path stays a test and a call
+        else if constexpr (Watched)
+            run_step_watched(r);
         else
             r->run();
     }
     // What this iteration wrote leaves now, one system call per transport.
     if (io.flush_head) run_flushes();
 }
+template void EventLoop::run_once<false>();
+template void EventLoop::run_once<true>();
 
 // Fired before it leaves the timers: a due handle that the ready queue cannot take
 // (std::bad_alloc, thrown to run()'s caller) stays queued for the next try.
@@ -259,7 +273,11 @@ void EventLoop::prepare_turn() {
     // A zero timeout with no fds to watch needs no system call: the thread-safe queue is
     // checked through its atomic flag instead (sleep(0) storms make no syscall).
     if (timeout_ms != 0 || have_fds) {
+        if (stall_watch_) [[unlikely]]
+            stall_watch_->idle.store(true, std::memory_order_relaxed);  // a stall detector sees waiting, not a stuck step
         poll_io(timeout_ms);
+        if (stall_watch_) [[unlikely]]
+            stall_watch_->idle.store(false, std::memory_order_relaxed);
         if (io.mailbox->pending()) drain_threadsafe();  // what woke us
     }
     if (may_deadlock && ready_.empty() && !stopping_ && timers_.empty() && !remote_ops_ && io.registered == 0) [[unlikely]]

@@ -9,6 +9,7 @@
 #include <asyncio/graph.hpp>
 
 #include <cstdio>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -17,7 +18,7 @@ namespace detail {
 namespace {
 
 // The '(' matching the ')' at `close`, or npos.
-std::size_t opening_paren(const std::string& s, std::size_t close) {
+std::size_t opening_paren(std::string_view s, std::size_t close) {
     int depth = 0;
     for (std::size_t i = close + 1; i-- > 0;) {
         if (s[i] == ')') {
@@ -26,27 +27,26 @@ std::size_t opening_paren(const std::string& s, std::size_t close) {
             return i;
         }
     }
-    return std::string::npos;
+    return std::string_view::npos;
 }
 
 }  // namespace
 
-std::string site_function(const SourceSite& site) {
-    std::string s = site.function();
+std::string_view site_function_view(std::string_view s) noexcept {
     // g++ names the code of a coroutine's body after a function taking the frame:
     // "void NAME(SIGNATURE::MANGLED.Frame*)[ const]". SIGNATURE is what the user wrote.
     const std::size_t frame = s.rfind(".Frame*)");
-    const std::size_t mangled = s.rfind("::_Z", frame);
-    if (frame != std::string::npos && mangled != std::string::npos) {
+    const std::size_t mangled = frame == std::string_view::npos ? frame : s.rfind("::_Z", frame);
+    if (mangled != std::string_view::npos) {
         const std::size_t open = opening_paren(s, frame + 7);
-        if (open != std::string::npos) s = s.substr(open + 1, mangled - open - 1);
+        if (open != std::string_view::npos) s = s.substr(open + 1, mangled - open - 1);
     }
     // "RETURN-TYPE NAME(PARAMETERS)[ const]" -> "NAME(PARAMETERS)[ const]": the name starts
     // after the last space outside <> and () before the parameter list.
     const std::size_t close = s.rfind(')');
-    if (close == std::string::npos) return s;  // clang 14: the bare name
-    std::size_t open = opening_paren(s, close);
-    if (open == std::string::npos) return s;
+    if (close == std::string_view::npos) return s;  // clang 14: the bare name
+    const std::size_t open = opening_paren(s, close);
+    if (open == std::string_view::npos) return s;
     int angles = 0;
     int parens = 0;
     for (std::size_t i = open; i-- > 0;) {
@@ -59,6 +59,8 @@ std::string site_function(const SourceSite& site) {
     }
     return s;
 }
+
+std::string site_function(const SourceSite& site) { return std::string(site_function_view(site.function())); }
 
 namespace {
 

@@ -39,6 +39,8 @@ void cancel_all_tasks(EventLoop& loop) {
 
 Runner::Runner(LoopFactory loop_factory) : loop_factory_(std::move(loop_factory)) {}
 
+Runner::Runner(Options options) : loop_factory_(std::move(options.loop_factory)), debug_(options.debug) {}
+
 Runner::~Runner() {
     try {
         close();
@@ -55,6 +57,7 @@ EventLoop& Runner::get_loop() {
     if (!loop_) {
         loop_ = loop_factory_ ? loop_factory_() : new_event_loop();
         if (!loop_) throw RuntimeError("Runner: the loop factory returned no loop");
+        if (debug_) loop_->set_debug(*debug_);  // CPython's _lazy_init: only when given
     }
     return *loop_;
 }

@@ -31,7 +31,18 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] auto ensure = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::ensure_future<int>);
     [[maybe_unused]] auto current = &asyncio::current_task;
     [[maybe_unused]] auto all = static_cast<std::unordered_set<asyncio::AnyTask> (*)()>(&asyncio::all_tasks);
-    [[maybe_unused]] auto run = &asyncio::run<int>;
+    [[maybe_unused]] auto run = static_cast<int (*)(asyncio::Coro<int>, asyncio::Runner::LoopFactory)>(&asyncio::run<int>);
+    [[maybe_unused]] auto run_with = static_cast<int (*)(asyncio::Coro<int>, asyncio::Runner::Options)>(&asyncio::run<int>);
+    // the await graph and the debugging tools
+    [[maybe_unused]] asyncio::FutureCallGraph fcg;
+    [[maybe_unused]] asyncio::FrameCallGraphEntry fcge;
+    [[maybe_unused]] auto ccg = static_cast<asyncio::FutureCallGraph (*)(const asyncio::AnyTask&, asyncio::detail::SourceSite)>(&asyncio::capture_call_graph);
+    [[maybe_unused]] auto fmg = static_cast<std::string (*)(const asyncio::FutureCallGraph&)>(&asyncio::format_call_graph);
+    [[maybe_unused]] auto pcg = static_cast<void (*)(const asyncio::FutureCallGraph&, std::FILE*)>(&asyncio::print_call_graph);
+    [[maybe_unused]] auto flg = &asyncio::debug::format_loop_graph;
+    [[maybe_unused]] asyncio::debug::StallDetector* sd = nullptr;
+    [[maybe_unused]] auto set_debug = &asyncio::EventLoop::set_debug;
+    [[maybe_unused]] auto slow = &asyncio::EventLoop::slow_callback_duration;
     [[maybe_unused]] asyncio::Runner* runner = nullptr;
     [[maybe_unused]] asyncio::DoneCallbackId id{};
     // structured concurrency

@@ -5,6 +5,7 @@
 #include <asyncio/detail/awaitable.hpp>
 #include <asyncio/detail/ready_queue.hpp>
 #include <asyncio/detail/ref.hpp>
+#include <asyncio/detail/source_site.hpp>
 #include <asyncio/detail/timer_queue.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -55,11 +56,12 @@ struct IoFlusher;      // detail/io_watcher.hpp
 struct LoopCloseHook;  // detail/io_watcher.hpp
 struct ExtrasTable;    // src/futures.cpp: what few futures carry (FutureExtras), per loop
 struct LoopAccess;
-struct FdEntry;  // src/loop_internal.hpp
-struct LoopIo;   // reactor, fd table and the thread-safe queue: src/base_events.cpp
-class Mailbox;   // src/mailbox.hpp
-class RemoteOp;  // detail/remote_op.hpp
-class SockRecv;  // the socket operations: sock_ops.hpp
+struct FdEntry;     // src/loop_internal.hpp
+struct LoopIo;      // reactor, fd table and the thread-safe queue: src/base_events.cpp
+class Mailbox;      // src/mailbox.hpp
+class RemoteOp;     // detail/remote_op.hpp
+struct StallWatch;  // what a stall detector reads of its loop: src/stall_detector.hpp
+class SockRecv;     // the socket operations: sock_ops.hpp
 class SockRecvInto;
 class SockRecvFrom;
 class SockRecvFromInto;
@@ -665,6 +667,30 @@ public:
     /// Throws: `ValueError` for a signal out of range.
     bool remove_signal_handler(int sig);
 
+    /// Turns debug mode on or off (docs/debugging.md): each step of the loop (a task's step,
+    /// a callback) is timed, and one that takes `slow_callback_duration()` or longer is
+    /// reported through the exception handler, naming the task and the place it resumed
+    /// from: `Executing <Task name='worker' resumed at work(int) (main.cpp:12)> took 0.250
+    /// seconds`. A loop starts in debug mode when the environment has `ASYNCIO_DEBUG` set
+    /// to anything but `0` or empty (CPython: `PYTHONASYNCIODEBUG`).
+    ///
+    /// Python: `loop.set_debug(enabled)`
+    /// Differs from CPython: no "coroutine was never awaited" or "non-thread-safe call"
+    ///   checks yet; the report goes through the exception handler, not the `asyncio` logger.
+    void set_debug(bool enabled) noexcept { debug_ = enabled; }
+    /// Whether debug mode is on.
+    ///
+    /// Python: `loop.get_debug()`
+    [[nodiscard]] bool get_debug() const noexcept { return debug_; }
+    /// The step duration debug mode reports as slow: 0.1 s unless changed.
+    ///
+    /// Python: `loop.slow_callback_duration` (an attribute, in seconds)
+    [[nodiscard]] duration slow_callback_duration() const noexcept { return slow_callback_duration_; }
+    /// Sets the step duration debug mode reports as slow.
+    ///
+    /// Python: `loop.slow_callback_duration = seconds`
+    void set_slow_callback_duration(duration d) noexcept { slow_callback_duration_ = d; }
+
     /// Replaces the handler called for errors nobody else can receive; an empty function
     /// restores the default.
     ///
@@ -693,7 +719,13 @@ private:
     void enqueue_threadsafe(detail::HandleCore* h);
     void set_io_handle(int fd, bool write, detail::HandleCore* h);
     bool clear_io_handle(int fd, bool write);
+    // One iteration of the loop. Watched: the loop is in debug mode or a stall detector
+    // watches it, and each step goes through run_step_watched (src/debug_mode.cpp) to be
+    // timed or counted; the plain iteration has no test for it.
+    template <bool Watched>
     void run_once();
+    void run_step_watched(detail::Runnable* r);
+    void report_slow_step(detail::TaskCore* task, detail::SourceSite resumed, bool first_step, duration took);
     [[gnu::noinline]] void prepare_turn();
     [[gnu::noinline]] void fire_due_timers();
     void drain_threadsafe();
@@ -715,6 +747,9 @@ private:
     bool executor_shutdown_called_ = false;
 
     bool virtual_time_ = false;
+    bool debug_ = false;
+    duration slow_callback_duration_ = std::chrono::milliseconds(100);
+    detail::StallWatch* stall_watch_ = nullptr;  // set by debug::StallDetector (src/stall_detector.cpp)
     time_point virtual_now_{};
     bool stopping_ = false;
     bool running_ = false;
@@ -743,6 +778,7 @@ struct LoopAccess {
     static TaskCore* current_task(const EventLoop& l) noexcept;
     static FutureCore*& cores(EventLoop& l) noexcept { return l.cores_; }
     static ExtrasTable*& extras(EventLoop& l) noexcept { return l.extras_; }
+    static StallWatch*& stall_watch(EventLoop& l) noexcept { return l.stall_watch_; }
     static void check_open(const EventLoop& l) { l.check_open(); }
     static std::shared_ptr<concurrent::ThreadPoolExecutor>& default_executor(EventLoop& l) noexcept { return l.default_executor_; }
     static bool executor_shutdown_called(const EventLoop& l) noexcept { return l.executor_shutdown_called_; }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace asyncio {
@@ -66,6 +67,8 @@ namespace detail {
 // The coroutine function a site is in, cleaned of what g++ adds inside a coroutine's body
 // (`void f(f(int)::_Z1fi.Frame*)` -> `f(int)`).
 [[nodiscard]] std::string site_function(const SourceSite& site);
+// The same as a part of `function` (it always is one): allocates nothing, for a signal handler.
+[[nodiscard]] std::string_view site_function_view(std::string_view function) noexcept;
 // A file of the library itself (its headers, its sources): the one-line reports skip frames
 // there to name the user's coroutine.
 [[nodiscard]] bool is_library_file(const std::string& file);

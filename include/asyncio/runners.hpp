@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -22,8 +23,8 @@ struct RunnerAccess;
 /// Runs coroutines on one loop it owns, then cancels what is left and closes the loop.
 ///
 /// Python: `asyncio.Runner(*, debug=None, loop_factory=None)` (3.11)
-/// Differs from CPython: the destructor plays the part of `with Runner() as r:`'s exit; no
-///   `debug` flag; contextvars are not copied (C++ has none).
+/// Differs from CPython: the destructor plays the part of `with Runner() as r:`'s exit;
+///   contextvars are not copied (C++ has none).
 class Runner {
 public:
     /// Makes the runner's loop: `new_event_loop` by default, `testing::new_event_loop` for the
@@ -32,9 +33,26 @@ public:
     /// Python: the `loop_factory` argument
     using LoopFactory = std::function<std::unique_ptr<EventLoop>()>;
 
+    /// How a runner makes its loop: CPython's keyword arguments.
+    struct Options {
+        /// Debug mode for the loop (`loop.set_debug`); unset: the loop's own default (on with
+        /// `ASYNCIO_DEBUG=1` in the environment).
+        ///
+        /// Python: the `debug` argument
+        std::optional<bool> debug{};
+        /// Makes the loop (`new_event_loop` when empty).
+        ///
+        /// Python: the `loop_factory` argument
+        LoopFactory loop_factory{};
+    };
+
     /// A runner whose loop comes from `loop_factory` (default: `new_event_loop`), made on
     /// first use.
     explicit Runner(LoopFactory loop_factory = {});
+    /// A runner with `options`: `Runner r({.debug = true});`.
+    ///
+    /// Python: `asyncio.Runner(debug=True, loop_factory=...)`
+    explicit Runner(Options options);
     Runner(const Runner&) = delete;
     Runner& operator=(const Runner&) = delete;
     /// Closes the runner (see `close()`).
@@ -142,6 +160,7 @@ private:
     }
 
     LoopFactory loop_factory_;
+    std::optional<bool> debug_;
     std::unique_ptr<EventLoop> loop_;
     bool closed_ = false;
     int interrupt_count_ = 0;
@@ -171,6 +190,16 @@ template <class T>
 T run(Coro<T> main, Runner::LoopFactory loop_factory = {}) {
     if (detail::running_loop()) throw RuntimeError("asyncio.run() cannot be called from a running event loop");
     Runner runner(std::move(loop_factory));
+    return detail::RunnerAccess::run_then_close(runner, std::move(main));
+}
+
+/// `run(main)` with the runner's options: `asyncio::run(amain(), {.debug = true})`.
+///
+/// Python: `asyncio.run(main, debug=True, loop_factory=...)`
+template <class T>
+T run(Coro<T> main, Runner::Options options) {
+    if (detail::running_loop()) throw RuntimeError("asyncio.run() cannot be called from a running event loop");
+    Runner runner(std::move(options));
     return detail::RunnerAccess::run_then_close(runner, std::move(main));
 }
 

@@ -13,12 +13,16 @@
 
 namespace asyncio::detail {
 
+class TaskCore;
+
 // Anything the loop can run in one step: a task's next step, a callback Handle, a done
 // callback. Pushing does not transfer ownership unless the type says so in drop().
 struct Runnable {
     virtual void run() = 0;
     // Called instead of run() when the loop is closed with the item still queued.
     virtual void drop() noexcept {}
+    // The task whose step this is (null: a callback), for debug mode's reports.
+    [[nodiscard]] virtual TaskCore* as_task() noexcept { return nullptr; }
 
 protected:
     ~Runnable() = default;

@@ -73,6 +73,7 @@ public:
     // finished) from this loop, never by nested calls, so a million synchronous awaits do
     // not grow the stack at -O0 or under ASan (g++ 12 has no tail call there, docs/design/toolchain.md).
     void run() override;
+    [[nodiscard]] TaskCore* as_task() noexcept override { return this; }
 
     // Puts the task on the ready queue for its next step. A no-op while the loop tears down.
     void wake() {
@@ -134,14 +135,11 @@ public:
     // The task whose step is running on this thread (null between steps). Coroutines find
     // their task here instead of carrying a pointer in every frame.
     static TaskCore* running() noexcept { return t_running; }
-    // The frame the running step resumed last: the innermost coroutine of the running task
-    // (what the await graph walks up from for the current task; one store per resumption).
-    static void* running_frame() noexcept { return t_frame; }
     // Where the task's chain of coroutines stands: the innermost frame (the one that would
-    // resume), or, for a task whose step is running, the one running; the root's frame for a
-    // task not started; null once the root returned. For reports.
+    // resume, or, while the task's step runs, the one running: run() notes each frame it
+    // resumes there, one store); the root's frame for a task not started; null once the root
+    // returned. For reports.
     [[nodiscard]] void* innermost_frame() const noexcept {
-        if (this == t_running) return t_frame;
         if (!root_ || flag(returned_bit)) return nullptr;
         return flag(started_bit) ? wait_.resume_point : root_.address();
     }
@@ -221,7 +219,6 @@ protected:
 private:
     ASYNCIO_SHARED_STATE static inline thread_local std::coroutine_handle<> t_next;
     ASYNCIO_SHARED_STATE static inline thread_local TaskCore* t_running = nullptr;
-    ASYNCIO_SHARED_STATE static inline thread_local void* t_frame = nullptr;
 
     // In FutureCore::task_flags_: a cancellation to deliver at the next suspension or
     // resumption; the first step has run; the cancel message is kept from the first request

@@ -1,0 +1,151 @@
+// Debug mode (loop.set_debug, slow_callback_duration, ASYNCIO_DEBUG, run/Runner's debug
+// option) and the stall detector (debug::StallDetector): a step that blocks is reported,
+// naming the task, where it resumed from, its coroutines and the loop thread's backtrace.
+// The steps block for real (std::this_thread::sleep_for: that is what is being caught);
+// what is asserted is the reports' text and count, never a duration.
+#include "support/async_test.hpp"
+#include "support/source_lines.hpp"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string line(const std::string& marker) { return asyncio_test::line_of(__FILE__, marker); }
+
+asyncio::Coro<void> blocks(std::chrono::milliseconds how_long) {
+    co_await asyncio::sleep(0);             // @before-block
+    std::this_thread::sleep_for(how_long);  // the mistake: a blocking call in a coroutine
+    co_await asyncio::sleep(0);
+}
+
+// Everything readable from the pipe now (its write end is non-blocking-read safe: the
+// tests read after the writer is done).
+std::string drain(int fd) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+}  // namespace
+
+// A step longer than slow_callback_duration is reported with the task's name and the place
+// it resumed from; a quick one is not.
+TEST(DebugMode, SlowStepNamesTheTaskAndWhereItResumed) {
+    std::vector<std::string> messages;
+    asyncio::run(
+        [&]() -> asyncio::Coro<void> {
+            asyncio::EventLoop& loop = asyncio::get_running_loop();
+            EXPECT_TRUE(loop.get_debug());
+            EXPECT_EQ(loop.slow_callback_duration(), 100ms);
+            loop.set_slow_callback_duration(20ms);
+            loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { messages.push_back(c.message + " | " + c.task_name); });
+            co_await asyncio::create_task(blocks(50ms), "slow");
+            co_await asyncio::create_task(blocks(0ms), "quick");
+        }(),
+        {.debug = true});
+    ASSERT_EQ(messages.size(), 1U);
+    const std::string& m = messages[0];
+    const std::string prefix = "Executing <Task name='slow' resumed at ";
+    EXPECT_EQ(m.substr(0, prefix.size()), prefix) << m;
+    EXPECT_NE(m.find(" (debug_mode_test.cpp:" + line("before-block") + ")> took 0."), std::string::npos) << m;
+    EXPECT_TRUE(m.ends_with(" seconds | slow")) << m;
+}
+
+// Off by default; ASYNCIO_DEBUG=1 turns it on for new loops, as PYTHONASYNCIODEBUG; the
+// runner's option overrides both.
+TEST(DebugMode, EnvironmentAndOptions) {
+    ::unsetenv("ASYNCIO_DEBUG");
+    EXPECT_FALSE(asyncio::new_event_loop()->get_debug());
+    ::setenv("ASYNCIO_DEBUG", "1", 1);
+    EXPECT_TRUE(asyncio::new_event_loop()->get_debug());
+    bool seen = true;
+    asyncio::run(
+        [&]() -> asyncio::Coro<void> {
+            seen = asyncio::get_running_loop().get_debug();
+            co_return;
+        }(),
+        {.debug = false});
+    EXPECT_FALSE(seen);
+    ::setenv("ASYNCIO_DEBUG", "0", 1);
+    EXPECT_FALSE(asyncio::new_event_loop()->get_debug());
+    ::unsetenv("ASYNCIO_DEBUG");
+    asyncio::Runner runner({.debug = true});
+    EXPECT_TRUE(runner.get_loop().get_debug());
+    runner.get_loop().set_debug(false);
+    EXPECT_FALSE(runner.get_loop().get_debug());
+}
+
+// The stall detector catches the step while it blocks: the report names the task's number,
+// its coroutines at their last co_await, and carries a backtrace; the end of the step adds
+// a line. Nothing is reported for a loop that waits in its poll.
+TEST(StallDetector, ReportsTheBlockedTaskWhileItBlocks) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::uint64_t reports = 0;
+    std::uint64_t task_id = 0;
+    asyncio::run([&]() -> asyncio::Coro<void> {
+        asyncio::debug::StallDetector detector(asyncio::get_running_loop(), {.threshold = 20ms, .fd = fds[1]});
+        co_await asyncio::sleep(0.2);  // idle in the poll: not a stall
+        auto t = asyncio::create_task(blocks(300ms));
+        task_id = std::stoull(t.get_name().substr(5));
+        co_await t;
+        reports = detector.reports();
+    }());
+    ::close(fds[1]);
+    const std::string text = drain(fds[0]);
+    ::close(fds[0]);
+    EXPECT_EQ(reports, 1U) << text;
+    EXPECT_NE(text.find("asyncio: stall detector: the loop has been running one step for more than 20 ms (report 1)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  task: Task-" + std::to_string(task_id) + " "), std::string::npos) << text;
+    EXPECT_NE(text.find("debug_mode_test.cpp:" + line("before-block") + "\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  native backtrace of the loop thread:\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("asyncio: stall detector: the step reported ended "), std::string::npos) << text;
+}
+
+// At most max_reports_per_minute reports; the others are counted.
+TEST(StallDetector, RateLimited) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::uint64_t reports = 0;
+    std::uint64_t suppressed = 0;
+    asyncio::run([&]() -> asyncio::Coro<void> {
+        asyncio::debug::StallDetector detector(asyncio::get_running_loop(), {.threshold = 10ms, .fd = fds[1], .max_reports_per_minute = 2});
+        for (int i = 0; i < 4; ++i) {
+            std::this_thread::sleep_for(80ms);  // a stall in this task's step
+            co_await asyncio::sleep(0.05);      // the watchdog sees the loop move on (and wait)
+        }
+        reports = detector.reports();
+        suppressed = detector.suppressed();
+    }());
+    ::close(fds[1]);
+    const std::string text = drain(fds[0]);
+    ::close(fds[0]);
+    EXPECT_EQ(reports, 2U) << text;
+    EXPECT_EQ(suppressed, 2U) << text;
+}
+
+// One detector per loop; outside a loop the short form has none to watch.
+TEST(StallDetector, Misuse) {
+    EXPECT_THROW(asyncio::debug::StallDetector{}, asyncio::RuntimeError);
+    asyncio::run([]() -> asyncio::Coro<void> {
+        asyncio::debug::StallDetector first(25ms);
+        EXPECT_THROW(asyncio::debug::StallDetector(25ms), asyncio::RuntimeError);
+        EXPECT_THROW(asyncio::debug::StallDetector(asyncio::get_running_loop(), {.threshold = 0ms}), asyncio::ValueError);
+        co_return;
+    }());
+}
