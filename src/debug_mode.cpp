@@ -15,8 +15,7 @@
 namespace asyncio {
 
 void EventLoop::run_step_watched(detail::Runnable* r) {
-    detail::StallWatch* watch = stall_watch_;
-    if (watch) watch->step_begins();
+    if (stall_watch_) stall_watch_->step_begins();
     if (!debug_) {
         r->run();
     } else {
@@ -42,8 +41,9 @@ void EventLoop::run_step_watched(detail::Runnable* r) {
         if (took >= slow_callback_duration_) [[unlikely]]
             report_slow_step(task, resumed, first_step, took);
     }
-    if (watch && watch->reported.load(std::memory_order_relaxed)) [[unlikely]]
-        detail::stall_step_ended(*watch);
+    // (Read again: the step may have destroyed the detector, or made one.)
+    if (stall_watch_ && stall_watch_->reported.load(std::memory_order_relaxed)) [[unlikely]]
+        detail::stall_step_ended(*stall_watch_);
 }
 
 // CPython: logger.warning('Executing %s took %.3f seconds', handle, dt).

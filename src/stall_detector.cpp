@@ -41,6 +41,7 @@ struct StallDetectorState : StallWatch {
     std::atomic<std::uint64_t> suppressed{0};
     std::atomic<std::uint64_t> suppressed_unsaid{0};           // left out since the last report
     std::atomic<std::int64_t> reported_at{0};                  // steady_clock ticks of the last report
+    std::atomic<std::uint64_t> stalled_task{0};                // the reported step's task id (0: a callback), from the handler
     std::deque<std::chrono::steady_clock::time_point> recent;  // watchdog only: the last minute's reports
 
     void watch();
@@ -106,7 +107,9 @@ void on_stall_signal(int, siginfo_t* info, void*) {
         t.add(" left out before it by the rate limit");
     }
     t.add(")\n");
-    if (TaskCore* task = TaskCore::running()) {
+    TaskCore* task = TaskCore::running();
+    s.stalled_task.store(task ? task->id() : 0, std::memory_order_relaxed);
+    if (task) {
         t.add("  task: Task-");
         t.add(task->id());
         t.add(" (its name is in the line written when the step ends)\n  its coroutines, innermost first, each at the co_await it last passed:\n");
@@ -197,6 +200,7 @@ void stall_step_ended(StallWatch& w) noexcept {
         using namespace std::chrono;
         const auto since = steady_clock::now().time_since_epoch().count() - s.reported_at.load(std::memory_order_relaxed);
         std::string line = "asyncio: stall detector: the step reported ended " + std::to_string(duration_cast<milliseconds>(steady_clock::duration(since)).count()) + " ms after the report";
+        if (const std::uint64_t id = s.stalled_task.load(std::memory_order_relaxed)) line += " (Task-" + std::to_string(id) + " is '" + task_name_by_id(id) + "')";
         line += "\n";
         Text t;
         t.add(line);

@@ -115,6 +115,7 @@ TEST(StallDetector, ReportsTheBlockedTaskWhileItBlocks) {
     EXPECT_NE(text.find("debug_mode_test.cpp:" + line("before-block") + "\n"), std::string::npos) << text;
     EXPECT_NE(text.find("  native backtrace of the loop thread:\n"), std::string::npos) << text;
     EXPECT_NE(text.find("asyncio: stall detector: the step reported ended "), std::string::npos) << text;
+    EXPECT_NE(text.find(" ms after the report (Task-" + std::to_string(task_id) + " is 'Task-" + std::to_string(task_id) + "')\n"), std::string::npos) << text;
 }
 
 // At most max_reports_per_minute reports; the others are counted.
