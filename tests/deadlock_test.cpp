@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +39,14 @@ std::string at(const std::string& marker) { return " at deadlock_test.cpp:" + li
 // The report without the coroutines' names (compilers spell lambdas differently: g++
 // "TestBody()::<lambda()>", clang 14 "operator()"); the places stay. NamedCoroutines
 // checks the names.
-std::string places(const std::string& report) { return std::regex_replace(report, std::regex(" in [^\n]*? at ([A-Za-z0-9_.]+:[0-9]+)"), " at $1"); }
+std::string places(const std::string& report) {
+    return asyncio_test::each_line(report, [](std::string& line) {
+        const std::size_t in = line.find(" in ");
+        const std::size_t at = line.rfind(" at ");
+        if (in != std::string::npos && at != std::string::npos && at > in) line.erase(in, at - in);
+        return true;
+    });
+}
 
 }  // namespace
 
@@ -224,6 +230,8 @@ TEST(Deadlock, NamedCoroutines) {
     EXPECT_NE(text.find("\nconsumer waits on Queue.get() in " + take_name + at("take-one")), std::string::npos) << text;
     // The graph has the whole chain, innermost first, with full paths.
     EXPECT_NE(graph.find("  |   File '" + std::string(__FILE__) + "', line " + line_of("take-one") + ", in async " + take_name + "\n"), std::string::npos) << graph;
-    EXPECT_TRUE(std::regex_search(graph, std::regex("\n  \\|   File '[^']*deadlock_test.cpp', line " + line_of("consume") + ", in async [^\n]*consume[^\n]*\n"))) << graph;
+    const std::size_t consume_line = graph.find("deadlock_test.cpp', line " + line_of("consume") + ", in async ");
+    EXPECT_NE(consume_line, std::string::npos) << graph;
+    EXPECT_NE(graph.find("consume", consume_line + 20), std::string::npos) << graph;
     EXPECT_NE(graph.find("  + Waits on: Queue.get()"), std::string::npos) << graph;
 }
