@@ -65,4 +65,20 @@ void EventLoop::report_slow_step(detail::TaskCore* task, detail::SourceSite resu
     call_exception_handler({"Executing <" + what + "> took " + seconds + " seconds", nullptr, name});
 }
 
+namespace detail {
+
+// CPython: RuntimeWarning: coroutine 'f' was never awaited.
+void report_never_awaited(void* frame) noexcept {
+    EventLoop* loop = running_loop();
+    if (!loop || !loop->get_debug()) return;
+    try {
+        const SourceSite site = frame_header(frame).where;  // the coroutine's own place (initial_suspend)
+        const char* slash = std::strrchr(site.file(), '/');
+        loop->call_exception_handler(
+            {"coroutine '" + site_function(site) + "' (" + (slash ? slash + 1 : site.file()) + ":" + std::to_string(site.line()) + ") was never awaited", nullptr, {}});
+    } catch (...) {  // out of memory: no report
+    }
+}
+
+}  // namespace detail
 }  // namespace asyncio

@@ -150,3 +150,32 @@ TEST(StallDetector, Misuse) {
         co_return;
     }());
 }
+
+namespace {
+asyncio::Coro<int> never_run(int v) {
+    co_return v;
+}
+}  // namespace
+
+// In debug mode, a Coro destroyed before it ran is reported, with the coroutine's name and
+// file (the line is where the compiler places the coroutine's start: g++ its closing
+// brace); off debug mode, nothing.
+TEST(DebugMode, ACoroNeverAwaited) {
+    std::vector<std::string> messages;
+    asyncio::run(
+        [&]() -> asyncio::Coro<void> {
+            asyncio::EventLoop& loop = asyncio::get_running_loop();
+            loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { messages.push_back(c.message); });
+            { auto forgotten = never_run(1); }
+            loop.set_debug(false);
+            { auto quiet = never_run(2); }
+            loop.set_debug(true);
+            co_return;
+        }(),
+        {.debug = true});
+    EXPECT_EQ(messages.size(), 1U);
+    if (messages.empty()) return;
+    EXPECT_TRUE(messages[0].starts_with("coroutine 'never_run")) << messages[0];
+    EXPECT_NE(messages[0].find("' (debug_mode_test.cpp:"), std::string::npos) << messages[0];
+    EXPECT_TRUE(messages[0].ends_with(") was never awaited")) << messages[0];
+}

@@ -192,6 +192,11 @@ private:
     CoroLink<T> link_;
 };
 
+// Debug mode's "coroutine ... was never awaited" for a Coro destroyed before it ran: through
+// the running loop's exception handler if the loop is in debug mode, else nothing
+// (src/debug_mode.cpp).
+void report_never_awaited(void* frame) noexcept;
+
 // frame_header() (detail/frame_header.hpp) finds the header at the promise's offset in any Coro frame.
 static_assert(alignof(CoroPromise<void>) == alignof(CoroFrameHeader) && alignof(CoroPromise<int>) == alignof(CoroFrameHeader));
 
@@ -256,13 +261,18 @@ public:
     /// Destroys the coroutine held, if any, without running it, and takes over `o`'s.
     Coro& operator=(Coro&& o) noexcept {
         if (this != &o) {
-            if (h_) h_.destroy();
+            if (h_) [[unlikely]]
+                destroy_unawaited();
             h_ = std::exchange(o.h_, {});
         }
         return *this;
     }
+    /// Destroys the coroutine if it was never awaited nor scheduled; in debug mode
+    /// (`loop.set_debug`) the running loop reports it: `coroutine 'f(int)' (main.cpp:12)
+    /// was never awaited`.
     ~Coro() {
-        if (h_) h_.destroy();
+        if (h_) [[unlikely]]
+            destroy_unawaited();
     }
 
     /// Whether the Coro still holds a coroutine that has not been awaited or scheduled.
@@ -280,6 +290,10 @@ private:
     friend struct detail::CoroPromise<T>;
     friend struct detail::CoroAccess;
     explicit Coro(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+    void destroy_unawaited() noexcept {
+        detail::report_never_awaited(h_.address());
+        h_.destroy();
+    }
 
     std::coroutine_handle<promise_type> h_;
 };

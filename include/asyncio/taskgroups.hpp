@@ -77,7 +77,12 @@ public:
     /// Throws: `RuntimeError` once the group is shutting down or finished.
     template <class T>
     Task<T> create_task(Coro<T> coro, std::string name = {}) {
-        check_can_create();
+        try {
+            check_can_create();
+        } catch (...) {
+            detail::CoroAccess::release(coro).destroy();  // closed quietly, as CPython's coro.close() there
+            throw;
+        }
         Task<T> task = loop_->create_task(std::move(coro), std::move(name));
         adopt(task);
         return task;
