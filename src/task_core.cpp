@@ -120,7 +120,6 @@ void TaskCore::run() {
     std::coroutine_handle<> h = std::coroutine_handle<>::from_address(wait_.resume_point);
     do {
         t_next = nullptr;
-        wait_.resume_point = h.address();  // the frame running, for the await graph (innermost_frame)
         h.resume();
         h = t_next;
     } while (h);

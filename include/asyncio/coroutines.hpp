@@ -56,7 +56,12 @@ struct CoroFinalAwaiter {
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
         P& p = h.promise();
-        TaskCore::transfer_to(p.link ? p.link->continuation : std::coroutine_handle<>());
+        if (p.link) {
+            TaskCore::note_running_frame(p.link->continuation.address());
+            TaskCore::transfer_to(p.link->continuation);
+        } else {
+            TaskCore::transfer_to({});  // the root: the step ends
+        }
     }
     void await_resume() noexcept {}
 };
@@ -181,6 +186,7 @@ public:
         Handle h = Handle::from_address(link_.frame.address());
         h.promise().link = &link_;
         link_.continuation = parent;
+        TaskCore::note_running_frame(h.address());
         TaskCore::transfer_to(h);
     }
     T await_resume() {

@@ -135,10 +135,16 @@ public:
     // The task whose step is running on this thread (null between steps). Coroutines find
     // their task here instead of carrying a pointer in every frame.
     static TaskCore* running() noexcept { return t_running; }
+    // The running task's innermost frame is now `frame` (a child Coro starting, or a parent
+    // resuming after its child ended). Not in run()'s loop: a store to the task right before
+    // each resumption made W2's yield 20% slower in wall time.
+    static void note_running_frame(void* frame) noexcept {
+        if (TaskCore* t = t_running) t->wait_.resume_point = frame;
+    }
     // Where the task's chain of coroutines stands: the innermost frame (the one that would
-    // resume, or, while the task's step runs, the one running: run() notes each frame it
-    // resumes there, one store); the root's frame for a task not started; null once the root
-    // returned. For reports.
+    // resume, or, while the task's step runs, the one running: a Coro starting or ending
+    // inside the step notes the frame it hands control to, note_running_frame); the root's
+    // frame for a task not started; null once the root returned. For reports.
     [[nodiscard]] void* innermost_frame() const noexcept {
         if (!root_ || flag(returned_bit)) return nullptr;
         return flag(started_bit) ? wait_.resume_point : root_.address();
