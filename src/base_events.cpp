@@ -115,6 +115,7 @@ void EventLoop::run_forever() {
     // without a context of its own then runs with nothing to switch, and the caller's
     // context is current again on return.
     detail::ContextScope no_context(nullptr, std::nothrow);
+    current_context_ = &detail::t_context;
     for (;;) {
         run_once();
         if (stopping_) break;
@@ -196,7 +197,9 @@ void EventLoop::run_once() {
             r->run();
             // A task or callback without a context that set a ContextVar made one: it leaves
             // now (a task keeps it for its next step), and the null context is current again.
-            detail::drop_stray_context();
+            // (Through the address run_forever took: a load less than the thread-local's.)
+            if (*current_context_) [[unlikely]]
+                detail::leave_materialized_context();
         }
     }
     // What this iteration wrote leaves now, one system call per transport.

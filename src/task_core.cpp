@@ -40,10 +40,10 @@ TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
     // The task's slot in the ready queue, held until it ends: whatever wakes it later (a
     // lock released, a future completed, a timer) cannot fail for want of memory.
     try {
-        // CPython's copy_context() at creation; a task created where the context holds
-        // nothing has none (one pointer compared with null when contextvars are not used).
-        if (ContextImpl* c = t_context; c && c->vars) [[unlikely]]
-            adopt_context(Ref<ContextImpl>(copy_context_slow(*c), adopt_ref).get());
+        // CPython's copy_context() at creation: one pointer compared with null when
+        // contextvars are not used (out of line, so that the common path keeps few registers).
+        if (t_context) [[unlikely]]
+            inherit_context();
         LoopAccess::ready(*loop).reserve();
     } catch (...) {
         if (has_context()) drop_context();
@@ -67,6 +67,13 @@ TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root, ContextImpl* c
         throw;
     }
     wake();
+}
+
+// A task created where the context holds nothing has none (a copy would be one more empty
+// context, and null stands for that).
+void TaskCore::inherit_context() {
+    if (!t_context->vars) return;
+    adopt_context(Ref<ContextImpl>(copy_context_slow(*t_context), adopt_ref).get());
 }
 
 void TaskCore::adopt_context(ContextImpl* c) {
@@ -166,8 +173,8 @@ bool TaskCore::begin_first_step() {
 }
 
 void TaskCore::run() {
-    // A flag of the byte step() reads anyway: the whole cost of contextvars to a task that
-    // has no context (the loop keeps the null context current between steps).
+    // A test of the flags step() reads anyway: the whole cost of contextvars to the step of
+    // a task that has no context (the loop keeps the null context current between steps).
     if (has_context()) [[unlikely]] {
         run_in_context();
         return;

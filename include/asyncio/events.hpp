@@ -818,7 +818,10 @@ private:
     detail::FutureCore* cores_ = nullptr;     // every future and task alive on the loop (FutureCore::prev_in_loop)
     detail::ExtrasTable* extras_ = nullptr;   // made on first use, freed by ~EventLoop (src/futures.cpp)
     detail::RemoteOp* remote_ops_ = nullptr;  // not home yet (detail/remote_op.hpp)
-    std::function<void()> on_interrupt_;      // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
+    // While running: the address of the running thread's current context (run_once looks
+    // at it after each item, docs/design/contextvars.md).
+    detail::ContextImpl* const* current_context_ = nullptr;
+    std::function<void()> on_interrupt_;  // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
     std::shared_ptr<concurrent::ThreadPoolExecutor> default_executor_;
     bool executor_shutdown_called_ = false;
 

@@ -23,7 +23,8 @@
 // task resumes or next suspends: CPython's _must_cancel), wait_cancelled (the wait was
 // withdrawn for a request), started (the body has begun), message_locked (the first
 // request's message wins until the task runs), recheck (ask wait_again() before resuming),
-// returned (the 16 wait bytes now hold the value).
+// returned (the 16 wait bytes now hold the value). FutureCore's has_context: id_ points to
+// a TaskContextLink.
 //
 // Invariants:
 //   1. Touched only on its loop's thread: counts and flags are plain integers.
@@ -209,6 +210,7 @@ protected:
     bool step();
     [[gnu::noinline]] void run_in_context();
     [[nodiscard]] bool has_context() const noexcept { return (future_flags_ & has_context_bit) != 0; }
+    [[gnu::noinline]] void inherit_context();
     void drop_context() noexcept;
     // The root coroutine stopped during the step: the task ends with its outcome.
     [[gnu::noinline]] void end_step();
