@@ -840,3 +840,39 @@ TEST(ContextRunner, ACallbackWhoseContextIsEnteredDoesNotRun) {
         EXPECT_TRUE(contains(e, "> is already entered")) << e;
     }
 }
+
+namespace {
+
+// Records what the variable held at each call, then sets it.
+struct Seer : asyncio::Protocol {
+    std::vector<int> seen;
+    asyncio::Event got_two;
+    void connection_made(asyncio::Transport&) override {
+        seen.push_back(number.get());
+        number.set(1);
+    }
+    void data_received(std::string_view) override {
+        seen.push_back(number.get());
+        number.set(2);
+        if (seen.size() >= 3) got_two.set();
+    }
+};
+
+}  // namespace
+
+// Protocol callbacks run from the loop's poll in an empty context of their own: what one sets
+// is gone by the next, and never reaches the loop's tasks (docs/differences.md: CPython runs
+// them in the context the transport was made in, kept across calls).
+ASYNCIO_TEST(ContextCallbacks, ProtocolCallbacksLeaveNothingBehind) {
+    auto& loop = asyncio::get_running_loop();
+    auto [mine, peer] = asyncio::socketpair();
+    number.set(7);
+    auto [transport, proto] = co_await loop.connect_accepted_socket([] { return std::make_unique<Seer>(); }, std::move(mine));
+    co_await loop.sock_sendall(peer, "a");
+    co_await asyncio::sleep(0.01);
+    co_await loop.sock_sendall(peer, "b");
+    co_await proto->got_two.wait();
+    transport->close();
+    EXPECT_EQ(proto->seen, (std::vector<int>{7, -1, -1}));  // connection_made runs in the awaiting task's step
+    EXPECT_EQ(number.get(), 1);                             // ...and so its set lands there
+}
