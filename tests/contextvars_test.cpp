@@ -775,8 +775,8 @@ TEST(ContextRunner, TheLoopKeepsItsOwnNullContext) {
         auto loop = asyncio::testing::new_event_loop();
         std::vector<int> seen;
         loop->call_soon([&] {
-            seen.push_back(number.get());                                              // a copy of {50}
-            loop->call_soon([&] { seen.push_back(asyncio::copy_context().size()); });  // a copy of it
+            seen.push_back(number.get());                                                                // a copy of {50}
+            loop->call_soon([&] { seen.push_back(static_cast<int>(asyncio::copy_context().size())); });  // a copy of it
         });
         auto task = loop->create_task(f_keep(51));
         EXPECT_EQ(loop->run_until_complete(task), 50);

@@ -58,8 +58,7 @@ private:
 template <class T>
 class Box final : public ValueBox, public PoolAllocated {
 public:
-    template <class U>
-    explicit Box(U&& v) : value(std::forward<U>(v)) {}
+    explicit Box(T v) : value(std::move(v)) {}
     [[nodiscard]] bool equals(const ValueBox& other) const override {
         if constexpr (std::equality_comparable<T>)
             return value == static_cast<const Box&>(other).value;
@@ -355,7 +354,9 @@ public:
         if (!old_) return std::nullopt;
         return static_cast<const detail::Box<T>*>(old_.get())->value;
     }
-    /// Whether `reset` used the token already (CPython shows it in the token's repr).
+    /// Whether `reset` used the token already.
+    ///
+    /// Python: none (the "used" in `repr(token)`)
     [[nodiscard]] bool used() const noexcept { return used_; }
 
 private:
@@ -447,6 +448,8 @@ public:
     /// Python: `len(ctx)`
     [[nodiscard]] std::size_t size() const noexcept { return impl_->vars ? impl_->vars->size() : 0; }
     /// Whether no variable has a value in the context.
+    ///
+    /// Python: `not ctx`
     [[nodiscard]] bool empty() const noexcept { return size() == 0; }
     /// Whether both handles name the same context.
     ///
