@@ -3,6 +3,7 @@
 
 #include <asyncio/concurrent/future.hpp>
 #include <asyncio/concurrent/thread_pool.hpp>
+#include <asyncio/contextvars.hpp>
 #include <asyncio/coroutines.hpp>
 #include <asyncio/datagrams.hpp>
 #include <asyncio/debug.hpp>

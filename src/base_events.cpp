@@ -116,6 +116,12 @@ void EventLoop::run_forever() {
     } reset{*this};
     running_ = true;
     detail::t_running_loop = this;
+    // Between the pieces of code it runs the loop keeps the null context current, whatever
+    // context run_forever was called in (docs/design/contextvars.md): a task or callback
+    // without a context of its own then runs with nothing to switch, and the caller's
+    // context is current again on return.
+    detail::ContextScope no_context(nullptr, std::nothrow);
+    current_context_ = &detail::t_context;
     for (;;) {
         if (debug_ || stall_watch_) [[unlikely]]
             run_once<true>();
@@ -148,6 +154,7 @@ void EventLoop::poll_io(int timeout_ms) {
         detail::FdEntry& e = io.fds[static_cast<std::size_t>(ev.fd)];
         if (e.watcher) {
             e.watcher->io_ready(ev.events);  // may (un)watch fds: `e` is not used after it
+            detail::drop_stray_context();    // what a protocol callback set (contextvars.md)
             continue;
         }
         if (e.read_waiter || e.write_waiter) {
@@ -194,12 +201,19 @@ void EventLoop::run_once() {
     // queues its task for the next iteration instead (ReadyQueue::push_deferred).
     for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
         detail::Runnable* r = ready_.pop_entry();
-        if (detail::ReadyQueue::is_deferred(r)) [[unlikely]]
+        if (detail::ReadyQueue::is_deferred(r)) [[unlikely]] {
             ready_.requeue_deferred(r);  // out of line: the common path stays a test and a call
-        else if constexpr (Watched)
-            run_step_watched(r);
-        else
-            r->run();
+        } else {
+            if constexpr (Watched)
+                run_step_watched(r);
+            else
+                r->run();
+            // A task or callback without a context that set a ContextVar made one: it leaves
+            // now (a task keeps it for its next step), and the null context is current again.
+            // (Through the address run_forever took: a load less than the thread-local's.)
+            if (*current_context_) [[unlikely]]
+                detail::leave_materialized_context();
+        }
     }
     // What this iteration wrote leaves now, one system call per transport.
     if (io.flush_head) run_flushes();
@@ -301,6 +315,7 @@ void EventLoop::run_flushes() noexcept {
         f->flush_next = nullptr;
         f->flush_queued = false;
         f->io_flush();
+        detail::drop_stray_context();  // what a resume_writing set (contextvars.md)
     }
 }
 

@@ -58,6 +58,7 @@ EventLoop& Runner::get_loop() {
         loop_ = loop_factory_ ? loop_factory_() : new_event_loop();
         if (!loop_) throw RuntimeError("Runner: the loop factory returned no loop");
         if (debug_) loop_->set_debug(*debug_);  // CPython's _lazy_init: only when given
+        context_ = detail::capture_context();   // CPython's _lazy_init: copy_context()
     }
     return *loop_;
 }
@@ -133,7 +134,7 @@ Runner::SigintScope::~SigintScope() {
     detail::unroute_interrupt();  // the default back, if the handler is still ours
 }
 
-Runner::RunGuard::RunGuard(Runner& r, AnyTask main) : runner_(r), main_(std::move(main)), sigint_(r) {
+Runner::RunGuard::RunGuard(Runner& r, AnyTask main, bool keeps_context) : runner_(r), main_(std::move(main)), sigint_(r), keeps_context_(keeps_context) {
     // CPython's Runner._on_sigint: the first Ctrl-C cancels the main task, the next raises.
     detail::LoopAccess::set_on_interrupt(runner_.get_loop(), [this] {
         ++runner_.interrupt_count_;
@@ -147,6 +148,10 @@ Runner::RunGuard::RunGuard(Runner& r, AnyTask main) : runner_(r), main_(std::mov
 
 Runner::RunGuard::~RunGuard() {
     if (runner_.loop_) detail::LoopAccess::set_on_interrupt(*runner_.loop_, {});
+    if (keeps_context_ && !runner_.context_) {
+        auto* task = static_cast<detail::TaskCore*>(detail::FutureCoreAccess::core(main_));
+        runner_.context_ = detail::Ref<detail::ContextImpl>(task->context());  // null if it set nothing
+    }
 }
 
 void Runner::RunGuard::rethrow_as_interrupt_if_needed() {

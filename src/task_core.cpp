@@ -40,13 +40,66 @@ TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root)
     // The task's slot in the ready queue, held until it ends: whatever wakes it later (a
     // lock released, a future completed, a timer) cannot fail for want of memory.
     try {
+        // CPython's copy_context() at creation: one pointer compared with null when
+        // contextvars are not used (out of line, so that the common path keeps few registers).
+        if (t_context) [[unlikely]]
+            inherit_context();
         LoopAccess::ready(*loop).reserve();
     } catch (...) {
+        if (has_context()) drop_context();
         root_.destroy();  // the task owns the coroutine from here: nothing else will free it
         root_ = {};
         throw;
     }
     wake();
+}
+
+TaskCore::TaskCore(EventLoop* loop, std::coroutine_handle<> root, ContextImpl* context)
+    : FutureCore(loop), root_(root), wait_{root.address(), nullptr}, id_(next_task_id()) {
+    future_flags_ |= is_task_bit;
+    try {
+        adopt_context(context);
+        LoopAccess::ready(*loop).reserve();
+    } catch (...) {
+        if (has_context()) drop_context();
+        root_.destroy();
+        root_ = {};
+        throw;
+    }
+    wake();
+}
+
+// A task created where the context holds nothing has none (a copy would be one more empty
+// context, and null stands for that).
+void TaskCore::inherit_context() {
+    if (!t_context->vars) return;
+    adopt_context(Ref<ContextImpl>(copy_context_slow(*t_context), adopt_ref).get());
+}
+
+void TaskCore::adopt_context(ContextImpl* c) {
+    auto* link = new TaskContextLink{{}, id_, c};
+    c->add_ref();
+    link_ = link;
+    future_flags_ |= has_context_bit;
+}
+
+void TaskCore::drop_context() noexcept {
+    TaskContextLink* link = link_;
+    future_flags_ &= static_cast<std::uint8_t>(~has_context_bit);
+    id_ = link->id;
+    link->context->release();
+    delete link;
+}
+
+Ref<ContextImpl> TaskCore::get_context() {
+    if (!has_context()) {
+        if (running() == this && !t_context) {
+            materialize_context();  // the step's context from here on (adopted by this task)
+        } else {
+            adopt_context(Ref<ContextImpl>(new ContextImpl(), adopt_ref).get());
+        }
+    }
+    return Ref<ContextImpl>(link_->context);
 }
 
 std::uint64_t TaskCore::last_id() noexcept { return t_next_id == 0 ? 0 : t_next_id - 1; }
@@ -56,7 +109,7 @@ std::string TaskCore::name() const {
         const Extras* e = find_extras();
         if (!e->name.empty()) return e->name;
     }
-    return "Task-" + std::to_string(id_);
+    return "Task-" + std::to_string(id());
 }
 
 bool TaskCore::cancel(const std::string& msg) {
@@ -108,11 +161,12 @@ bool TaskCore::begin_first_step() {
     return true;
 }
 
-void TaskCore::run() {
+// Inlined into run() and run_in_context(): run() stays the one function it was.
+[[gnu::always_inline]] inline bool TaskCore::step() {
     if (!flag(started_bit)) [[unlikely]] {
-        if (!begin_first_step()) return;  // (a task that never ran has no waiter to ask)
+        if (!begin_first_step()) return false;  // (a task that never ran has no waiter to ask)
     } else {
-        if (flag(recheck_bit) && wait_.waiter->wait_again()) return;  // queued again: stays suspended
+        if (flag(recheck_bit) && wait_.waiter->wait_again()) return false;  // queued again: stays suspended
         task_flags_ = static_cast<std::uint8_t>(task_flags_ & ~(recheck_bit | message_locked_bit));
     }
     wait_.waiter = nullptr;
@@ -124,8 +178,52 @@ void TaskCore::run() {
         h = t_next;
     } while (h);
     t_running = nullptr;
-    if (root_.done()) [[unlikely]]
+    return root_.done();
+}
+
+void TaskCore::run() {
+    // A test of the flags step() reads anyway: the whole cost of contextvars to the step of
+    // a task that has no context (the loop keeps the null context current between steps).
+    if (has_context()) [[unlikely]] {
+        run_in_context();
+        return;
+    }
+    if (step()) [[unlikely]]
         end_step();  // out of line: a step that suspends again keeps few registers
+}
+
+// CPython's step is `self._context.run(self.__step_run_and_handle_result)`: the context is
+// entered for the step, so what the task sets persists across its suspensions and nobody
+// else sees it. The end of the task (end_step) runs after the context is left: it runs no
+// code of the task's, and it may free the task, and with it the context.
+void TaskCore::run_in_context() {
+    if (!flag(started_bit) && must_cancel()) {
+        (void)begin_first_step();  // cancelled before it ran: it ends without running
+        return;
+    }
+    ContextImpl* c = link_->context;
+    if (!c->try_enter()) [[unlikely]] {
+        // Entered elsewhere (given to the task and being run): CPython's step raises this
+        // RuntimeError out of its handle, and the task never runs again.
+        loop_->call_exception_handler({"Exception in callback Task.__step()", already_entered_error(c), name()});
+        return;
+    }
+    struct Leave {
+        ContextImpl* c;
+        ContextImpl* outer;
+        ~Leave() {
+            t_context = outer;
+            c->leave();
+        }
+    };
+    bool stopped = false;
+    {
+        Leave leave{c, t_context};
+        t_context = c;
+        stopped = step();
+    }
+    if (stopped) [[unlikely]]
+        end_step();
 }
 
 void TaskCore::end_step() {

@@ -45,6 +45,13 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] auto slow = &asyncio::EventLoop::slow_callback_duration;
     [[maybe_unused]] asyncio::Runner* runner = nullptr;
     [[maybe_unused]] asyncio::DoneCallbackId id{};
+    // context variables
+    [[maybe_unused]] asyncio::ContextVar<int>* cvar = nullptr;
+    [[maybe_unused]] asyncio::Token<int>* token = nullptr;
+    [[maybe_unused]] asyncio::Context context;
+    [[maybe_unused]] auto copy_ctx = &asyncio::copy_context;
+    [[maybe_unused]] auto create_in = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string, asyncio::Context)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto task_ctx = &asyncio::AnyTask::get_context;
     // structured concurrency
     [[maybe_unused]] asyncio::TaskGroup* tg = nullptr;
     [[maybe_unused]] asyncio::Timeout* cm = nullptr;
@@ -157,6 +164,8 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(std::is_base_of_v<std::exception, asyncio::InvalidStateError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::RuntimeError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::ValueError>);
+    static_assert(std::is_base_of_v<std::exception, asyncio::LookupError>);
+    static_assert(std::is_base_of_v<asyncio::LookupError, asyncio::KeyError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::ExceptionGroup>);
     static_assert(std::is_base_of_v<asyncio::RuntimeError, asyncio::BrokenBarrierError>);
     static_assert(std::is_base_of_v<std::exception, asyncio::QueueEmpty>);

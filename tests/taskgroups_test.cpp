@@ -5,9 +5,9 @@
 // Each test names the CPython test it comes from; "C++:" marks tests with no CPython twin.
 // Where versions differ the expectations are 3.13's (checked by running 3.13.0).
 // Times are virtual and exact; CPython's real-time sleeps (0.1 s, ...) keep their values.
+// test_taskgroup_task_context is contextvars_test.cpp's ContextTasks.TaskGroupChildren.
 //
 // Skipped, because they cannot apply to C++:
-// - test_taskgroup_task_context: contextvars do not exist here.
 // - test_taskgroup_already_entered, test_taskgroup_double_enter, test_taskgroup_not_entered,
 //   test_taskgroup_without_parent_task (and 3.15's test_taskgroup_cancel_before_enter and
 //   test_taskgroup_cancel_after_exit, see taskgroups_cancel_test.cpp): the group only

@@ -16,8 +16,8 @@
 //   gather() is a lazy Coro that only touches the loop when awaited.
 // - test_issue46672 (gather(coro, {}) raises TypeError): a non-awaitable argument does not
 //   compile (the TaskLike constraint).
-// - test_task_del_collect (gc.collect in __del__) and test_context_3 (contextvars): no GC
-//   and no contextvars in C++.
+// - test_task_del_collect (gc.collect in __del__): no GC in C++. test_context_3
+//   (contextvars) is contextvars_test.cpp's ContextTasks.HundredTasksAreIsolated.
 // - The parts of test_one_exception / test_one_cancellation that set results on the other
 //   children after the gather is done ("Does nothing"): here those children were cancelled
 //   (docs/design/cancellation.md), and the tests check that instead.

@@ -126,6 +126,7 @@ class TaskState final : public TaskCore {
 public:
     using Root = std::coroutine_handle<CoroPromise<T>>;
     TaskState(EventLoop* loop, Root root) : TaskCore(loop, root) {}
+    TaskState(EventLoop* loop, Root root, ContextImpl* context) : TaskCore(loop, root, context) {}
     TaskState(const TaskState&) = delete;
     TaskState& operator=(const TaskState&) = delete;
     ~TaskState() override {

@@ -2,6 +2,7 @@
 // new_event_loop. Mirrors Lib/asyncio/events.py (the loop itself is src/base_events.cpp).
 #pragma once
 
+#include <asyncio/contextvars.hpp>
 #include <asyncio/detail/awaitable.hpp>
 #include <asyncio/detail/ready_queue.hpp>
 #include <asyncio/detail/ref.hpp>
@@ -119,6 +120,52 @@ private:
     void invoke() override { f_(); }
     F f_;
 };
+
+// A callback that runs in a context (CPython's Handle: `self._context.run(callback)`): a copy
+// of the context current when it was scheduled, if that held variables, or the one given.
+// A callback scheduled where the context is empty is a plain CallbackHandle: it runs in the
+// null context the loop keeps between callbacks, and what it sets is dropped after it.
+template <class F>
+class ContextCallbackHandle final : public HandleCore {
+public:
+    ContextCallbackHandle(EventLoop* loop, F f, Ref<ContextImpl> context) : HandleCore(loop), f_(std::move(f)), context_(std::move(context)) {}
+
+private:
+    // The context is entered around all of the handle's run, so that the loop's exception
+    // handler sees it too (CPython 3.12, gh-96704). Entered elsewhere: the callback raises
+    // CPython's RuntimeError instead of running.
+    void run() override {
+        Ref<ContextImpl> context = context_;  // the handle may go before the scope ends
+        ContextScope scope(context.get(), std::nothrow);
+        refused_ = !scope.entered();
+        HandleCore::run();
+    }
+    void invoke() override {
+        if (refused_) throw_already_entered(context_.get());
+        f_();
+    }
+    F f_;
+    Ref<ContextImpl> context_;
+    bool refused_ = false;
+};
+
+// The handle for callback `f`: in a copy of the current context if it holds variables,
+// else plain (no allocation or entering for programs that never set a ContextVar).
+template <class F>
+HandleCore* new_callback_handle(EventLoop* loop, F f) {
+    if (Ref<ContextImpl> context = capture_context()) [[unlikely]]
+        return new ContextCallbackHandle<F>(loop, std::move(f), std::move(context));
+    return new CallbackHandle<F>(loop, std::move(f));
+}
+// The handle for `f` in `context` (the `context=` argument).
+template <class F>
+HandleCore* new_callback_handle(EventLoop* loop, F f, ContextImpl* context) {
+    return new ContextCallbackHandle<F>(loop, std::move(f), Ref<ContextImpl>(context));
+}
+
+// Whether F is a Context: the callback overloads take a context first.
+template <class F>
+inline constexpr bool is_context_v = std::is_same_v<std::remove_cvref_t<F>, Context>;
 
 template <class F, class... A>
 auto bind_callback(F&& f, A&&... args) {
@@ -255,18 +302,30 @@ public:
     /// Closes the loop if it is not closed yet.
     ~EventLoop();
 
-    /// Schedules `f(args...)` to run in the next iteration, after everything already queued.
+    /// Schedules `f(args...)` to run in the next iteration, after everything already queued,
+    /// in a copy of the current context (CPython's `context=None`): what it sets is dropped
+    /// after it.
     ///
     /// Python: `loop.call_soon(callback, *args)`
     /// Throws: `RuntimeError` if the loop is closed.
     template <class F, class... A>
+        requires(!detail::is_context_v<F>)
     Handle call_soon(F&& f, A&&... args) {
         check_open();
-        auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
-        Handle result(h);  // first: if the push runs out of memory, this frees h
-        ready_.push_loose(h);
-        h->add_ref();  // the loop's reference
-        return result;
+        return push_soon(detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+    }
+    /// Schedules `f(args...)` to run in `context`: what it sets stays in that context.
+    ///
+    /// Python: `loop.call_soon(callback, *args, context=context)`
+    /// Throws: `RuntimeError` if the loop is closed. If `context` is entered when the
+    ///   callback is due, the callback does not run and the exception handler gets
+    ///   `RuntimeError("cannot enter context: ...")`, as in CPython.
+    /// Differs from CPython: the context comes first (C++ has no keyword arguments after
+    ///   `*args`).
+    template <class F, class... A>
+    Handle call_soon(const Context& context, F&& f, A&&... args) {
+        check_open();
+        return push_soon(detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...), detail::ContextAccess::impl(context)));
     }
 
     /// Schedules `f(args...)` to run once `delay` has passed; equal deadlines run in the
@@ -275,31 +334,58 @@ public:
     /// Python: `loop.call_later(delay, callback, *args)`
     /// Throws: `RuntimeError` if the loop is closed, `ValueError` for a NaN delay.
     template <class F, class... A>
+        requires(!detail::is_context_v<F>)
     TimerHandle call_later(Delay delay, F&& f, A&&... args) {
         return call_at(time() + delay.value, std::forward<F>(f), std::forward<A>(args)...);
+    }
+    /// `call_later` in `context`.
+    ///
+    /// Python: `loop.call_later(delay, callback, *args, context=context)`
+    /// Differs from CPython: the context comes before the callback.
+    template <class F, class... A>
+    TimerHandle call_later(Delay delay, const Context& context, F&& f, A&&... args) {
+        return call_at(time() + delay.value, context, std::forward<F>(f), std::forward<A>(args)...);
     }
 
     /// Schedules `f(args...)` to run at loop time `when`.
     ///
     /// Python: `loop.call_at(when, callback, *args)`
     template <class F, class... A>
+        requires(!detail::is_context_v<F>)
     TimerHandle call_at(time_point when, F&& f, A&&... args) {
         check_open();
-        auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
-        h->when = when;
-        TimerHandle result(h);  // first: if the push runs out of memory, this frees h
-        timers_.push(h);
-        h->add_ref();  // the loop's reference
-        return result;
+        return push_timer(when, detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+    }
+    /// `call_at` in `context`.
+    ///
+    /// Python: `loop.call_at(when, callback, *args, context=context)`
+    /// Differs from CPython: the context comes before the callback.
+    template <class F, class... A>
+    TimerHandle call_at(time_point when, const Context& context, F&& f, A&&... args) {
+        check_open();
+        return push_timer(when, detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...), detail::ContextAccess::impl(context)));
     }
 
-    /// Schedules `f(args...)` from any thread and wakes the loop.
+    /// Schedules `f(args...)` from any thread and wakes the loop; it runs in a copy of the
+    /// calling thread's current context.
     ///
     /// Python: `loop.call_soon_threadsafe(callback, *args)`
     /// Throws: `RuntimeError` if the loop is closed.
     template <class F, class... A>
+        requires(!detail::is_context_v<F>)
     Handle call_soon_threadsafe(F&& f, A&&... args) {
-        auto* h = new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
+        auto* h = detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...));
+        Handle result(h);
+        enqueue_threadsafe(h);
+        return result;
+    }
+    /// `call_soon_threadsafe` in `context`.
+    ///
+    /// Python: `loop.call_soon_threadsafe(callback, *args, context=context)`
+    /// Differs from CPython: the context comes before the callback.
+    template <class F, class... A>
+    Handle call_soon_threadsafe(const Context& context, F&& f, A&&... args) {
+        auto* h = detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...), detail::ContextAccess::impl(context));
         Handle result(h);
         enqueue_threadsafe(h);
         return result;
@@ -349,6 +435,12 @@ public:
     /// Python: `loop.create_task(coro, name=name)`
     template <class T>
     Task<T> create_task(Coro<T> coro, std::string name);
+    /// A task that runs in `context` itself, not a copy: what it sets is visible in
+    /// `context` afterwards (an empty `name`: the default one). Defined in tasks.hpp.
+    ///
+    /// Python: `loop.create_task(coro, name=name, context=context)`
+    template <class T>
+    Task<T> create_task(Coro<T> coro, std::string name, Context context);
     /// Wraps one of the library's other awaitables (`asyncio::sleep(1)`, `q.get()`,
     /// `lock.acquire()`: coroutines in CPython) in a Task. Defined in tasks.hpp.
     ///
@@ -371,7 +463,8 @@ public:
     Future<T> create_future();
 
     /// Calls `f(args...)` every time `fd` is readable, until `remove_reader(fd)`; replaces a
-    /// reader registered before.
+    /// reader registered before. Every call runs in one copy of the context current here, so
+    /// what one call sets the next one sees (CPython's one Handle and its context).
     ///
     /// Python: `loop.add_reader(fd, callback, *args)`
     /// Throws: `RuntimeError` if closed or if a transport of the library owns the fd ("File
@@ -380,7 +473,7 @@ public:
     template <class F, class... A>
     void add_reader(int fd, F&& f, A&&... args) {
         check_open();
-        set_io_handle(fd, false, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+        set_io_handle(fd, false, detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...), detail::capture_context_object().get()));
     }
     /// Stops watching `fd` for reading; returns whether a reader was registered.
     ///
@@ -392,7 +485,7 @@ public:
     template <class F, class... A>
     void add_writer(int fd, F&& f, A&&... args) {
         check_open();
-        set_io_handle(fd, true, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+        set_io_handle(fd, true, detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...), detail::capture_context_object().get()));
     }
     /// Python: `loop.remove_writer(fd)`
     bool remove_writer(int fd);
@@ -610,7 +703,8 @@ public:
     /// ThreadPoolExecutor of `min(32, cores + 4)` threads named `asyncio_N`, made on first use)
     /// and returns a Future of this loop that completes with its value or exception. If `f`
     /// takes a `std::stop_token` first, it gets one that is stopped when the Future is
-    /// cancelled. Defined in threads.hpp.
+    /// cancelled. The caller's context does not go with the call (as in CPython): `f` runs
+    /// in the worker thread's own context; `to_thread` carries it. Defined in threads.hpp.
     ///
     /// Python: `loop.run_in_executor(executor, func, *args)`
     /// Cancellation: cancelling the Future keeps a call that has not started from running; a
@@ -658,7 +752,7 @@ public:
                       "create_task() in the handler");
         check_open();
         check_signal(sig);
-        set_signal_handle(sig, new detail::CallbackHandle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...)));
+        set_signal_handle(sig, detail::new_callback_handle(this, detail::bind_callback(std::forward<F>(f), std::forward<A>(args)...), detail::capture_context_object().get()));
     }
     /// Stops handling `sig` and puts its previous disposition back; false if no handler was
     /// set.
@@ -712,6 +806,20 @@ private:
     friend class detail::HandleCore;
 
     void check_open() const;
+    // The end of call_soon and call_at: `h` (one reference, given to the Handle) is queued.
+    Handle push_soon(detail::HandleCore* h) {
+        Handle result(h);  // first: if the push runs out of memory, this frees h
+        ready_.push_loose(h);
+        h->add_ref();  // the loop's reference
+        return result;
+    }
+    TimerHandle push_timer(time_point when, detail::HandleCore* h) {
+        h->when = when;
+        TimerHandle result(h);  // first: if the push runs out of memory, this frees h
+        timers_.push(h);
+        h->add_ref();  // the loop's reference
+        return result;
+    }
     static void check_signal(int sig);
     void set_signal_handle(int sig, detail::HandleCore* h);
     void dispatch_signals();
@@ -742,7 +850,10 @@ private:
     detail::FutureCore* cores_ = nullptr;     // every future and task alive on the loop (FutureCore::prev_in_loop)
     detail::ExtrasTable* extras_ = nullptr;   // made on first use, freed by ~EventLoop (src/futures.cpp)
     detail::RemoteOp* remote_ops_ = nullptr;  // not home yet (detail/remote_op.hpp)
-    std::function<void()> on_interrupt_;      // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
+    // While running: the address of the running thread's current context (run_once looks
+    // at it after each item, docs/design/contextvars.md).
+    detail::ContextImpl* const* current_context_ = nullptr;
+    std::function<void()> on_interrupt_;  // set by Runner: what its Ctrl-C does (src/unix_events.cpp)
     std::shared_ptr<concurrent::ThreadPoolExecutor> default_executor_;
     bool executor_shutdown_called_ = false;
 

@@ -1,7 +1,7 @@
 // asyncio/exceptions.hpp: BaseException, CancelledError, KeyboardInterrupt, TimeoutError,
-// InvalidStateError, RuntimeError, ValueError, ExceptionGroup, except_star, and OSError with
-// its subclasses (ConnectionError ...). Mirrors Lib/asyncio/exceptions.py (and the builtin
-// exceptions asyncio relies on).
+// InvalidStateError, RuntimeError, ValueError, LookupError, KeyError, ExceptionGroup,
+// except_star, and OSError with its subclasses (ConnectionError ...). Mirrors
+// Lib/asyncio/exceptions.py (and the builtin exceptions asyncio relies on).
 #pragma once
 
 #include <exception>
@@ -86,6 +86,25 @@ public:
 class ValueError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
+};
+
+/// A key or index was not found: a `ContextVar` with no value and no default
+/// (`var.get()`), a `Context` without the variable (`ctx[var]`, as `KeyError`).
+///
+/// Python: `LookupError`
+/// Differs from CPython: derives from `std::runtime_error`, as the other errors here
+///   derive from a standard exception (docs/differences.md).
+class LookupError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A mapping has no such key: `ctx[var]` for a variable the `Context` does not hold.
+///
+/// Python: `KeyError`
+class KeyError : public LookupError {
+public:
+    using LookupError::LookupError;
 };
 
 /// An error reported by the operating system: a system call failed with `errno_value()`

@@ -103,10 +103,11 @@ private:
 
 [[noreturn]] void throw_different_loop(const TaskCore& task, const FutureCore& fut);
 
+// `context` null: a copy of the current one (CPython's context=None).
 template <class H, class F>
-DoneCallbackId add_done_callback(FutureCore* core, F&& f) {
+DoneCallbackId add_done_callback(FutureCore* core, F&& f, ContextImpl* context = nullptr) {
     static_assert(std::is_invocable_v<std::decay_t<F>&, H>, "the done callback must accept the future (or task) handle");
-    auto* node = new CallbackNode<H, std::decay_t<F>>(core, std::forward<F>(f));
+    CallbackNode<H, std::decay_t<F>>* node = new_callback_node<H, std::decay_t<F>>(core, std::forward<F>(f), context);
     auto id = static_cast<DoneCallbackId>(node->callback_id());
     if (core->done())
         node->on_done(*core);  // CPython: a callback added to a done future is scheduled at once
@@ -199,12 +200,20 @@ public:
         set_exception(std::make_exception_ptr(std::forward<E>(e)));
     }
 
-    /// Schedules `f(future)` with call_soon once the future is done (at once if it is).
+    /// Schedules `f(future)` with call_soon once the future is done (at once if it is), in a
+    /// copy of the context current now.
     ///
     /// Python: `fut.add_done_callback(fn)`
     template <class F>
     DoneCallbackId add_done_callback(F&& f) const {
         return detail::add_done_callback<Future>(state(), std::forward<F>(f));
+    }
+    /// The same, run in `context` itself.
+    ///
+    /// Python: `fut.add_done_callback(fn, context=context)`
+    template <class F>
+    DoneCallbackId add_done_callback(F&& f, const Context& context) const {
+        return detail::add_done_callback<Future>(state(), std::forward<F>(f), detail::ContextAccess::impl(context));
     }
     /// Removes a callback not yet scheduled; returns how many were removed (0 or 1).
     ///

@@ -23,8 +23,7 @@ struct RunnerAccess;
 /// Runs coroutines on one loop it owns, then cancels what is left and closes the loop.
 ///
 /// Python: `asyncio.Runner(*, debug=None, loop_factory=None)` (3.11)
-/// Differs from CPython: the destructor plays the part of `with Runner() as r:`'s exit;
-///   contextvars are not copied (C++ has none).
+/// Differs from CPython: the destructor plays the part of `with Runner() as r:`'s exit.
 class Runner {
 public:
     /// Makes the runner's loop: `new_event_loop` by default, `testing::new_event_loop` for the
@@ -65,7 +64,9 @@ public:
     /// Runs `coro` as the main task until it completes and returns its result. Ctrl-C
     /// (SIGINT, when this is the main thread and SIGINT has its default action) cancels the
     /// main task; the run then ends with KeyboardInterrupt. A second Ctrl-C raises
-    /// KeyboardInterrupt at once, out of the loop, as CPython's handler does.
+    /// KeyboardInterrupt at once, out of the loop, as CPython's handler does. The main task
+    /// runs in the runner's context: a copy of the context current when the runner made its
+    /// loop, the same for every run, so what one run sets the next one sees.
     ///
     /// Python: `runner.run(coro)`
     /// Throws: whatever `coro` throws; `RuntimeError` when called from a running loop or
@@ -75,14 +76,14 @@ public:
     ///   step that does not return) ends the process as an unhandled SIGINT does.
     template <class T>
     T run(Coro<T> coro) {
-        Task<T> task = begin_run<T>(std::move(coro));
-        RunGuard guard(*this, task);
-        try {
-            return get_loop().run_until_complete(task);
-        } catch (const CancelledError&) {
-            guard.rethrow_as_interrupt_if_needed();
-            throw;
-        }
+        return run_main(begin_run<T>(std::move(coro), nullptr), true);
+    }
+    /// The same, with the main task in `context` itself instead of the runner's.
+    ///
+    /// Python: `runner.run(coro, context=context)`
+    template <class T>
+    T run(Coro<T> coro, const Context& context) {
+        return run_main(begin_run<T>(std::move(coro), &context), false);
     }
 
     /// Cancels every task left, lets them finish, and closes the loop. Idempotent. While the
@@ -118,7 +119,9 @@ private:
 
     class RunGuard {
     public:
-        RunGuard(Runner& r, AnyTask main);
+        // `keeps_context`: the main task runs in the runner's context, which, if the runner
+        // had none yet (nothing to copy), is the one the task made, if it set a variable.
+        RunGuard(Runner& r, AnyTask main, bool keeps_context);
         RunGuard(const RunGuard&) = delete;
         RunGuard& operator=(const RunGuard&) = delete;
         ~RunGuard();
@@ -128,12 +131,28 @@ private:
         Runner& runner_;
         AnyTask main_;
         SigintScope sigint_;
+        bool keeps_context_;
     };
 
     template <class T>
-    Task<T> begin_run(Coro<T> coro) {
+    Task<T> begin_run(Coro<T> coro, const Context* context) {
         check_can_run();
-        return get_loop().create_task(std::move(coro));
+        EventLoop& loop = get_loop();
+        if (context) return loop.create_task(std::move(coro), {}, *context);
+        if (context_) return loop.create_task(std::move(coro), {}, detail::ContextAccess::make(context_));
+        // The runner's context is empty so far: the task gets none (see RunGuard).
+        detail::ContextScope empty(nullptr, std::nothrow);
+        return loop.create_task(std::move(coro));
+    }
+    template <class T>
+    T run_main(Task<T> task, bool keeps_context) {
+        RunGuard guard(*this, task, keeps_context);
+        try {
+            return get_loop().run_until_complete(task);
+        } catch (const CancelledError&) {
+            guard.rethrow_as_interrupt_if_needed();
+            throw;
+        }
     }
     void check_can_run();
     void close_loop();
@@ -162,6 +181,9 @@ private:
     LoopFactory loop_factory_;
     std::optional<bool> debug_;
     std::unique_ptr<EventLoop> loop_;
+    // CPython's Runner._context: a copy of the context current when the loop was made (null
+    // while it holds nothing).
+    detail::Ref<detail::ContextImpl> context_;
     bool closed_ = false;
     int interrupt_count_ = 0;
     int sigint_scopes_ = 0;

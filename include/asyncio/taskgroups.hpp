@@ -87,6 +87,18 @@ public:
         adopt(task);
         return task;
     }
+    /// Starts `coro` as a child task that runs in `context` itself (what it sets is in
+    /// `context` afterwards); an empty `name` gives the default one.
+    ///
+    /// Python: `tg.create_task(coro, name=name, context=context)`
+    /// Throws: `RuntimeError` once the group is shutting down or finished.
+    template <class T>
+    Task<T> create_task(Coro<T> coro, std::string name, Context context) {
+        check_can_create();
+        Task<T> task = loop_->create_task(std::move(coro), std::move(name), std::move(context));
+        adopt(task);
+        return task;
+    }
     /// Starts one of the library's other awaitables (`asyncio::sleep(1)`, `q.get()`) as a
     /// child task.
     ///

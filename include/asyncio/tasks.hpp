@@ -105,7 +105,8 @@ public:
     ///   if cancelled.
     [[nodiscard]] std::exception_ptr exception() const { return core()->exception(); }
 
-    /// Schedules `f(task)` once the task is done (at once if it is).
+    /// Schedules `f(task)` once the task is done (at once if it is), in a copy of the
+    /// context current now.
     ///
     /// Python: `task.add_done_callback(fn)`
     /// Throws: `RuntimeError("Event loop is closed")` if the task is done and its loop closed
@@ -114,6 +115,21 @@ public:
     DoneCallbackId add_done_callback(F&& f) const {
         return detail::add_done_callback<AnyTask>(core(), std::forward<F>(f));
     }
+    /// The same, run in `context` itself.
+    ///
+    /// Python: `task.add_done_callback(fn, context=context)`
+    template <class F>
+    DoneCallbackId add_done_callback(F&& f, const Context& context) const {
+        return detail::add_done_callback<AnyTask>(core(), std::forward<F>(f), detail::ContextAccess::impl(context));
+    }
+    /// The context the task runs in: a copy of its creator's context taken by create_task,
+    /// or the one given to it.
+    ///
+    /// Python: `task.get_context()` (3.12)
+    /// Differs from CPython: a task created where the context was empty gets its context
+    ///   object on the first `set` or `get_context()` (null until then: nothing to copy or
+    ///   enter); it is the same object from then on.
+    [[nodiscard]] Context get_context() const { return detail::ContextAccess::make(core()->get_context()); }
     /// Python: `task.remove_done_callback(fn)`; returns how many were removed.
     std::size_t remove_done_callback(DoneCallbackId id) const {
         return core()->remove_user_callback(static_cast<std::uint64_t>(id));
@@ -196,6 +212,16 @@ public:
         else
             return detail::add_done_callback<AnyTask>(core(), std::forward<F>(f));
     }
+    /// The same, run in `context` itself.
+    ///
+    /// Python: `task.add_done_callback(fn, context=context)`
+    template <class F>
+    DoneCallbackId add_done_callback(F&& f, const Context& context) const {
+        if constexpr (std::is_invocable_v<std::decay_t<F>&, Task>)
+            return detail::add_done_callback<Task>(core(), std::forward<F>(f), detail::ContextAccess::impl(context));
+        else
+            return detail::add_done_callback<AnyTask>(core(), std::forward<F>(f), detail::ContextAccess::impl(context));
+    }
 
     /// Waits for the task and returns its value (a copy, or the value itself if T is
     /// move-only) or rethrows its exception.
@@ -229,9 +255,11 @@ Task<T> EventLoop::create_task(Coro<T> coro) {
     return Task<T>(state);  // a second reference: the loop holds the first until done
 }
 
+namespace detail {
+
+// create_task's name.
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
-    Task<T> task = create_task(std::move(coro));
+void name_new_task(Task<T>& task, std::string name) {
     if (!name.empty()) {
         try {
             task.set_name(std::move(name));
@@ -240,10 +268,30 @@ Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
             throw;
         }
     }
+}
+
+}  // namespace detail
+
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
+    Task<T> task = create_task(std::move(coro));
+    detail::name_new_task(task, std::move(name));
     return task;
 }
 
-/// Wraps `coro` in a Task, schedules it on the running loop and returns the handle.
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, Context context) {
+    check_open();
+    if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
+    auto* state = new detail::TaskState<T>(this, detail::CoroAccess::release(coro), detail::ContextAccess::impl(context));
+    Task<T> task(state);  // a second reference: the loop holds the first until done
+    detail::name_new_task(task, std::move(name));
+    return task;
+}
+
+/// Wraps `coro` in a Task, schedules it on the running loop and returns the handle. The task
+/// runs in a copy of the current context: it sees the values set before this call, and
+/// what it sets nobody else sees.
 ///
 /// Python: `asyncio.create_task(coro, *, name=None)`
 /// Throws: `RuntimeError("no running event loop")` outside a loop; `RuntimeError` if the
@@ -256,6 +304,14 @@ Task<T> create_task(Coro<T> coro) {
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name) {
     return get_running_loop().create_task(std::move(coro), std::move(name));
+}
+/// A task that runs in `context` itself, not a copy: what it sets is in `context`
+/// afterwards. An empty `name` gives the default name.
+///
+/// Python: `asyncio.create_task(coro, name=name, context=context)`
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name, Context context) {
+    return get_running_loop().create_task(std::move(coro), std::move(name), std::move(context));
 }
 
 namespace detail {

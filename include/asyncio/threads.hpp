@@ -70,6 +70,12 @@ public:
         if (stop_.stop_possible()) stop_.request_stop();
     }
     void set_waiter(TaskCore* t) noexcept { waiter_ = t; }
+    // to_thread: the call runs in `context` (a copy of the caller's; null: an empty one).
+    // run_in_executor's calls carry none and run in the worker thread's own, as CPython's.
+    void set_context(Ref<ContextImpl> context) noexcept {
+        context_ = std::move(context);
+        carries_context_ = true;
+    }
     void set_future(const Future<R>& f) noexcept { future_.emplace(f); }
     // Loop thread, once home: the outcome (a value, an exception, or cancelled by a
     // shutdown of the executor).
@@ -94,15 +100,11 @@ private:
     void run_job() noexcept override {
         std::uint8_t q = queued;
         if (phase_.compare_exchange_strong(q, running, std::memory_order_acq_rel)) {
-            try {
-                if constexpr (std::is_void_v<R>) {
-                    call_(stop_.get_token());
-                } else {
-                    slot_.set(call_(stop_.get_token()));
-                }
-                has_value_ = true;
-            } catch (...) {
-                error_ = std::current_exception();
+            if (carries_context_) {
+                ContextScope scope(context_.get(), std::nothrow);  // a copy: nobody else enters it
+                call();
+            } else {
+                call();
             }
             phase_.store(done, std::memory_order_release);
             executor_job_finishing();
@@ -116,6 +118,19 @@ private:
         std::uint8_t q = queued;
         if (phase_.compare_exchange_strong(q, cancelled_by_shutdown, std::memory_order_acq_rel)) post_home();
         release();
+    }
+
+    void call() noexcept {
+        try {
+            if constexpr (std::is_void_v<R>) {
+                call_(stop_.get_token());
+            } else {
+                slot_.set(call_(stop_.get_token()));
+            }
+            has_value_ = true;
+        } catch (...) {
+            error_ = std::current_exception();
+        }
     }
 
     // The loop's thread.
@@ -146,7 +161,9 @@ private:
     std::stop_source stop_;
     std::atomic<std::uint8_t> phase_{queued};
     bool has_value_ = false;
+    bool carries_context_ = false;
     std::exception_ptr error_;
+    Ref<ContextImpl> context_;
     [[no_unique_address]] ResultSlot<R> slot_;
     TaskCore* waiter_ = nullptr;
     std::optional<Future<R>> future_;  // loop thread only
@@ -196,6 +213,8 @@ public:
         task_ = TaskCore::running();
         EventLoop& loop = *task_->loop();
         Ref<Op> op(new Op(loop, std::move(call_), stoppable_), adopt_ref);
+        // CPython's to_thread: `ctx = contextvars.copy_context()`, then `ctx.run(func)` there.
+        op->set_context(capture_context());
         post_thread_call(loop, executor_, op.get());  // on failure, `op` frees it
         op->set_waiter(task_);
         op_ = op.detach();
@@ -226,7 +245,9 @@ private:
 /// Runs `f(args...)` on a thread of the running loop's default executor, suspending the
 /// awaiting task until it returns; the value or the exception comes back to the task. If
 /// `f` takes a `std::stop_token` first, `f(token, args...)` is called, and the token is
-/// stopped when the awaiting task is cancelled, so that blocking work can end early.
+/// stopped when the awaiting task is cancelled, so that blocking work can end early. `f`
+/// runs in a copy of the awaiting task's context (taken when the await begins): it sees the
+/// task's variables, and what it sets stays in the copy.
 ///
 /// Python: `await asyncio.to_thread(func, /, *args)`
 /// Cancellation: the await ends at once with CancelledError; a call that has not started
@@ -234,7 +255,7 @@ private:
 ///   result is dropped when it returns.
 /// Throws: what `f` throws; `RuntimeError` if the default executor was shut down;
 ///   `CancelledError` if the executor was shut down with `cancel_futures` before it ran.
-/// Differs from CPython: contextvars are not copied (C++ has none); the stop_token.
+/// Differs from CPython: the stop_token.
 template <class F, class... A>
 [[nodiscard]] auto to_thread(F&& f, A&&... args) {
     using Call = decltype(detail::bind_thread_call(std::forward<F>(f), std::forward<A>(args)...));
@@ -333,7 +354,10 @@ namespace detail {
 template <class T>
 class ScheduleCoro final : public HandleCore {
 public:
-    ScheduleCoro(EventLoop* loop, Coro<T> coro, concurrent::Future<T> cf) : HandleCore(loop), coro_(std::move(coro)), cf_(std::move(cf)) {}
+    // CPython's call_soon_threadsafe copies the calling thread's context, and the task made in
+    // the callback copies that: the coroutine sees the caller's variables.
+    ScheduleCoro(EventLoop* loop, Coro<T> coro, concurrent::Future<T> cf)
+        : HandleCore(loop), coro_(std::move(coro)), cf_(std::move(cf)), context_(capture_context()) {}
     ~ScheduleCoro() override {
         if (!ran_ && cf_.set_running_or_notify_cancel()) cf_.set_exception(RuntimeError("Event loop is closed"));
     }
@@ -343,6 +367,7 @@ private:
 
     Coro<T> coro_;
     concurrent::Future<T> cf_;
+    Ref<ContextImpl> context_;  // null: the caller's context held nothing
     bool ran_ = false;
 };
 
@@ -373,6 +398,7 @@ void ScheduleCoro<T>::invoke() {
     concurrent::Future<T> cf = cf_;
     Task<T> task = [&] {
         try {
+            if (context_) return loop.create_task(std::move(coro_), {}, ContextAccess::make(context_));
             return loop.create_task(std::move(coro_));
         } catch (...) {
             if (cf.set_running_or_notify_cancel()) cf.set_exception(std::current_exception());

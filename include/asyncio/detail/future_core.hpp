@@ -215,11 +215,13 @@ protected:
 
     // retrieved: the exception was looked at (CPython's inverse __log_traceback).
     // is_task: this is a TaskCore (all_tasks() filters the loop's list with it).
+    // has_context: a TaskCore whose id went to a TaskContextLink (detail/task_core.hpp).
     enum : std::uint8_t {
         retrieved_bit = 1,
         has_extras_bit = 2,
         has_exception_bit = 4,
-        is_task_bit = 8
+        is_task_bit = 8,
+        has_context_bit = 16
     };
     [[nodiscard]] bool has_extras() const noexcept { return (future_flags_ & has_extras_bit) != 0; }
 
@@ -273,7 +275,7 @@ struct ResultSlot<void> {
 
 // A future's done-callback: the callable gets a handle of type H to the future.
 template <class H, class F>
-class CallbackNode final : public DoneNode, public Runnable {
+class CallbackNode : public DoneNode, public Runnable {
 public:
     // A callback for `fut`. It holds a ready-queue slot of fut's loop while it lives, so
     // that the future's completion, wherever it comes from, queues it without allocating.
@@ -283,7 +285,7 @@ public:
     CallbackNode(const CallbackNode&) = delete;
     CallbackNode& operator=(const CallbackNode&) = delete;
     // The slot dies with the loop if the loop went first (the future's loop() is null then).
-    ~CallbackNode() {
+    virtual ~CallbackNode() {
         if (EventLoop* loop = fut_->loop()) LoopAccess::ready(*loop).unreserve();
     }
 
@@ -314,11 +316,45 @@ public:
     void discard() noexcept override { delete this; }
     [[nodiscard]] std::uint64_t callback_id() const noexcept override { return id_; }
 
+protected:
+    FutureCore* future() const noexcept { return fut_; }
+
 private:
     F f_;
     FutureCore* fut_;
     std::uint64_t id_;
 };
+
+// A done callback that runs in a context (CPython's add_done_callback keeps the context of
+// the registration, a copy, or the one given): entered around all of the run, so that the
+// exception handler sees it too. Entered elsewhere: the callback does not run, and the
+// handler gets CPython's RuntimeError.
+template <class H, class F>
+class ContextCallbackNode final : public CallbackNode<H, F> {
+public:
+    ContextCallbackNode(FutureCore* fut, F f, Ref<ContextImpl> context) : CallbackNode<H, F>(fut, std::move(f)), context_(std::move(context)) {}
+    void run() override {
+        Ref<ContextImpl> context = context_;  // the node goes before the scope ends
+        ContextScope scope(context.get(), std::nothrow);
+        if (scope.entered()) return CallbackNode<H, F>::run();
+        FutureCore* fut = this->future();
+        fut->loop()->call_exception_handler({"Exception in callback", already_entered_error(context.get()), fut->report_name()});
+        this->drop();
+    }
+
+private:
+    Ref<ContextImpl> context_;
+};
+
+// A done callback for `fut`: in a copy of the current context if that holds variables, in
+// `context` if one is given, else plain.
+template <class H, class F>
+CallbackNode<H, F>* new_callback_node(FutureCore* fut, F f, ContextImpl* context = nullptr) {
+    if (context) return new ContextCallbackNode<H, F>(fut, std::move(f), Ref<ContextImpl>(context));
+    if (Ref<ContextImpl> copy = capture_context()) [[unlikely]]
+        return new ContextCallbackNode<H, F>(fut, std::move(f), std::move(copy));
+    return new CallbackNode<H, F>(fut, std::move(f));
+}
 
 // For reports (src/debug.cpp): what awaiting `f` is, in words ("Task-3", "a
 // Future"); and the name of the running loop's task numbered `id` ("Task-<id>" if it is gone).

@@ -23,7 +23,8 @@
 // task resumes or next suspends: CPython's _must_cancel), wait_cancelled (the wait was
 // withdrawn for a request), started (the body has begun), message_locked (the first
 // request's message wins until the task runs), recheck (ask wait_again() before resuming),
-// returned (the 16 wait bytes now hold the value).
+// returned (the 16 wait bytes now hold the value). FutureCore's has_context: id_ points to
+// a TaskContextLink.
 //
 // Invariants:
 //   1. Touched only on its loop's thread: counts and flags are plain integers.
@@ -39,13 +40,17 @@
 //
 // Layout (80 bytes for every T of at most 16 bytes, pinned by tests/sizes_test.cpp): vtable
 // pointer 8, FutureCore's list links 16, loop 8, references 4, state and flags 4, the
-// done-callback list 8; then root_ 8, the wait or the value 16 (a union), id_ 8.
+// done-callback list 8; then root_ 8, the wait or the value 16 (a union), id_ 8. A task that
+// has a context (contextvars, docs/design/contextvars.md) keeps its id and the context in a
+// 16-byte TaskContextLink instead, and id_'s 8 bytes point to it (has_context()).
 #pragma once
 
 #include <asyncio/detail/frame_header.hpp>
 #include <asyncio/detail/future_core.hpp>
 #include <asyncio/detail/visibility.hpp>
 #include <asyncio/detail/waiter.hpp>
+
+#include <asyncio/contextvars.hpp>
 
 #include <coroutine>
 #include <cstddef>
@@ -55,14 +60,27 @@
 
 namespace asyncio::detail {
 
+// The context of a task that has one, and the id it moved out of the task to make room
+// (TaskCore::has_context()): from the frame pool, 16 bytes, made when the task is created
+// under a context that holds variables (or given one), or when it first sets one.
+struct TaskContextLink : PoolAllocated {
+    std::uint64_t id;
+    ContextImpl* context;  // one reference
+};
+
 class TaskCore : public FutureCore {
 public:
     // The largest task value kept inside the task state (see result_).
     static constexpr std::size_t inline_result_size = 16;
 
+    // A task in a copy of the current context (none, if that holds no variable), as
+    // CPython's Task(context=None) does.
     TaskCore(EventLoop* loop, std::coroutine_handle<> root);
+    // A task in `context` itself (CPython's context= argument): what its steps set stays there.
+    TaskCore(EventLoop* loop, std::coroutine_handle<> root, ContextImpl* context);
     ~TaskCore() override {
         if (root_) root_.destroy();
+        if (has_context()) drop_context();
     }
 
     // Task.cancel(msg): counts the request, then interrupts the wait or marks the next step.
@@ -72,8 +90,18 @@ public:
     // whatever it transfers to (a child Coro starting, or a parent after its child
     // finished) from this loop, never by nested calls, so a million synchronous awaits do
     // not grow the stack at -O0 or under ASan (g++ 12 has no tail call there, docs/design/toolchain.md).
+    // A task with a context runs the step with it entered (run_in_context); one without
+    // runs it as it is, in the null context the loop keeps between steps.
     void run() override;
     [[nodiscard]] TaskCore* as_task() noexcept override { return this; }
+
+    // The task's context, or null: it has none yet, and runs in an empty one.
+    [[nodiscard]] ContextImpl* context() const noexcept { return has_context() ? link_->context : nullptr; }
+    // Task.get_context(): the task's context, made now (empty) if it has none; if the task
+    // is running, it is entered as its step's context would have been.
+    Ref<ContextImpl> get_context();
+    // Makes `c` the context of this task, which has none (one more reference).
+    void adopt_context(ContextImpl* c);
 
     // Puts the task on the ready queue for its next step. A no-op while the loop tears down.
     void wake() {
@@ -164,13 +192,13 @@ public:
     }
     [[nodiscard]] std::string name() const;
     void set_name(std::string name) {
-        if (name.empty()) name = "Task-" + std::to_string(id_);  // keep "named" distinct from "default"
+        if (name.empty()) name = "Task-" + std::to_string(id());  // keep "named" distinct from "default"
         extras().name = std::move(name);
     }
     [[nodiscard]] std::string report_name() const override { return name(); }
     // The task's number ("Task-<id>"); ids grow on each thread and are never reused in the
     // process (Lock ownership relies on it).
-    [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+    [[nodiscard]] std::uint64_t id() const noexcept { return has_context() ? link_->id : id_; }
     // The id of the last task created on this thread (0: none yet).
     static std::uint64_t last_id() noexcept;
 
@@ -200,6 +228,13 @@ protected:
     }
     [[noreturn]] void throw_cancelled();
     bool begin_first_step();
+    // The step itself (run() without the context): true if the root stopped, and end_step()
+    // is next.
+    bool step();
+    [[gnu::noinline]] void run_in_context();
+    [[nodiscard]] bool has_context() const noexcept { return (future_flags_ & has_context_bit) != 0; }
+    [[gnu::noinline]] void inherit_context();
+    void drop_context() noexcept;
     // The root coroutine stopped during the step: the task ends with its outcome.
     [[gnu::noinline]] void end_step();
     // Ends the task with the root frame's outcome (null: success).
@@ -248,7 +283,11 @@ private:
         task_flags_ = static_cast<std::uint8_t>(on ? task_flags_ | bit : task_flags_ & ~bit);
     }
 
-    std::uint64_t id_;
+    // The task's number, or, once the task has a context, where the number went with it.
+    union {
+        std::uint64_t id_;
+        TaskContextLink* link_;
+    };
 };
 
 // Common base of every promise in the library (a tag: what a coroutine needs to know of its
