@@ -67,15 +67,15 @@ namespace detail {
 // The coroutine function a site is in, cleaned of what g++ adds inside a coroutine's body
 // (`void f(f(int)::_Z1fi.Frame*)` -> `f(int)`).
 [[nodiscard]] std::string site_function(const SourceSite& site);
-// The same as a part of `function` (it always is one): allocates nothing, for a signal handler.
-[[nodiscard]] std::string_view site_function_view(std::string_view function) noexcept;
+// The same as a part of the function name `s` (it always is one): allocates nothing, for a signal handler.
+[[nodiscard]] std::string_view site_function_view(std::string_view s) noexcept;
 // A file of the library itself (its headers, its sources): the one-line reports skip frames
 // there to name the user's coroutine.
 [[nodiscard]] bool is_library_file(const std::string& file);
 // Task `t`'s coroutines, innermost first; `site` stands for the innermost if t is running.
 [[nodiscard]] std::vector<FrameCallGraphEntry> call_stack_of(const TaskCore& t, SourceSite site);
-[[nodiscard]] FutureCallGraph capture_graph(const FutureCore* f, SourceSite site);
-[[nodiscard]] std::string format_graph(const FutureCallGraph& g);
+[[nodiscard]] FutureCallGraph capture_graph(const FutureCore* root, SourceSite site);
+[[nodiscard]] std::string format_graph(const FutureCallGraph& root);
 // Four spaces a level, up to max_graph_indent levels; deeper levels keep that indentation
 // and say their level (`[level 40] `), so that a chain of n awaiting tasks prints in O(n)
 // characters, not O(n^2).
