@@ -769,8 +769,10 @@ public:
     /// to anything but `0` or empty (CPython: `PYTHONASYNCIODEBUG`).
     ///
     /// Python: `loop.set_debug(enabled)`
-    /// Differs from CPython: no "coroutine was never awaited" or "non-thread-safe call"
-    ///   checks yet; the report goes through the exception handler, not the `asyncio` logger.
+    /// Differs from CPython: a `Coro` destroyed before it ran is reported too (`coroutine
+    ///   'f(int)' (main.cpp:14) was never awaited`), with the coroutine's place, not its
+    ///   caller's; no "non-thread-safe call" checks yet; the reports go through the exception
+    ///   handler, not the `asyncio` logger.
     void set_debug(bool enabled) noexcept { debug_ = enabled; }
     /// Whether debug mode is on.
     ///
