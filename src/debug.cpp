@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace asyncio {
@@ -68,8 +68,7 @@ std::string waiting_tasks(EventLoop& loop) {
         if (stack.empty()) continue;
         auto at = std::find_if(stack.begin(), stack.end(), [](const FrameCallGraphEntry& e) { return !detail::is_library_file(e.file); });
         const FrameCallGraphEntry& e = at == stack.end() ? stack.front() : *at;
-        const char* slash = std::strrchr(e.file.c_str(), '/');
-        out += " in " + e.function + " at " + (slash ? slash + 1 : e.file) + ":" + std::to_string(e.line);
+        out += " in " + e.function + " at " + detail::short_place(e.file, e.line);
     }
     return out;
 }
@@ -83,14 +82,14 @@ std::string format_loop_graph(EventLoop& loop, detail::SourceSite site) {
         if (!c->done()) pending.push_back(c);
     std::reverse(pending.begin(), pending.end());
     std::unordered_map<const FutureCore*, std::vector<const FutureCore*>> awaits;
-    std::unordered_map<const FutureCore*, bool> awaited;
+    std::unordered_set<const FutureCore*> awaited;
     for (const FutureCore* c : pending) {
         for (const detail::DoneNode* n = c->first_node(); n; n = n->next) {
             const FutureCore* a = n->awaiter();
             if (!a) continue;
             auto& list = awaits[a];
             if (std::find(list.begin(), list.end(), c) == list.end()) list.push_back(c);
-            awaited[c] = true;
+            awaited.insert(c);
         }
     }
     enum class Mark : std::uint8_t {

@@ -9,7 +9,6 @@
 #include "stall_watch.hpp"
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 namespace asyncio {
@@ -58,8 +57,7 @@ void EventLoop::report_slow_step(detail::TaskCore* task, detail::SourceSite resu
         if (first_step) {
             what += " starting " + detail::site_function(resumed);
         } else if (resumed.known()) {
-            const char* slash = std::strrchr(resumed.file(), '/');
-            what += " resumed at " + detail::site_function(resumed) + " (" + (slash ? slash + 1 : resumed.file()) + ":" + std::to_string(resumed.line()) + ")";
+            what += " resumed at " + detail::site_function(resumed) + " (" + detail::short_place(resumed.file(), resumed.line()) + ")";
         }
     }
     call_exception_handler({"Executing <" + what + "> took " + seconds + " seconds", nullptr, name});
@@ -73,9 +71,7 @@ void report_never_awaited(void* frame) noexcept {
     if (!loop || !loop->get_debug()) return;
     try {
         const SourceSite site = frame_header(frame).where;  // the coroutine's own place (initial_suspend)
-        const char* slash = std::strrchr(site.file(), '/');
-        loop->call_exception_handler(
-            {"coroutine '" + site_function(site) + "' (" + (slash ? slash + 1 : site.file()) + ":" + std::to_string(site.line()) + ") was never awaited", nullptr, {}});
+        loop->call_exception_handler({"coroutine '" + site_function(site) + "' (" + short_place(site.file(), site.line()) + ") was never awaited", nullptr, {}});
     } catch (...) {  // out of memory: no report
     }
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace asyncio {
@@ -72,6 +73,11 @@ void* awaiting_frame(void* frame) noexcept {
 }
 
 }  // namespace
+
+std::string short_place(std::string_view file, std::uint32_t line) {
+    const std::size_t slash = file.rfind('/');
+    return std::string(slash == std::string_view::npos ? file : file.substr(slash + 1)) + ":" + std::to_string(line);
+}
 
 bool is_library_file(const std::string& file) {
     static const std::string src = [] {
@@ -218,7 +224,7 @@ std::string format_graph(const FutureCallGraph& root) {
         const FutureCallGraph* node;
         std::size_t next;
     };
-    std::unordered_map<const FutureCallGraph*, bool> shown;
+    std::unordered_set<const FutureCallGraph*> shown;
     std::vector<Level> path;
     auto show = [&](const FutureCallGraph& g) {
         const std::string indent = graph_indent(path.size());
@@ -227,7 +233,7 @@ std::string format_graph(const FutureCallGraph& root) {
             out += " (shown above)\n";
             return;
         }
-        shown[&g] = true;
+        shown.insert(&g);
         out += "\n";
         append_graph_node_body(out, g, indent);
         if (g.cycle) out += indent + "  + Awaited by a task it awaits: the await graph contains a cycle\n";

@@ -69,6 +69,9 @@ namespace detail {
 [[nodiscard]] std::string site_function(const SourceSite& site);
 // The same as a part of the function name `s` (it always is one): allocates nothing, for a signal handler.
 [[nodiscard]] std::string_view site_function_view(std::string_view s) noexcept;
+// "deadlock.cpp:13": the file's name without its directories, and the line, as the one-line
+// reports (the deadlock lines, debug mode's) write a place.
+[[nodiscard]] std::string short_place(std::string_view file, std::uint32_t line);
 // A file of the library itself (its headers, its sources): the one-line reports skip frames
 // there to name the user's coroutine.
 [[nodiscard]] bool is_library_file(const std::string& file);
