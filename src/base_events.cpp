@@ -82,7 +82,7 @@ std::size_t LoopAccess::reactor_syscalls(const EventLoop& l) noexcept {
 void Delay::throw_nan() { throw ValueError("delay must not be NaN"); }
 
 EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) {
-    const char* env = std::getenv("ASYNCIO_DEBUG");
+    const char* env = std::getenv("ASYNCIO_DEBUG");  // NOLINT(concurrency-mt-unsafe): read only, as CPython reads PYTHONASYNCIODEBUG per loop
     debug_ = env && *env && std::strcmp(env, "0") != 0;
 }
 

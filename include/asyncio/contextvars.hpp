@@ -99,7 +99,7 @@ public:
     [[nodiscard]] ContextEntry* entries() noexcept { return reinterpret_cast<ContextEntry*>(this + 1); }
 
 private:
-    explicit ContextMapping(std::size_t n) noexcept : size_(n) {}
+    explicit ContextMapping(std::size_t n) noexcept : size_(static_cast<std::uint32_t>(n)) {}
     ~ContextMapping() = default;
     void destroy() noexcept;
 
@@ -267,7 +267,7 @@ public:
     /// The value in the current context, else the default.
     ///
     /// Python: `var.get()`
-    /// Throws: `LookupError("<ContextVar name='...'>")` if there is neither.
+    /// Throws: ``LookupError("<ContextVar name='...'>")`` if there is neither.
     [[nodiscard]] T get() const {
         if (const detail::ValueBox* b = detail::context_find(id_)) return static_cast<const detail::Box<T>*>(b)->value;
         if (default_) return *default_;
@@ -430,7 +430,7 @@ public:
     /// The variable's value in this context.
     ///
     /// Python: `ctx[var]`
-    /// Throws: `KeyError("<ContextVar name='...'>")` if the context has none.
+    /// Throws: ``KeyError("<ContextVar name='...'>")`` if the context has none.
     template <class T>
     [[nodiscard]] T operator[](const ContextVar<T>& var) const {
         if (const detail::ValueBox* b = find(var.id_)) return static_cast<const detail::Box<T>*>(b)->value;

@@ -74,7 +74,7 @@ public:
     /// Sends `data` to `addr`, or to the connected peer if `addr` is unset.
     ///
     /// Python: `transport.sendto(data, addr=None)`
-    /// Throws: `ValueError("Invalid address: must be None or ('127.0.0.1', 9)")` for an
+    /// Throws: ``ValueError("Invalid address: must be None or ('127.0.0.1', 9)")`` for an
     ///   address other than the connected one; `RuntimeError` after close().
     /// Differs from CPython: after close() it raises (CPython ignores the call).
     void sendto(std::string_view data, std::optional<SocketAddress> addr = std::nullopt) { send_datagram(data, addr); }

@@ -265,12 +265,12 @@ private:
 /// Python: the `context` dict of `loop.call_exception_handler(context)`; its keys
 ///   `message`, `exception` and the name of the `task`/`future` are the members here.
 struct ExceptionContext {
-    /// What happened. Python: `context['message']`.
+    /// What happened. Python: ``context['message']``.
     std::string message;
-    /// The error, or null. Python: `context['exception']` (absent there when there is none).
+    /// The error, or null. Python: ``context['exception']`` (absent there when there is none).
     std::exception_ptr exception;
     /// The name of the task or future the error belongs to, else empty. Python: the
-    /// `context['task']` or `context['future']` object.
+    /// ``context['task']`` or ``context['future']`` object.
     std::string task_name;  // empty unless the error belongs to a task or future
 };
 
@@ -526,8 +526,9 @@ public:
     ///
     /// Python: `await loop.create_server(protocol_factory, host, port, *, family, flags,
     ///   backlog=100, reuse_address, reuse_port, keep_alive, start_serving=True)`
-    /// Throws: `OSError("error while attempting to bind on address ('127.0.0.1', 80):
-    ///   permission denied")` of the errno's subclass; `GaiError`.
+    /// Throws:
+    ///   ``OSError("error while attempting to bind on address ('127.0.0.1', 80): permission denied")``
+    ///   of the errno's subclass; `GaiError`.
     /// Differs from CPython: no ssl; options in a struct.
     template <class F>
     Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, std::string host, int port);
@@ -536,7 +537,7 @@ public:
     Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, std::string host, int port, const ServerOptions& options);
     /// On several hosts at once.
     ///
-    /// Python: `create_server(protocol_factory, ['127.0.0.1', '::1'], port)`
+    /// Python: ``create_server(protocol_factory, ['127.0.0.1', '::1'], port)``
     template <class F>
     Coro<std::shared_ptr<Server>> create_server(F&& protocol_factory, std::vector<std::string> hosts, int port, const ServerOptions& options);
     /// On a bound socket of the caller's.
@@ -688,7 +689,7 @@ public:
     /// Connects `sock` to `address`, waiting while the connection is in progress.
     ///
     /// Python: `await loop.sock_connect(sock, address)`
-    /// Throws: `OSError(errno, "Connect call failed ('127.0.0.1', 1)")`, of the subclass for
+    /// Throws: ``OSError(errno, "Connect call failed ('127.0.0.1', 1)")``, of the subclass for
     ///   the errno (ConnectionRefusedError ...), as CPython.
     /// Differs from CPython: `address` is numeric (SocketAddress); CPython resolves a name
     ///   too; here resolve it with `loop.getaddrinfo` first.
@@ -764,13 +765,14 @@ public:
     /// Turns debug mode on or off (docs/debugging.md): each step of the loop (a task's step,
     /// a callback) is timed, and one that takes `slow_callback_duration()` or longer is
     /// reported through the exception handler, naming the task and the place it resumed
-    /// from: `Executing <Task name='worker' resumed at work(int) (main.cpp:12)> took 0.250
-    /// seconds`. A loop starts in debug mode when the environment has `ASYNCIO_DEBUG` set
+    /// from:
+    /// ``Executing <Task name='worker' resumed at work(int) (main.cpp:12)> took 0.250 seconds``.
+    /// A loop starts in debug mode when the environment has `ASYNCIO_DEBUG` set
     /// to anything but `0` or empty (CPython: `PYTHONASYNCIODEBUG`).
     ///
     /// Python: `loop.set_debug(enabled)`
-    /// Differs from CPython: a `Coro` destroyed before it ran is reported too (`coroutine
-    ///   'f(int)' (main.cpp:14) was never awaited`), with the coroutine's place, not its
+    /// Differs from CPython: a `Coro` destroyed before it ran is reported too
+    ///   (``coroutine 'f(int)' (main.cpp:14) was never awaited``), with the coroutine's place, not its
     ///   caller's; no "non-thread-safe call" checks yet; the reports go through the exception
     ///   handler, not the `asyncio` logger.
     void set_debug(bool enabled) noexcept { debug_ = enabled; }

@@ -113,8 +113,8 @@ template <class T>
     return detail::capture_graph(detail::FutureCoreAccess::core(f), {});
 }
 
-/// The graph as text, in CPython's layout: `* Task(name='Task-2', id=0x...)`, its `+ Call
-/// stack:` one `|   File '...', line N, in async f()` per coroutine, innermost first, then
+/// The graph as text, in CPython's layout: ``* Task(name='Task-2', id=0x...)``, its
+/// `+ Call stack:` one ``|   File '...', line N, in async f()`` per coroutine, innermost first, then
 /// `+ Awaited by:` and each awaiter indented four more spaces. A node shared by several paths
 /// is written out once and named with `(shown above)` after that, so the text grows with
 /// the nodes and edges, never with the paths; a node that closes a cycle says so. Past 16

@@ -24,8 +24,8 @@ struct SocketAccess;
 /// A socket address: an IPv4 or IPv6 address and port, or a Unix socket's path (an abstract
 /// one if it starts with a NUL byte), or nothing (`family() == AF_UNSPEC`).
 ///
-/// Python: the address tuples of the socket module: `('127.0.0.1', 8888)`,
-///   `('::1', 8888, flowinfo, scope_id)`, or a path string.
+/// Python: the address tuples of the socket module: ``('127.0.0.1', 8888)``,
+///   ``('::1', 8888, flowinfo, scope_id)``, or a path string.
 /// Differs from CPython: a value type instead of a tuple; `str()` gives the tuple's repr.
 class SocketAddress {
 public:

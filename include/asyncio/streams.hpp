@@ -150,7 +150,7 @@ public:
     [[nodiscard]] Coro<std::string> readline() const { return detail::stream_readline(s_); }
     /// The bytes up to and with `separator`.
     ///
-    /// Python: `await reader.readuntil(separator=b'\n')`
+    /// Python: ``await reader.readuntil(separator=b'\n')``
     /// Throws: `IncompleteReadError` at EOF (with the bytes read, the buffer emptied);
     ///   `LimitOverrunError` if the limit is passed first (the bytes stay buffered);
     ///   `ValueError` for an empty separator.
@@ -161,7 +161,7 @@ public:
     }
     /// Up to the first of several separators: the shortest result wins (3.13).
     ///
-    /// Python: `await reader.readuntil((b'\\r\\n', b'\\n'))`
+    /// Python: ``await reader.readuntil((b'\\r\\n', b'\\n'))``
     /// Throws: as readuntil(separator); `ValueError` for no separator or an empty one.
     [[nodiscard]] Coro<std::string> readuntil(std::vector<std::string> separators) const { return detail::stream_readuntil(s_, std::move(separators)); }
     /// `readuntil(a, b, ...)`: the separators as arguments (no braced list in the co_await,

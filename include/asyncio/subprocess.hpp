@@ -282,7 +282,7 @@ private:
 ///
 /// Python: `await asyncio.create_subprocess_exec(program, *args, stdin=None, stdout=None,
 ///   stderr=None, limit=2**16, **kwds)`
-/// Throws: `FileNotFoundError("[Errno 2] No such file or directory: 'prog'")`,
+/// Throws: ``FileNotFoundError("[Errno 2] No such file or directory: 'prog'")``,
 ///   `PermissionError` ..., as the spawn fails; `ValueError` for bad arguments.
 [[nodiscard]] Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {}, SubprocessOptions options = {},
                                                    std::ptrdiff_t limit = stream_default_limit);

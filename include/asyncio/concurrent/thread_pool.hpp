@@ -131,7 +131,7 @@ protected:
 /// An executor with a pool of up to `max_workers` threads, started one by one as work comes
 /// while no thread is idle; named `<prefix>_<n>` for `top` and gdb.
 ///
-/// Python: `concurrent.futures.ThreadPoolExecutor(max_workers=None, thread_name_prefix='')`
+/// Python: ``concurrent.futures.ThreadPoolExecutor(max_workers=None, thread_name_prefix='')``
 /// Differs from CPython: the threads block every signal, so that signals reach the thread
 ///   that runs the event loop (`add_signal_handler`, Ctrl-C); the destructor is the exit of
 ///   `with ThreadPoolExecutor() as ex:` (it shuts down and waits). Thread names are cut to
