@@ -33,6 +33,7 @@ void print_exception_context(const ExceptionContext& c) noexcept {
         std::cerr << c.message << '\n';
         if (!c.task_name.empty()) std::cerr << "task: " << c.task_name << '\n';
         if (c.exception) std::cerr << "exception: " << describe(c.exception) << '\n';
+        std::cerr << c.source_traceback;
         std::cerr.flush();
     } catch (...) {  // nothing left to report it to
     }

@@ -1,6 +1,7 @@
 // src/futures.cpp: out-of-line parts of the state shared by Future and Task
 // (Lib/asyncio/futures.py).
 #include <asyncio/futures.hpp>
+#include <asyncio/graph.hpp>
 
 #include "loop_internal.hpp"
 
@@ -169,14 +170,32 @@ void FutureCore::detach_all(EventLoop& loop) noexcept {
     delete table;
 }
 
+void FutureCore::note_origin(SourceSite where) noexcept {
+    try {
+        extras().origin = where;
+    } catch (const std::bad_alloc&) {  // a debugging aid: the future goes on without it
+    }
+}
+
+std::string FutureCore::origin_traceback() const {
+    const Extras* x = has_extras() ? find_extras() : nullptr;
+    if (!x || !x->origin.known()) return {};
+    return "Object created at (most recent call last):\n  File \"" + std::string(x->origin.file()) + "\", line " + std::to_string(x->origin.line()) + ", in " +
+           site_function(x->origin) + "\n";
+}
+
 void FutureCore::last_release() noexcept {
     if (state_ == State::finished && has_exception() && !(future_flags_ & retrieved_bit)) {
-        std::string name = report_name();
-        ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", stored_exception(), name};
-        if (loop_)
-            loop_->call_exception_handler(ctx);
-        else
-            print_exception_context(ctx);
+        try {
+            std::string name = report_name();
+            ExceptionContext ctx{name.empty() ? "Future exception was never retrieved" : "Task exception was never retrieved", stored_exception(), name,
+                                 origin_traceback()};
+            if (loop_)
+                loop_->call_exception_handler(ctx);
+            else
+                print_exception_context(ctx);
+        } catch (...) {  // out of memory for the report: the future goes without one
+        }
     }
     delete this;
 }

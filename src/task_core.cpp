@@ -271,7 +271,10 @@ void TaskCore::finish_root(std::exception_ptr e) noexcept {
 void TaskCore::destroy_pending() noexcept {
     add_ref();
     LoopAccess::ready(*loop_).unreserve();
-    loop_->call_exception_handler({"Task was destroyed but it is pending!", nullptr, name()});
+    try {
+        loop_->call_exception_handler({"Task was destroyed but it is pending!", nullptr, name(), origin_traceback()});
+    } catch (...) {  // out of memory for the report: the teardown goes on without it
+    }
     state_ = State::cancelled;
     discard_callbacks();
     if (root_) {

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -178,4 +179,91 @@ TEST(DebugMode, ACoroNeverAwaited) {
     EXPECT_TRUE(messages[0].starts_with("coroutine 'never_run")) << messages[0];
     EXPECT_NE(messages[0].find("' (debug_mode_test.cpp:"), std::string::npos) << messages[0];
     EXPECT_TRUE(messages[0].ends_with(") was never awaited")) << messages[0];
+}
+
+namespace {
+asyncio::Coro<void> fails_at_once() {
+    throw asyncio::ValueError("boom");
+    co_return;
+}
+asyncio::Coro<void> waits_forever(asyncio::Event& never) { co_await never.wait(); }
+
+// Whether `text` is CPython's source_traceback for the line marked `marker` of this file,
+// in a function whose name (the compiler's spelling, which varies) contains `function`.
+bool created_at(const std::string& text, const std::string& marker, const std::string& function) {
+    const std::string head = "Object created at (most recent call last):\n  File \"" + std::string(__FILE__) + "\", line " + line(marker) + ", in ";
+    return text.starts_with(head) && text.ends_with("\n") && text.find(function, head.size()) != std::string::npos;
+}
+}  // namespace
+
+// In debug mode a task records where create_task() was called, and "Task exception was
+// never retrieved" carries it (CPython's source_traceback); off debug mode it is empty.
+TEST(DebugMode, NeverRetrievedCarriesTheCreationSite) {
+    std::vector<asyncio::ExceptionContext> reports;
+    asyncio::run(
+        [&]() -> asyncio::Coro<void> {
+            asyncio::EventLoop& loop = asyncio::get_running_loop();
+            loop.set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { reports.push_back(c); });
+            {
+                auto doomed = asyncio::create_task(fails_at_once(), "doomed");  // @created-doomed
+                co_await asyncio::sleep(0);
+            }
+            loop.set_debug(false);
+            {
+                auto quiet = asyncio::create_task(fails_at_once(), "quiet");
+                co_await asyncio::sleep(0);
+            }
+            loop.set_debug(true);
+        }(),
+        {.debug = true});
+    EXPECT_EQ(reports.size(), 2U);
+    if (reports.size() != 2) return;
+    EXPECT_EQ(reports[0].message, "Task exception was never retrieved");
+    EXPECT_EQ(reports[0].task_name, "doomed");
+    EXPECT_TRUE(created_at(reports[0].source_traceback, "created-doomed", "TestBody")) << reports[0].source_traceback;
+    EXPECT_EQ(reports[1].task_name, "quiet");
+    EXPECT_EQ(reports[1].source_traceback, "");
+}
+
+// "Task was destroyed but it is pending!" (a loop closed under a waiting task) carries the
+// place of loop.create_task(), and of a TaskGroup's create_task for its children.
+TEST(DebugMode, DestroyedPendingCarriesTheCreationSite) {
+    auto loop = asyncio::testing::new_event_loop();
+    loop->set_debug(true);
+    std::vector<asyncio::ExceptionContext> reports;
+    loop->set_exception_handler([&](asyncio::EventLoop&, const asyncio::ExceptionContext& c) { reports.push_back(c); });
+    asyncio::Event never;
+    auto t = loop->create_task(waits_forever(never), "stuck");  // @created-stuck
+    auto group = loop->create_task([&]() -> asyncio::Coro<void> {
+        co_await asyncio::TaskGroup::run([&](asyncio::TaskGroup& g) -> asyncio::Coro<void> {
+            g.create_task(waits_forever(never), "child");  // @created-child
+            co_return;
+        });
+    });
+    loop->run_until_complete(asyncio::sleep(0));
+    loop->close();
+    std::vector<std::string> seen;
+    for (const auto& r : reports)
+        if (r.message == "Task was destroyed but it is pending!") seen.push_back(r.task_name + "\n" + r.source_traceback);
+    std::sort(seen.begin(), seen.end());  // "Task-N" < "child" < "stuck"
+    ASSERT_EQ(seen.size(), 3U);
+    EXPECT_TRUE(seen[0].starts_with("Task-") && seen[0].ends_with("\n") && seen[0].find('\n') == seen[0].size() - 1)
+        << seen[0];  // the callable overload records no site
+    EXPECT_TRUE(seen[1].starts_with("child\n") && created_at(seen[1].substr(6), "created-child", "TestBody")) << seen[1];
+    EXPECT_TRUE(seen[2].starts_with("stuck\n") && created_at(seen[2].substr(6), "created-stuck", "TestBody")) << seen[2];
+}
+
+// A future from loop.create_future() in debug mode: its never-retrieved report says where it
+// was made, and the default handler prints that as CPython does.
+TEST(DebugMode, FutureNeverRetrievedPrintsTheCreationSite) {
+    auto loop = asyncio::testing::new_event_loop();
+    loop->set_debug(true);
+    ::testing::internal::CaptureStderr();
+    {
+        auto fut = loop->create_future<int>();  // @created-future
+        fut.set_exception(std::make_exception_ptr(asyncio::ValueError("lost")));
+    }
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    const std::string head = "Future exception was never retrieved\nexception: asyncio::ValueError: lost\n";
+    EXPECT_TRUE(err.starts_with(head) && created_at(err.substr(head.size()), "created-future", "TestBody")) << err;
 }

@@ -22,8 +22,8 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     static_assert(asyncio::iscoroutine<asyncio::Coro<int>>);
     static_assert(asyncio::isfuture<asyncio::Future<int>>);
     static_assert(std::is_base_of_v<asyncio::AnyTask, asyncio::Task<int>>);
-    [[maybe_unused]] auto create = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>)>(&asyncio::create_task<int>);
-    [[maybe_unused]] auto create_named = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto create = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, asyncio::detail::SourceSite)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto create_named = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string, asyncio::detail::SourceSite)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto idle = &asyncio::testing::run_until_idle;
     [[maybe_unused]] auto fast_refused = &asyncio::testing::set_fast_spawn_refused;
     [[maybe_unused]] auto fast_count = &asyncio::testing::fast_spawns;
@@ -50,7 +50,7 @@ TEST(Exports, EveryDocumentedNameIsReachableFromTheUmbrellaHeader) {
     [[maybe_unused]] asyncio::Token<int>* token = nullptr;
     [[maybe_unused]] asyncio::Context context;
     [[maybe_unused]] auto copy_ctx = &asyncio::copy_context;
-    [[maybe_unused]] auto create_in = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string, asyncio::Context)>(&asyncio::create_task<int>);
+    [[maybe_unused]] auto create_in = static_cast<asyncio::Task<int> (*)(asyncio::Coro<int>, std::string, asyncio::Context, asyncio::detail::SourceSite)>(&asyncio::create_task<int>);
     [[maybe_unused]] auto task_ctx = &asyncio::AnyTask::get_context;
     // structured concurrency
     [[maybe_unused]] asyncio::TaskGroup* tg = nullptr;

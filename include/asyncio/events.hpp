@@ -272,6 +272,11 @@ struct ExceptionContext {
     /// The name of the task or future the error belongs to, else empty. Python: the
     /// ``context['task']`` or ``context['future']`` object.
     std::string task_name;  // empty unless the error belongs to a task or future
+    /// Where the task or future was created, when the loop is in debug mode: CPython's
+    /// ``Object created at (most recent call last):`` and one ``File "...", line N, in f``
+    /// line (the call of `create_task` or `create_future`), else empty. Python:
+    /// ``context['source_traceback']``, printed as that text by the default handler.
+    std::string source_traceback{};
 };
 
 /// The event loop: a ready queue, timers and an epoll reactor, run on one thread.
@@ -427,40 +432,47 @@ public:
     /// Throws: `RuntimeError("Cannot close a running event loop")`.
     void close();
 
-    /// Wraps `coro` in a Task scheduled on this loop. Defined in tasks.hpp.
+    /// Wraps `coro` in a Task scheduled on this loop. In debug mode the task records `where`,
+    /// the place of this call, and the reports about it carry it (ExceptionContext's
+    /// `source_traceback`). Defined in tasks.hpp.
     ///
     /// Python: `loop.create_task(coro, name=None)`
     template <class T>
-    Task<T> create_task(Coro<T> coro);
+    Task<T> create_task(Coro<T> coro, detail::SourceSite where = ASYNCIO_SOURCE_SITE);
     /// Python: `loop.create_task(coro, name=name)`
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name);
+    Task<T> create_task(Coro<T> coro, std::string name, detail::SourceSite where = ASYNCIO_SOURCE_SITE);
     /// A task that runs in `context` itself, not a copy: what it sets is visible in
     /// `context` afterwards (an empty `name`: the default one). Defined in tasks.hpp.
     ///
     /// Python: `loop.create_task(coro, name=name, context=context)`
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name, Context context);
+    Task<T> create_task(Coro<T> coro, std::string name, Context context, detail::SourceSite where = ASYNCIO_SOURCE_SITE);
     /// Wraps one of the library's other awaitables (`asyncio::sleep(1)`, `q.get()`,
     /// `lock.acquire()`: coroutines in CPython) in a Task. Defined in tasks.hpp.
     ///
     /// Python: `loop.create_task(asyncio.sleep(1))`
     template <detail::PlainAwaitable Aw>
-    auto create_task(Aw aw);
+    auto create_task(Aw aw, detail::SourceSite where = ASYNCIO_SOURCE_SITE);
     /// Calls `f(args...)` inside a new Task, keeping `f` and the arguments alive in the task
     /// until it ends: a coroutine lambda with captures is safe here even if the lambda object
     /// is a temporary. Defined in tasks.hpp.
     ///
     /// Python: `loop.create_task(f(*args))` (Python closures keep their captures alive)
+    /// Differs from CPython: debug mode records no creation site for these tasks (a default
+    ///   argument cannot follow the arguments' pack).
     template <class F, class... A>
         requires detail::CoroutineCallable<F, A...>
     auto create_task(F&& f, A&&... args);
 
     /// A new pending Future bound to this loop. Defined in futures.hpp.
     ///
+    /// In debug mode the future records `where`, the place of this call, for the "exception
+    /// was never retrieved" report.
+    ///
     /// Python: `loop.create_future()`
     template <class T = void>
-    Future<T> create_future();
+    Future<T> create_future(detail::SourceSite where = ASYNCIO_SOURCE_SITE);
 
     /// Calls `f(args...)` every time `fd` is readable, until `remove_reader(fd)`; replaces a
     /// reader registered before. Every call runs in one copy of the context current here, so

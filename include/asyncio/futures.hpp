@@ -252,8 +252,11 @@ private:
 };
 
 template <class T>
-Future<T> EventLoop::create_future() {
-    return Future<T>(this);
+Future<T> EventLoop::create_future(detail::SourceSite where) {
+    Future<T> fut(this);
+    if (debug_) [[unlikely]]
+        detail::FutureCoreAccess::core(fut)->note_origin(where);
+    return fut;
 }
 
 /// True for `Future<T>`.

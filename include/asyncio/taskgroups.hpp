@@ -71,19 +71,20 @@ public:
                       "TaskGroup::run() takes a callable (TaskGroup&) -> Coro<T>: write the lambda as [](asyncio::TaskGroup& tg) -> asyncio::Coro<> { ... co_return; }");
     }
 
-    /// Starts `coro` as a child task of the group.
+    /// Starts `coro` as a child task of the group. In debug mode the task records the place
+    /// of this call (`where`) for the reports about it.
     ///
     /// Python: `tg.create_task(coro, *, name=None)`
     /// Throws: `RuntimeError` once the group is shutting down or finished.
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name = {}) {
+    Task<T> create_task(Coro<T> coro, std::string name = {}, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
         try {
             check_can_create();
         } catch (...) {
             detail::CoroAccess::release(coro).destroy();  // closed quietly, as CPython's coro.close() there
             throw;
         }
-        Task<T> task = loop_->create_task(std::move(coro), std::move(name));
+        Task<T> task = loop_->create_task(std::move(coro), std::move(name), where);
         adopt(task);
         return task;
     }
@@ -93,9 +94,9 @@ public:
     /// Python: `tg.create_task(coro, name=name, context=context)`
     /// Throws: `RuntimeError` once the group is shutting down or finished.
     template <class T>
-    Task<T> create_task(Coro<T> coro, std::string name, Context context) {
+    Task<T> create_task(Coro<T> coro, std::string name, Context context, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
         check_can_create();
-        Task<T> task = loop_->create_task(std::move(coro), std::move(name), std::move(context));
+        Task<T> task = loop_->create_task(std::move(coro), std::move(name), std::move(context), where);
         adopt(task);
         return task;
     }
@@ -104,9 +105,9 @@ public:
     ///
     /// Python: `tg.create_task(asyncio.sleep(1))`
     template <detail::PlainAwaitable Aw>
-    auto create_task(Aw aw) {
+    auto create_task(Aw aw, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
         check_can_create();
-        auto task = loop_->create_task(std::move(aw));
+        auto task = loop_->create_task(std::move(aw), where);
         adopt(task);
         return task;
     }

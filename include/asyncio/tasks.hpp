@@ -248,10 +248,12 @@ private:
 };
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro) {
+Task<T> EventLoop::create_task(Coro<T> coro, detail::SourceSite where) {
     check_open();
     if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
     auto* state = new detail::TaskState<T>(this, detail::CoroAccess::release(coro));
+    if (debug_) [[unlikely]]
+        state->note_origin(where);
     return Task<T>(state);  // a second reference: the loop holds the first until done
 }
 
@@ -273,17 +275,19 @@ void name_new_task(Task<T>& task, std::string name) {
 }  // namespace detail
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
-    Task<T> task = create_task(std::move(coro));
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, detail::SourceSite where) {
+    Task<T> task = create_task(std::move(coro), where);
     detail::name_new_task(task, std::move(name));
     return task;
 }
 
 template <class T>
-Task<T> EventLoop::create_task(Coro<T> coro, std::string name, Context context) {
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, Context context, detail::SourceSite where) {
     check_open();
     if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
     auto* state = new detail::TaskState<T>(this, detail::CoroAccess::release(coro), detail::ContextAccess::impl(context));
+    if (debug_) [[unlikely]]
+        state->note_origin(where);
     Task<T> task(state);  // a second reference: the loop holds the first until done
     detail::name_new_task(task, std::move(name));
     return task;
@@ -291,27 +295,28 @@ Task<T> EventLoop::create_task(Coro<T> coro, std::string name, Context context) 
 
 /// Wraps `coro` in a Task, schedules it on the running loop and returns the handle. The task
 /// runs in a copy of the current context: it sees the values set before this call, and
-/// what it sets nobody else sees.
+/// what it sets nobody else sees. In debug mode the task records the place of this call
+/// (`where`) for the reports about it.
 ///
 /// Python: `asyncio.create_task(coro, *, name=None)`
 /// Throws: `RuntimeError("no running event loop")` outside a loop; `RuntimeError` if the
 ///   Coro was already awaited.
 template <class T>
-Task<T> create_task(Coro<T> coro) {
-    return get_running_loop().create_task(std::move(coro));
+Task<T> create_task(Coro<T> coro, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
+    return get_running_loop().create_task(std::move(coro), where);
 }
 /// Python: `asyncio.create_task(coro, name=name)`
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name) {
-    return get_running_loop().create_task(std::move(coro), std::move(name));
+Task<T> create_task(Coro<T> coro, std::string name, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
+    return get_running_loop().create_task(std::move(coro), std::move(name), where);
 }
 /// A task that runs in `context` itself, not a copy: what it sets is in `context`
 /// afterwards. An empty `name` gives the default name.
 ///
 /// Python: `asyncio.create_task(coro, name=name, context=context)`
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name, Context context) {
-    return get_running_loop().create_task(std::move(coro), std::move(name), std::move(context));
+Task<T> create_task(Coro<T> coro, std::string name, Context context, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
+    return get_running_loop().create_task(std::move(coro), std::move(name), std::move(context), where);
 }
 
 namespace detail {
@@ -331,14 +336,15 @@ std::invoke_result_t<F&, A&...> call_kept(F f, A... args) {
 }  // namespace detail
 
 template <detail::PlainAwaitable Aw>
-auto EventLoop::create_task(Aw aw) {
-    return create_task(detail::await_inline(std::move(aw)));
+auto EventLoop::create_task(Aw aw, detail::SourceSite where) {
+    return create_task(detail::await_inline(std::move(aw)), where);
 }
 
 template <class F, class... A>
     requires detail::CoroutineCallable<F, A...>
 auto EventLoop::create_task(F&& f, A&&... args) {
-    return create_task(detail::call_kept(std::decay_t<F>(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(args))...));
+    // (No site: this line is not where the user created the task.)
+    return create_task(detail::call_kept(std::decay_t<F>(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(args))...), detail::SourceSite{});
 }
 
 /// Wraps one of the library's other awaitables in a task: `create_task(asyncio::sleep(5))`,
@@ -346,8 +352,8 @@ auto EventLoop::create_task(F&& f, A&&... args) {
 ///
 /// Python: `asyncio.create_task(asyncio.sleep(5))` (a coroutine there)
 template <detail::PlainAwaitable Aw>
-auto create_task(Aw aw) {
-    return get_running_loop().create_task(std::move(aw));
+auto create_task(Aw aw, detail::SourceSite where = ASYNCIO_SOURCE_SITE) {
+    return get_running_loop().create_task(std::move(aw), where);
 }
 
 /// Runs `f(args...)` as a new task, keeping the callable (a coroutine lambda and its

@@ -4,6 +4,7 @@
 
 #include <asyncio/detail/frame_pool.hpp>
 #include <asyncio/detail/ref.hpp>
+#include <asyncio/detail/source_site.hpp>
 #include <asyncio/detail/visibility.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
@@ -65,6 +66,9 @@ struct FutureExtras {
     std::string cancel_msg;
     std::string name;           // tasks only; empty: "Task-<id>"
     std::uint32_t cancels = 0;  // tasks only: Task.cancelling()
+    // Where the task or future was created, recorded in debug mode only (CPython's
+    // _source_traceback): the call of create_task() or create_future().
+    SourceSite origin;
 };
 
 // A Runnable only so that Task (which is one) shares this class's vtable pointer; a plain
@@ -175,6 +179,12 @@ public:
 
     // For reports: "Task-3", or empty for a plain future.
     [[nodiscard]] virtual std::string report_name() const { return {}; }
+    // Debug mode's record of where this future or task was created (EventLoop::create_task,
+    // create_future); out of memory, nothing is recorded.
+    void note_origin(SourceSite where) noexcept;
+    // For reports: CPython's "Object created at (most recent call last):" and the place of
+    // creation, or empty if none was recorded.
+    [[nodiscard]] std::string origin_traceback() const;
 
     // The loop's list of every future and task alive on it, pending or done (CPython's
     // _all_tasks holds every task too, and all_tasks() filters the pending ones). What it
