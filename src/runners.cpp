@@ -39,7 +39,8 @@ void cancel_all_tasks(EventLoop& loop) {
 
 Runner::Runner(LoopFactory loop_factory) : loop_factory_(std::move(loop_factory)) {}
 
-Runner::Runner(Options options) : loop_factory_(std::move(options.loop_factory)), debug_(options.debug) {}
+Runner::Runner(Options options)
+    : loop_factory_(std::move(options.loop_factory)), debug_(options.debug), stall_options_(options.stall_detector) {}
 
 Runner::~Runner() {
     try {
@@ -58,7 +59,15 @@ EventLoop& Runner::get_loop() {
         loop_ = loop_factory_ ? loop_factory_() : new_event_loop();
         if (!loop_) throw RuntimeError("Runner: the loop factory returned no loop");
         if (debug_) loop_->set_debug(*debug_);  // CPython's _lazy_init: only when given
-        context_ = detail::capture_context();   // CPython's _lazy_init: copy_context()
+        if (stall_options_) {
+            try {
+                stall_detector_ = std::make_unique<debug::StallDetector>(*loop_, *stall_options_);
+            } catch (...) {
+                loop_.reset();  // no half-made runner: the next get_loop() tries again
+                throw;
+            }
+        }
+        context_ = detail::capture_context();  // CPython's _lazy_init: copy_context()
     }
     return *loop_;
 }
@@ -71,6 +80,7 @@ void Runner::check_can_run() {
 
 // Destroys what is left of the loop; our handler, if installed, stays, with no loop to wake.
 void Runner::close_loop() {
+    stall_detector_.reset();  // its thread stops before the loop goes
     try {
         loop_->close();
     } catch (...) {  // close() only throws while running, which cannot be the case here

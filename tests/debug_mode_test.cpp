@@ -119,6 +119,34 @@ TEST(StallDetector, ReportsTheBlockedTaskWhileItBlocks) {
     EXPECT_NE(text.find(" ms after the report (Task-" + std::to_string(task_id) + " is 'Task-" + std::to_string(task_id) + "')\n"), std::string::npos) << text;
 }
 
+// run()'s (Runner's) stall_detector option watches the main task's loop from its start
+// (a second detector is refused: the loop has one) until the runner closes it; bad options
+// raise from run() as the detector's constructor does.
+TEST(StallDetector, AsARunnerOption) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    bool second_refused = false;
+    asyncio::run(
+        [&]() -> asyncio::Coro<void> {
+            try {
+                asyncio::debug::StallDetector second(25ms);
+            } catch (const asyncio::RuntimeError&) {
+                second_refused = true;
+            }
+            co_await asyncio::create_task(blocks(300ms), "blocker");
+        }(),
+        {.stall_detector = asyncio::debug::StallDetector::Options{.threshold = 20ms, .fd = fds[1]}});
+    ::close(fds[1]);
+    const std::string text = drain(fds[0]);
+    ::close(fds[0]);
+    EXPECT_TRUE(second_refused);
+    EXPECT_NE(text.find("asyncio: stall detector: the loop has been running one step for more than 20 ms (report 1)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("debug_mode_test.cpp:" + line("before-block") + "\n"), std::string::npos) << text;
+    EXPECT_NE(text.find(" is 'blocker')\n"), std::string::npos) << text;
+    EXPECT_THROW(asyncio::run([]() -> asyncio::Coro<void> { co_return; }(), {.stall_detector = asyncio::debug::StallDetector::Options{.threshold = 0ms}}),
+                 asyncio::ValueError);
+}
+
 // At most max_reports_per_minute reports; the others are counted.
 TEST(StallDetector, RateLimited) {
     int fds[2];

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asyncio/coroutines.hpp>
+#include <asyncio/debug.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/tasks.hpp>
@@ -43,6 +44,12 @@ public:
         ///
         /// Python: the `loop_factory` argument
         LoopFactory loop_factory{};
+        /// Watches the loop with a `debug::StallDetector` made with these options when the
+        /// loop is made, destroyed before it is closed: `run(main, {.stall_detector =
+        /// asyncio::debug::StallDetector::Options{.threshold = 50ms}})`. Unset: none.
+        ///
+        /// Python: none (no CPython counterpart)
+        std::optional<debug::StallDetector::Options> stall_detector{};
     };
 
     /// A runner whose loop comes from `loop_factory` (default: `new_event_loop`), made on
@@ -180,7 +187,9 @@ private:
 
     LoopFactory loop_factory_;
     std::optional<bool> debug_;
+    std::optional<debug::StallDetector::Options> stall_options_;
     std::unique_ptr<EventLoop> loop_;
+    std::unique_ptr<debug::StallDetector> stall_detector_;  // watches loop_; goes first
     // CPython's Runner._context: a copy of the context current when the loop was made (null
     // while it holds nothing).
     detail::Ref<detail::ContextImpl> context_;
