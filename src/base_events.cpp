@@ -28,6 +28,10 @@ constexpr int deadlock_grace_ms = 1000;
 
 EventLoop* running_loop() noexcept { return t_running_loop; }
 
+// Constant-initialised (a constexpr mutex constructor, a null pointer): usable by loops made
+// during static initialisation. Never locked by a debugger, which reads it stopped.
+LoopRegistry loop_registry;
+
 void print_exception_context(const ExceptionContext& c) noexcept {
     try {
         std::cerr << c.message << '\n';
@@ -85,11 +89,21 @@ void Delay::throw_nan() { throw ValueError("delay must not be NaN"); }
 EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) {
     const char* env = std::getenv("ASYNCIO_DEBUG");  // NOLINT(concurrency-mt-unsafe): read only, as CPython reads PYTHONASYNCIODEBUG per loop
     debug_ = env && *env && std::strcmp(env, "0") != 0;
+    std::lock_guard lock(detail::loop_registry.mutex);
+    next_loop_ = detail::loop_registry.head;
+    if (next_loop_) next_loop_->prev_loop_ = this;
+    detail::loop_registry.head = this;
 }
 
 EventLoop::~EventLoop() {
     if (!closed_ && !running_) close();
     detail::FutureCore::detach_all(*this);  // what outlives the loop finds loop() null
+    std::lock_guard lock(detail::loop_registry.mutex);
+    if (prev_loop_)
+        prev_loop_->next_loop_ = next_loop_;
+    else
+        detail::loop_registry.head = next_loop_;
+    if (next_loop_) next_loop_->prev_loop_ = prev_loop_;
 }
 
 std::unique_ptr<EventLoop> new_event_loop() { return std::make_unique<EventLoop>(); }

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace asyncio::detail {
@@ -65,6 +66,15 @@ void unroute_interrupt() noexcept;
 // DeadlockError's text: the loop cannot wake, and what each pending task waits on
 // (src/debug.cpp).
 std::string deadlock_report(EventLoop& loop);
+
+// Every EventLoop alive in the process, newest first (EventLoop::next_loop_): what a
+// debugger reads to find the loops of a stopped process or a core dump
+// (tools/gdb/asyncio.py looks it up by this name). Locked by loops made or destroyed.
+struct LoopRegistry {
+    std::mutex mutex;
+    EventLoop* head = nullptr;
+};
+extern LoopRegistry loop_registry;
 
 // What the default exception handler prints, usable without a loop.
 void print_exception_context(const ExceptionContext& context) noexcept;

@@ -882,6 +882,10 @@ private:
     bool running_ = false;
     bool closed_ = false;
     bool closing_ = false;  // close() is destroying pending tasks: wake-ups are ignored
+    // The process's list of loops (detail::loop_registry, src/base_events.cpp), read by a
+    // debugger: tools/gdb/asyncio.py.
+    EventLoop* prev_loop_ = nullptr;
+    EventLoop* next_loop_ = nullptr;
 };
 
 /// The loop running on this thread.
