@@ -199,14 +199,18 @@ class Loop:
         return out
 
     def _awaiter(self, node):
+        """DoneNode::awaiter() of the library's nodes, by their type; None for the others."""
         obj = node.cast(node.dynamic_type).dereference()
-        fields = {f.name for f in obj.type.strip_typedefs().fields()}
-        if "group" in fields:  # TaskGroup::Child: the group's parent task
+        tname = str(obj.type.strip_typedefs())
+        if tname.startswith("asyncio::detail::FutureAwaiter<"):
+            return obj["task_"]
+        if tname.startswith("asyncio::detail::ShieldAwaiter<"):
+            return obj["waiter_"]
+        if tname == "asyncio::TaskGroup::Child":  # the group's parent task
             return obj["group"]["parent_"]
-        for f in ("task_", "by", "waiter_"):  # FutureAwaiter, a combinator's node, ShieldAwaiter
-            if f in fields:
-                return obj[f]
-        return None  # a user's callback
+        if tname.endswith("::Node") and "by" in {f.name for f in obj.type.strip_typedefs().fields()}:
+            return obj["by"]  # a combinator's watch of one child (gather, wait, as_completed)
+        return None  # a callback, a TaskGroup's keep-alive
 
     def call_stack(self, c):
         t = self.task(c)
