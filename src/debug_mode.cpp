@@ -70,7 +70,7 @@ void report_never_awaited(void* frame) noexcept {
     EventLoop* loop = running_loop();
     if (!loop || !loop->get_debug()) return;
     try {
-        const SourceSite site = frame_header(frame).where;  // the coroutine's own place (initial_suspend)
+        const SourceSite site = frame_header(frame).where;  // the coroutine's own place (get_return_object)
         loop->call_exception_handler({"coroutine '" + site_function(site) + "' (" + short_place(site.file(), site.line()) + ") was never awaited", nullptr, {}});
     } catch (...) {  // out of memory: no report
     }

@@ -31,6 +31,14 @@ std::size_t opening_paren(std::string_view s, std::size_t close) {
     return std::string_view::npos;
 }
 
+// A function of an anonymous namespace is named as it is written: `f(int)`, not g++'s
+// `{anonymous}::f(int)` (which g++ writes in some places of a coroutine and not others).
+std::string_view without_anonymous(std::string_view s) noexcept {
+    constexpr std::string_view anonymous = "{anonymous}::";
+    while (s.starts_with(anonymous)) s.remove_prefix(anonymous.size());
+    return s;
+}
+
 }  // namespace
 
 std::string_view site_function_view(std::string_view s) noexcept {
@@ -56,9 +64,9 @@ std::string_view site_function_view(std::string_view s) noexcept {
         if (c == '<') --angles;
         if (c == ')') ++parens;
         if (c == '(') --parens;
-        if (c == ' ' && angles == 0 && parens == 0) return s.substr(i + 1);
+        if (c == ' ' && angles == 0 && parens == 0) return without_anonymous(s.substr(i + 1));
     }
-    return s;
+    return without_anonymous(s);
 }
 
 std::string site_function(const SourceSite& site) { return std::string(site_function_view(site.function())); }

@@ -83,7 +83,13 @@ def site_function(s):
         elif c == "(":
             parens -= 1
         elif c == " " and angles == 0 and parens == 0:
-            return s[i + 1:]
+            return _without_anonymous(s[i + 1:])
+    return _without_anonymous(s)
+
+
+def _without_anonymous(s):
+    while s.startswith("{anonymous}::"):
+        s = s[len("{anonymous}::"):]
     return s
 
 

@@ -28,7 +28,7 @@ struct CoroFrameHeader {
     // The co_await the frame is suspended in, or was last: each library awaiter's
     // await_suspend takes its call site as a default argument (ASYNCIO_SOURCE_SITE) and
     // notes it here, one store per suspension. Before the first one, the coroutine's own
-    // place (its initial suspend point: the function's name; the line g++ gives is the
+    // place (noted by get_return_object: the function's name; the line g++ gives is the
     // closing brace's).
     SourceSite where;
 };
