@@ -89,6 +89,7 @@ void Delay::throw_nan() { throw ValueError("delay must not be NaN"); }
 EventLoop::EventLoop() : io_(std::make_unique<detail::LoopIo>()) {
     const char* env = std::getenv("ASYNCIO_DEBUG");  // NOLINT(concurrency-mt-unsafe): read only, as CPython reads PYTHONASYNCIODEBUG per loop
     debug_ = env && *env && std::strcmp(env, "0") != 0;
+    creation_checks_ = debug_;
     std::lock_guard lock(detail::loop_registry.mutex);
     next_loop_ = detail::loop_registry.head;
     if (next_loop_) next_loop_->prev_loop_ = this;
@@ -571,6 +572,7 @@ void EventLoop::close() {
         h = next;
     }
     closed_ = true;
+    creation_checks_ = true;
     // Last, on a closed loop: what the watchers let go of (a destructor that reaches the
     // loop now finds it closed).
     std::vector<std::shared_ptr<void>> dead = std::move(io.graveyard);

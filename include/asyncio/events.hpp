@@ -787,7 +787,10 @@ public:
     ///   (``coroutine 'f(int)' (main.cpp:14) was never awaited``), with the coroutine's place, not its
     ///   caller's; no "non-thread-safe call" checks yet; the reports go through the exception
     ///   handler, not the `asyncio` logger.
-    void set_debug(bool enabled) noexcept { debug_ = enabled; }
+    void set_debug(bool enabled) noexcept {
+        debug_ = enabled;
+        creation_checks_ = debug_ || closed_;
+    }
     /// Whether debug mode is on.
     ///
     /// Python: `loop.get_debug()`
@@ -822,6 +825,10 @@ private:
     friend class detail::HandleCore;
 
     void check_open() const;
+    // create_task's path when creation_checks_ is set: a closed loop refuses, debug mode
+    // records the place of creation. Defined in tasks.hpp.
+    template <class T>
+    [[gnu::noinline]] Task<T> create_task_checked(Coro<T> coro, detail::SourceSite where);
     // The end of call_soon and call_at: `h` (one reference, given to the Handle) is queued.
     Handle push_soon(detail::HandleCore* h) {
         Handle result(h);  // first: if the push runs out of memory, this frees h
@@ -875,6 +882,8 @@ private:
 
     bool virtual_time_ = false;
     bool debug_ = false;
+    // closed_ || debug_: create_task's one test, for what it must refuse or record.
+    bool creation_checks_ = false;
     duration slow_callback_duration_ = std::chrono::milliseconds(100);
     detail::StallWatch* stall_watch_ = nullptr;  // set by debug::StallDetector (src/stall_detector.cpp)
     time_point virtual_now_{};

@@ -249,12 +249,20 @@ private:
 
 template <class T>
 Task<T> EventLoop::create_task(Coro<T> coro, detail::SourceSite where) {
+    // One test for a closed loop and for debug mode (the site is otherwise dropped).
+    if (creation_checks_) [[unlikely]]
+        return create_task_checked(std::move(coro), where);
+    if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
+    return Task<T>(new detail::TaskState<T>(this, detail::CoroAccess::release(coro)));  // a second reference: the loop holds the first until done
+}
+
+template <class T>
+Task<T> EventLoop::create_task_checked(Coro<T> coro, detail::SourceSite where) {
     check_open();
     if (!coro.valid()) throw RuntimeError("cannot reuse already awaited coroutine");
     auto* state = new detail::TaskState<T>(this, detail::CoroAccess::release(coro));
-    if (debug_) [[unlikely]]
-        state->note_origin(where);
-    return Task<T>(state);  // a second reference: the loop holds the first until done
+    if (debug_) state->note_origin(where);
+    return Task<T>(state);
 }
 
 namespace detail {
