@@ -10,7 +10,8 @@
 
 // Where gdb stops the program (a breakpoint by this name).
 extern "C" [[gnu::noinline]] void asyncio_gdb_checkpoint() {
-    asm volatile("" ::: "memory");  // not folded away
+    asm volatile("" ::
+                     : "memory");  // not folded away
 }
 
 namespace {
