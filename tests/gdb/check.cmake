@@ -18,13 +18,13 @@ file(MAKE_DIRECTORY "${WORK}")
 set(core "${WORK}/graph_target.core")
 file(REMOVE "${core}")
 
-# -nx: no user's .gdbinit; randomization stays on (turning it off needs personality(),
+# -nx: no user's .gdbinit; no debuginfod (no network); randomization stays on (turning it off needs personality(),
 # which containers often refuse).
 set(dump "")
 if(CORE)
     set(dump -ex "gcore ${core}")
 endif()
-set(common -nx -batch -ex "set disable-randomization off" -ex "set pagination off" -ex "set width 0"
+set(common -nx -batch -ex "set debuginfod enabled off" -ex "set disable-randomization off" -ex "set pagination off" -ex "set width 0"
     -ex "set confirm off" -ex "source ${SCRIPT}")
 execute_process(
     COMMAND ${GDB} ${common} -ex "break asyncio_gdb_checkpoint" -ex run
