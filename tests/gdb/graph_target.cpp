@@ -48,7 +48,9 @@ struct World {
 
 // Prints what the program sees, stops for the debugger, then ends every wait.
 void report_and_release(asyncio::EventLoop& loop, World& w) {
-    const std::string text = "=== in-process graph ===\n" + asyncio::debug::format_loop_graph(loop) + "\n=== in-process tasks ===\n" +
+    char where[64];
+    std::snprintf(where, sizeof where, "=== loop at %p of 3 ===\n", static_cast<void*>(&loop));
+    const std::string text = where + std::string("=== in-process graph ===\n") + asyncio::debug::format_loop_graph(loop) + "\n=== in-process tasks ===\n" +
                              asyncio::debug::waiting_tasks(loop) + "\n=== end ===\n";
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
@@ -83,6 +85,12 @@ asyncio::Coro<void> amain() {
 }  // namespace
 
 int main() {
+    // Three loops alive when gdb stops the program, one made and destroyed between two of
+    // them: the script must find exactly the three (the process-wide list of loops).
+    auto first = asyncio::new_event_loop();
+    auto gone = asyncio::new_event_loop();
+    auto second = asyncio::new_event_loop();
+    gone.reset();
     asyncio::run(amain());
     std::puts("=== done ===");
 }
