@@ -274,7 +274,7 @@ class Loop:
             return "sleep()"
         if "ToThreadAwaiter<" in tname:
             return "a call in another thread"
-        if "SockOp" in tname or "write_" in fields and "fd_" in fields:
+        if "write_" in fields and "fd_" in fields:  # SockOp
             what = "writable" if bool(w["write_"]) else "readable"
             return "a socket becoming %s (fd %d)" % (what, int(w["fd_"]))
         if "what_" in fields:
@@ -367,6 +367,7 @@ class Loop:
     def waiting_tasks(self):
         """asyncio::debug::waiting_tasks, for a loop with no task running."""
         tasks = sorted((c for c in self.cores if self.is_task(c) and self.pending(c)), key=self.task_id)
+        src = _library_src_dir()  # one symbol lookup for the whole list
         lines = []
         for c in tasks:
             s = self.name(c)
@@ -375,7 +376,7 @@ class Loop:
             if int(self.task(c)["task_flags_"]) & STARTED:
                 stack = self.call_stack(c)
                 if stack:
-                    user = [e for e in stack if not _is_library_file(e[0])]
+                    user = [e for e in stack if not _is_library_file(e[0], src)]
                     file, function, line = user[0] if user else stack[0]
                     s += " in " + site_function(function) + " at " + _short_place(file, line)
             lines.append(s)
@@ -392,8 +393,8 @@ def _library_src_dir():
     return name[:name.rfind("/") + 1]
 
 
-def _is_library_file(file):
-    src = _library_src_dir()
+def _is_library_file(file, src):
+    """asyncio::detail::is_library_file, with `src` from _library_src_dir()."""
     return "/include/asyncio/" in file or (src is not None and file.startswith(src))
 
 
@@ -414,6 +415,15 @@ class AsyncioPrefix(gdb.Command):
         super().__init__("asyncio", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
 
 
+def _write_each_loop(title, text_of):
+    """For each loop: a line `asyncio: <title(loop)>:`, then text_of(loop)'s lines."""
+    for loop in loops():
+        lp = Loop(loop)
+        gdb.write("asyncio: %s:\n" % title(lp))
+        text = text_of(lp)
+        gdb.write(text + "\n" if text else "")
+
+
 class AsyncioGraph(gdb.Command):
     """Prints the await graph of each event loop, as asyncio::debug::format_loop_graph."""
 
@@ -421,12 +431,10 @@ class AsyncioGraph(gdb.Command):
         super().__init__("asyncio graph", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        for loop in loops():
-            lp = Loop(loop)
+        def title(lp):
             n = sum(1 for c in lp.cores if lp.is_task(c) and lp.pending(c))
-            gdb.write("asyncio: await graph of the loop at 0x%x (%d pending tasks):\n" % (_addr(loop), n))
-            text = lp.graph()
-            gdb.write(text + "\n" if text else "")
+            return "await graph of the loop at 0x%x (%d pending tasks)" % (_addr(lp.loop), n)
+        _write_each_loop(title, Loop.graph)
 
 
 class AsyncioTasks(gdb.Command):
@@ -436,11 +444,7 @@ class AsyncioTasks(gdb.Command):
         super().__init__("asyncio tasks", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        for loop in loops():
-            lp = Loop(loop)
-            gdb.write("asyncio: tasks of the loop at 0x%x:\n" % _addr(loop))
-            text = lp.waiting_tasks()
-            gdb.write(text + "\n" if text else "")
+        _write_each_loop(lambda lp: "tasks of the loop at 0x%x" % _addr(lp.loop), Loop.waiting_tasks)
 
 
 AsyncioPrefix()
